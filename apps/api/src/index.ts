@@ -1,0 +1,2 @@
+export { createApi, type ApiDeps } from './app';
+export { loadApiConfig, type ApiConfig } from './config';

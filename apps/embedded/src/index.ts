@@ -1,0 +1,1 @@
+export { startEmbedded, type EmbeddedService } from './embedded';

@@ -1,0 +1,4 @@
+export { registerGateway, type GatewayDeps, type GatewaySocket } from './gateway';
+export { loadGatewayConfig, type GatewayConfig } from './config';
+export { useRedisAdapter } from './redis-adapter';
+export { createSocketServer, MAX_FRAME_BYTES, type GatewayServer } from './socket-server';

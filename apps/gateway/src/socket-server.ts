@@ -1,0 +1,26 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
+
+export type GatewayServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+/** Frames above this are refused by Socket.IO before any handler sees them. */
+export const MAX_FRAME_BYTES = 100_000;
+
+/**
+ * The Socket.IO server with the wire contract's limits. Created before the domain services, which
+ * use it as their broadcaster; the handlers are registered afterwards (`registerGateway`).
+ */
+export function createSocketServer(httpServer: HttpServer): GatewayServer {
+  return new Server(httpServer, {
+    maxHttpBufferSize: MAX_FRAME_BYTES,
+    pingTimeout: 20_000,
+    pingInterval: 25_000,
+    cors: { origin: true, credentials: true },
+  });
+}

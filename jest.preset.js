@@ -1,0 +1,22 @@
+// Shared jest settings: TypeScript through SWC (no type-check at test time: `npm run typecheck` does
+// that), and the `source` export condition so workspace packages resolve to their src/ without a build.
+// kysely ships ESM only; Node loads it with require(esm), jest's module system cannot, so SWC turns
+// it into CommonJS like our own sources.
+const path = require('node:path');
+
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+
+module.exports = (dir) => ({
+  displayName: path.relative(__dirname, dir) || 'root',
+  rootDir: dir,
+  testEnvironment: 'node',
+  testEnvironmentOptions: { customExportConditions: ['source', 'node', 'require', 'default'] },
+  transform: { '^.+\\.ts$': swc, '/node_modules/kysely/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!kysely/)'],
+  testMatch: ['<rootDir>/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 30_000,
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Request schemas: the servers validate with them, the SDK's types come from them, and the OpenAPI
+ * document is generated from them. Field names are snake_case on the wire.
+ */
+
+export const userId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const matchId = userId;
+
+export const userParams = z.object({ user_id: userId });
+export const matchParams = z.object({ match_id: matchId });
+
+export const genders = ['male', 'female', 'nonbinary'] as const;
+
+export const devTokenRequest = z.object({ user_id: userId });
+
+export const profileInput = z.object({
+  display_name: z.string().trim().min(1).max(50),
+  gender: z.enum(genders).nullish(),
+  birth_date: z.iso.date().nullish(),
+  city: z.string().trim().min(1).max(100).nullish(),
+  interests: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
+  bio: z.string().trim().max(500).nullish(),
+  photo_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullish(),
+});
+
+export const findMatchRequest = z.object({ user_id: userId });
+
+/** What a message body may be: 1 to 4000 characters once trimmed. */
+export const messageBody = z.string().trim().min(1).max(4000);
+/** Chosen by the client, once per message: the same id again means a resend. */
+export const clientMessageId = z.string().min(1).max(64);
+
+export const sendMessageRequest = z.object({
+  match_id: matchId,
+  client_id: clientMessageId,
+  body: messageBody,
+});
+
+export const historyQuery = z.object({
+  /** Return messages with seq below this cursor (the `next_cursor` of the previous page). */
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export type ProfileInput = z.input<typeof profileInput>;
+export type SendMessageRequest = z.input<typeof sendMessageRequest>;
+export type HistoryQuery = z.input<typeof historyQuery>;

@@ -1,0 +1,13 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** JSON logs on stdout, one line per event, as log collectors expect. */
+export function createLogger(options: { level: string; name: string }): Logger {
+  return pino({
+    name: options.name,
+    level: options.level,
+    base: { pid: process.pid },
+    redact: ['req.headers.authorization', 'token', '*.token'],
+  });
+}

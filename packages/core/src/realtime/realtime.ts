@@ -1,0 +1,50 @@
+import { matchRoom, userRoom, type ServerToClientEvents } from '@mm/client/contract';
+
+/**
+ * What the domain needs from the realtime layer: emit to rooms and move sockets between rooms.
+ * The shape is that of both Socket.IO's `Server` (embedded default, gateway) and
+ * `@socket.io/redis-emitter`'s `Emitter` (API pods), so either plugs in unchanged.
+ */
+export interface RoomBroadcaster {
+  to(room: string | string[]): RoomOperator;
+}
+export interface RoomOperator {
+  except(room: string | string[]): RoomOperator;
+  emit(event: string, ...args: any[]): unknown;
+  socketsJoin(room: string | string[]): void;
+  socketsLeave(room: string | string[]): void;
+}
+
+type EventName = keyof ServerToClientEvents;
+type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+
+export class Realtime {
+  constructor(private readonly target: RoomBroadcaster) {}
+
+  toUsers<E extends EventName>(userIds: number[], event: E, payload: Payload<E>): void {
+    this.target.to(userIds.map(userRoom)).emit(event, payload);
+  }
+
+  /** `except` leaves out one room, typically the sending socket's own id. */
+  toMatch<E extends EventName>(
+    matchId: number,
+    event: E,
+    payload: Payload<E>,
+    except?: string,
+  ): void {
+    const operator = this.target.to(matchRoom(matchId));
+    (except ? operator.except(except) : operator).emit(event, payload);
+  }
+
+  /** Every socket of these users, on every pod, joins the match room. */
+  joinMatch(userIds: number[], matchId: number): void {
+    this.target.to(userIds.map(userRoom)).socketsJoin(matchRoom(matchId));
+  }
+
+  leaveMatch(userIds: number[], matchId: number): void {
+    this.target.to(userIds.map(userRoom)).socketsLeave(matchRoom(matchId));
+  }
+}
+
+/** The Redis channel prefix the adapter and the emitter share; both must use the same one. */
+export const socketIoKey = (prefix: string): string => `${prefix}:socket.io`;

@@ -1,0 +1,44 @@
+import type { Match, Message, User } from '@mm/db';
+import type { MatchView, MessageView, ProfileView } from '@mm/client/contract';
+
+/** Rows to wire shapes: the one place timestamps become ISO strings. */
+
+export function toProfileView(user: User): ProfileView {
+  return {
+    id: user.id,
+    display_name: user.display_name,
+    gender: user.gender,
+    birth_date: user.birth_date,
+    city: user.city,
+    interests: user.interests,
+    bio: user.bio,
+    photo_url: user.photo_url,
+    is_premium: user.is_premium,
+    verification_status: user.verification_status,
+    created_at: user.created_at.toISOString(),
+  };
+}
+
+export function toMatchView(match: Match, viewerId: number): MatchView {
+  return {
+    id: match.id,
+    partner_id: match.user_a === viewerId ? match.user_b : match.user_a,
+    status: match.status,
+    created_at: match.created_at.toISOString(),
+    expires_at: match.expires_at.toISOString(),
+    message_count: match.message_count,
+  };
+}
+
+export function toMessageView(message: Message): MessageView {
+  return {
+    id: message.id,
+    match_id: message.match_id,
+    seq: message.seq,
+    sender_id: message.sender_id,
+    client_id: message.client_id,
+    body: message.body,
+    is_secret: message.is_secret,
+    created_at: message.created_at.toISOString(),
+  };
+}

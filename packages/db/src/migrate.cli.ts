@@ -1,0 +1,30 @@
+// `npm run db:migrate`: migrates DATABASE_URL (optionally DATABASE_SCHEMA), or the embedded PGlite
+// folder (DATA_DIR, default ./.data) when DATABASE_URL is unset.
+import { openDatabase } from './connection';
+import { migrateToLatest } from './migrate';
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  const handle = await openDatabase(
+    url
+      ? {
+          kind: 'postgres',
+          url,
+          poolSize: 1,
+          ...(process.env.DATABASE_SCHEMA && { schema: process.env.DATABASE_SCHEMA }),
+        }
+      : { kind: 'pglite', dataDir: process.env.DATA_DIR ?? './.data' },
+  );
+  try {
+    const results = await migrateToLatest(handle.db);
+    for (const r of results) console.log(`${r.status}: ${r.migrationName}`);
+    if (results.length === 0) console.log('already at the latest migration');
+  } finally {
+    await handle.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

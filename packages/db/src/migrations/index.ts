@@ -1,0 +1,8 @@
+import type { Migration } from 'kysely/migration';
+import * as initial from './20261123T000000_initial';
+
+// Listed statically (not read from a folder) so sources, compiled output and bundles all work.
+// Names sort by timestamp: kysely runs them in that order.
+export const migrations: Record<string, Migration> = {
+  '20261123T000000_initial': initial,
+};

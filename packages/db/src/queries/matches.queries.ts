@@ -1,0 +1,77 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, NewMatch } from '../schema';
+
+/** A pair is stored once, smaller id first (`user_a < user_b` is a table constraint). */
+export function orderedPair(x: number, y: number): { user_a: number; user_b: number } {
+  return x < y ? { user_a: x, user_b: y } : { user_a: y, user_b: x };
+}
+
+/**
+ * The most recently active other user with a profile who has no active match with `userId`.
+ * The plain rule of the walking skeleton; filters, blocks and scoring refine it.
+ */
+export function findPlainCandidate(db: Kysely<Database>, userId: number) {
+  return db
+    .selectFrom('users as u')
+    .select('u.id')
+    .where('u.id', '!=', userId)
+    .where('u.deleted_at', 'is', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('matches as m')
+            .select(sql.lit(1).as('one'))
+            .where('m.status', '=', 'active')
+            .where(({ or, and, eb }) =>
+              or([
+                and([eb('m.user_a', '=', userId), eb('m.user_b', '=', eb.ref('u.id'))]),
+                and([eb('m.user_b', '=', userId), eb('m.user_a', '=', eb.ref('u.id'))]),
+              ]),
+            ),
+        ),
+      ),
+    )
+    .orderBy('u.last_active_at', 'desc')
+    .orderBy('u.id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Inserts an active match, or nothing when the pair already has one: the partial unique index
+ * decides, so two concurrent requests can never create two active matches for one pair.
+ */
+export function insertActiveMatch(db: Kysely<Database>, match: NewMatch) {
+  return db
+    .insertInto('matches')
+    .values(match)
+    .onConflict((oc) => oc.columns(['user_a', 'user_b']).where('status', '=', 'active').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function findMatchById(db: Kysely<Database>, matchId: number) {
+  return db.selectFrom('matches').selectAll().where('id', '=', matchId).executeTakeFirst();
+}
+
+/** Every match of a user, newest first. */
+export function listMatchesOfUser(db: Kysely<Database>, userId: number) {
+  return db
+    .selectFrom('matches')
+    .selectAll()
+    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Ids of the user's active matches: the rooms a new socket joins. */
+export async function listActiveMatchIds(db: Kysely<Database>, userId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('matches')
+    .select('id')
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .execute();
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,129 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Row types as the connection layer returns them (see connection.ts): int8 → number,
+// timestamptz → Date, date → 'YYYY-MM-DD' string, jsonb → parsed JSON.
+
+export type Gender = 'male' | 'female' | 'nonbinary';
+export type VerificationStatus = 'pending' | 'approved' | 'rejected';
+export type MatchStatus = 'active' | 'expired' | 'unmatched' | 'blocked';
+export type SecretChatState = 'none' | 'requested' | 'active';
+export type ReportStatus = 'open' | 'reviewing' | 'resolved' | 'dismissed';
+export type ReportReason =
+  'spam' | 'harassment' | 'inappropriate' | 'fake_profile' | 'underage' | 'other';
+
+/** `timestamptz NOT NULL DEFAULT now()`: read as Date, may be left out on insert. */
+export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `timestamptz NOT NULL` without a default: must be given on insert. */
+export type RequiredTimestamp = ColumnType<Date, Date | string, Date | string>;
+/** `timestamptz NULL`. */
+export type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
+/**
+ * `jsonb` with a default: read back parsed, written as JSON text (the pg driver would send a JS
+ * array as a Postgres array literal).
+ */
+export type GeneratedJson = ColumnType<unknown, string | undefined, string>;
+
+export interface UsersTable {
+  // By default, not always: ids are the identity provider's subject, inserted explicitly.
+  id: Generated<number>;
+  display_name: string;
+  email: string | null;
+  gender: Gender | null;
+  /** 'YYYY-MM-DD'. */
+  birth_date: string | null;
+  city: string | null;
+  interests: Generated<string[]>;
+  bio: string | null;
+  photo_url: string | null;
+  is_premium: Generated<boolean>;
+  premium_until: NullableTimestamp;
+  verification_status: Generated<VerificationStatus>;
+  last_active_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface MatchesTable {
+  id: Generated<number>;
+  /** The smaller user id of the pair (CHECK user_a < user_b). */
+  user_a: number;
+  user_b: number;
+  created_by: number;
+  status: Generated<MatchStatus>;
+  created_at: Timestamp;
+  expires_at: RequiredTimestamp;
+  extended_count: Generated<number>;
+  message_count: Generated<number>;
+  secret_chat: Generated<SecretChatState>;
+  secret_requested_by: number | null;
+  a_last_read_seq: Generated<number>;
+  b_last_read_seq: Generated<number>;
+  ended_at: NullableTimestamp;
+  ended_by: number | null;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  match_id: number;
+  seq: number;
+  /** Null once the sender's account is deleted. */
+  sender_id: number | null;
+  client_id: string;
+  body: string;
+  is_secret: Generated<boolean>;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+}
+
+export interface BlocksTable {
+  blocker_id: number;
+  blocked_id: number;
+  created_at: Timestamp;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  reporter_id: number | null;
+  reported_user_id: number | null;
+  match_id: number | null;
+  message_id: number | null;
+  reason: ReportReason;
+  details: string | null;
+  /** Snapshot of the last messages at report time. */
+  evidence: GeneratedJson;
+  status: Generated<ReportStatus>;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  matches: MatchesTable;
+  messages: MessagesTable;
+  blocks: BlocksTable;
+  reports: ReportsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+
+export type Match = Selectable<MatchesTable>;
+export type NewMatch = Insertable<MatchesTable>;
+export type MatchUpdate = Updateable<MatchesTable>;
+
+export type Message = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type MessageUpdate = Updateable<MessagesTable>;
+
+export type Block = Selectable<BlocksTable>;
+export type NewBlock = Insertable<BlocksTable>;
+export type BlockUpdate = Updateable<BlocksTable>;
+
+export type Report = Selectable<ReportsTable>;
+export type NewReport = Insertable<ReportsTable>;
+export type ReportUpdate = Updateable<ReportsTable>;

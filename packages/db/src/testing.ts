@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { migrateToLatest } from './migrate';
+import { openDatabase, quoteIdent, type DatabaseHandle } from './connection';
+
+/** The Postgres the tests use: the machine's local one unless TEST_DATABASE_URL says otherwise. */
+export const testDatabaseUrl =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestSchema {
+  /** The schema's name: give it to child processes as DATABASE_SCHEMA. */
+  schema: string;
+  url: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated schema of its own for one test file, so files run in parallel and again.
+ * `label` only makes the name readable in psql.
+ */
+export async function createTestSchema(label: string): Promise<TestSchema> {
+  const schema = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: testDatabaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  } finally {
+    await admin.end();
+  }
+  const handle = await openDatabase({
+    kind: 'postgres',
+    url: testDatabaseUrl,
+    poolSize: 2,
+    schema,
+  });
+  try {
+    await migrateToLatest(handle.db);
+  } finally {
+    await handle.close();
+  }
+  return {
+    schema,
+    url: testDatabaseUrl,
+    async drop() {
+      const client = new Client({ connectionString: testDatabaseUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Opens a pool on a test schema. */
+export function openTestDatabase(test: TestSchema, poolSize = 5): Promise<DatabaseHandle> {
+  return openDatabase({ kind: 'postgres', url: test.url, poolSize, schema: test.schema });
+}

@@ -1,0 +1,248 @@
+// The base tsconfig only loads Node's types; this file also needs jest's globals.
+/// <reference types="jest" />
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { openDatabase, type DatabaseHandle } from '../src/connection';
+import { migrateDown, migrateToLatest } from '../src/migrate';
+import type { NewMatch, NewMessage } from '../src/schema';
+import { createTestSchema, openTestDatabase, type TestSchema } from '../src/testing';
+
+const UNIQUE_VIOLATION = '23505';
+const CHECK_VIOLATION = '23514';
+
+describe('initial migration on Postgres', () => {
+  let testSchema: TestSchema;
+  let handle: DatabaseHandle;
+  let nextUserId = 1;
+
+  beforeAll(async () => {
+    testSchema = await createTestSchema('db_migrations');
+    handle = await openTestDatabase(testSchema);
+  });
+
+  afterAll(async () => {
+    await handle?.close();
+    await testSchema?.drop();
+  });
+
+  // Each test gets users of its own, so no test depends on another's rows.
+  async function createUsers(count: number): Promise<number[]> {
+    const ids = Array.from({ length: count }, () => nextUserId++);
+    await handle.db
+      .insertInto('users')
+      .values(ids.map((id) => ({ id, display_name: `user ${id}` })))
+      .execute();
+    return ids;
+  }
+
+  function newMatch(userA: number, userB: number, overrides: Partial<NewMatch> = {}): NewMatch {
+    return {
+      user_a: userA,
+      user_b: userB,
+      created_by: userA,
+      expires_at: new Date(Date.now() + 86_400_000),
+      ...overrides,
+    };
+  }
+
+  async function createMatch(userA: number, userB: number): Promise<number> {
+    const { id } = await handle.db
+      .insertInto('matches')
+      .values(newMatch(userA, userB))
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return id;
+  }
+
+  function newMessage(
+    matchId: number,
+    senderId: number,
+    seq: number,
+    clientId: string,
+  ): NewMessage {
+    return { match_id: matchId, sender_id: senderId, seq, client_id: clientId, body: 'hi' };
+  }
+
+  test('when a user is inserted with only the required columns, then the defaults fill the rest', async () => {
+    const [id] = await createUsers(1);
+    const user = await handle.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id!)
+      .executeTakeFirstOrThrow();
+    expect(user).toMatchObject({
+      id,
+      interests: [],
+      is_premium: false,
+      verification_status: 'pending',
+      deleted_at: null,
+    });
+    expect(user.created_at).toBeInstanceOf(Date);
+  });
+
+  test('when a second active match is created for the same pair, then the partial unique index rejects it', async () => {
+    const [a, b] = (await createUsers(2)) as [number, number];
+    const first = await createMatch(a, b);
+
+    await expect(
+      handle.db.insertInto('matches').values(newMatch(a, b)).execute(),
+    ).rejects.toMatchObject({ code: UNIQUE_VIOLATION, constraint: 'matches_active_pair_key' });
+
+    // Only active matches are unique: once the first has ended, the pair may match again.
+    await handle.db
+      .updateTable('matches')
+      .set({ status: 'expired', ended_at: new Date() })
+      .where('id', '=', first)
+      .execute();
+    await expect(createMatch(a, b)).resolves.toEqual(expect.any(Number));
+  });
+
+  test('when user_a is not less than user_b, then the pair order check rejects the match', async () => {
+    const [a, b] = (await createUsers(2)) as [number, number];
+
+    await expect(
+      handle.db.insertInto('matches').values(newMatch(b, a)).execute(),
+    ).rejects.toMatchObject({ code: CHECK_VIOLATION, constraint: 'matches_pair_order' });
+    await expect(
+      handle.db.insertInto('matches').values(newMatch(a, a)).execute(),
+    ).rejects.toMatchObject({ code: CHECK_VIOLATION, constraint: 'matches_pair_order' });
+  });
+
+  test('when two messages of a match share a seq, then the second is rejected', async () => {
+    const [a, b] = (await createUsers(2)) as [number, number];
+    const matchId = await createMatch(a, b);
+    await handle.db
+      .insertInto('messages')
+      .values(newMessage(matchId, a, 1, 'c1'))
+      .execute();
+
+    await expect(
+      handle.db
+        .insertInto('messages')
+        .values(newMessage(matchId, b, 1, 'c2'))
+        .execute(),
+    ).rejects.toMatchObject({ code: UNIQUE_VIOLATION, constraint: 'messages_match_seq_key' });
+  });
+
+  test('when a sender reuses a client id in the same match, then the resend is rejected', async () => {
+    const [a, b] = (await createUsers(2)) as [number, number];
+    const matchId = await createMatch(a, b);
+    await handle.db
+      .insertInto('messages')
+      .values(newMessage(matchId, a, 1, 'c1'))
+      .execute();
+
+    await expect(
+      handle.db
+        .insertInto('messages')
+        .values(newMessage(matchId, a, 2, 'c1'))
+        .execute(),
+    ).rejects.toMatchObject({ code: UNIQUE_VIOLATION, constraint: 'messages_client_id_key' });
+
+    // The same client id from the other participant is a different message.
+    await expect(
+      handle.db
+        .insertInto('messages')
+        .values(newMessage(matchId, b, 2, 'c1'))
+        .execute(),
+    ).resolves.toBeDefined();
+  });
+
+  test('when a column is given a value outside its allowed set, then its check rejects it', async () => {
+    const [a, b] = (await createUsers(2)) as [number, number];
+    const matchId = await createMatch(a, b);
+    // Raw SQL: the typed builder would not even let these values through.
+    const cases = [
+      [
+        sql`INSERT INTO users (id, display_name, gender) VALUES (${b + 1000}, 'x', 'other')`,
+        'users_gender_check',
+      ],
+      [
+        sql`INSERT INTO users (id, display_name, verification_status) VALUES (${b + 1001}, 'x', 'banned')`,
+        'users_verification_status_check',
+      ],
+      [
+        sql`INSERT INTO users (id, display_name) VALUES (${b + 1002}, '')`,
+        'users_display_name_length',
+      ],
+      [sql`UPDATE matches SET status = 'paused' WHERE id = ${matchId}`, 'matches_status_check'],
+      [
+        sql`UPDATE matches SET secret_chat = 'maybe' WHERE id = ${matchId}`,
+        'matches_secret_chat_check',
+      ],
+      [sql`INSERT INTO reports (reason) VALUES ('rude')`, 'reports_reason_check'],
+      [sql`INSERT INTO reports (reason, status) VALUES ('spam', 'closed')`, 'reports_status_check'],
+      [sql`INSERT INTO blocks (blocker_id, blocked_id) VALUES (${a}, ${a})`, 'blocks_not_self'],
+    ] as const;
+
+    for (const [statement, constraint] of cases) {
+      await expect(statement.execute(handle.db)).rejects.toMatchObject({
+        code: CHECK_VIOLATION,
+        constraint,
+      });
+    }
+  });
+
+  // Last: it empties the schema the tests above use.
+  test('when migrated down, then no tables are left in the schema', async () => {
+    const results = await migrateDown(handle.db);
+    expect(results).toEqual([
+      expect.objectContaining({ migrationName: '20261123T000000_initial', status: 'Success' }),
+    ]);
+
+    // Kysely's own bookkeeping tables stay: they record that the migration was undone.
+    const { rows: tables } = await sql<{ table_name: string }>`
+      SELECT table_name FROM information_schema.tables
+      WHERE table_schema = ${testSchema.schema} AND table_name NOT LIKE 'kysely_migration%'
+    `.execute(handle.db);
+    expect(tables).toEqual([]);
+  });
+});
+
+describe('initial migration on PGlite', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mm-db-pglite-'));
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('when migrated, then a user can be inserted and read back', async () => {
+    const handle = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      await migrateToLatest(handle.db);
+      await handle.db
+        .insertInto('users')
+        .values({
+          id: 42,
+          display_name: 'Ada',
+          gender: 'female',
+          birth_date: '1990-05-17',
+          interests: ['chess', 'hiking'],
+        })
+        .execute();
+
+      const user = await handle.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', 42)
+        .executeTakeFirstOrThrow();
+      expect(user).toMatchObject({
+        id: 42,
+        display_name: 'Ada',
+        gender: 'female',
+        birth_date: '1990-05-17',
+        interests: ['chess', 'hiking'],
+        verification_status: 'pending',
+      });
+      expect(user.created_at).toBeInstanceOf(Date);
+    } finally {
+      await handle.close();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { connectSocket, RestClient, type ChatSocket, type ServerToClientEvents } from '@mm/client';
+
+export interface TestUser {
+  id: number;
+  token: string;
+  rest: RestClient;
+}
+
+/** A user with a dev token and a profile, made through the public API like any client would. */
+export async function createUser(
+  apiUrl: string,
+  id: number,
+  displayName = `user ${id}`,
+): Promise<TestUser> {
+  const token = await new RestClient(apiUrl, () => undefined).devToken(id);
+  const rest = new RestClient(apiUrl, () => token);
+  await rest.saveProfile({ display_name: displayName });
+  return { id, token, rest };
+}
+
+/** Connects a socket and resolves once the handshake is accepted. */
+export async function connect(gatewayUrl: string, user: TestUser): Promise<ChatSocket> {
+  const socket = connectSocket({ url: gatewayUrl, token: user.token });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+/** The next `event` the socket receives. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ChatSocket,
+  event: E,
+  timeoutMs = 5_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no ${event} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const listener = ((payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      clearTimeout(timer);
+      resolve(payload);
+    }) as ServerToClientEvents[E];
+    socket.once(event, listener as never);
+  });
+}
+
+let nextId = Math.floor(Math.random() * 1e6) * 10 + 1_000_000;
+/** Ids no other test file uses, so files may share a database when they must. */
+export function freshUserId(): number {
+  return nextId++;
+}

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RestClient, sendMessage } from '@mm/client';
+import { connect, createUser, nextEvent } from '../support/chat';
+import { startApp, type RunningProcess } from '../support/processes';
+
+/** The embedded default as `npm start` runs it: one process, PGlite on disk, no Postgres or Redis. */
+describe('the embedded default (one process, PGlite)', () => {
+  let dataDir: string;
+  let service: RunningProcess | undefined;
+  const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'mm-embedded-'));
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when two users match and chat, then the message is delivered, stored, and kept across a restart', async () => {
+    service = await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    const [ann, bob] = await Promise.all([
+      createUser(service.url, 1, 'Ann'),
+      createUser(service.url, 2, 'Bob'),
+    ]);
+    const annSocket = await connect(service.url, ann);
+    const bobSocket = await connect(service.url, bob);
+
+    const bobHearsMatch = nextEvent(bobSocket, 'match:new');
+    const match = await ann.rest.findMatch(ann.id);
+    await bobHearsMatch;
+    const delivered = nextEvent(bobSocket, 'message:new');
+    const acked = await sendMessage(annSocket, {
+      match_id: match.id,
+      client_id: 'c-1',
+      body: 'hello',
+    });
+    expect(await delivered).toEqual(acked);
+    annSocket.disconnect();
+    bobSocket.disconnect();
+
+    expect(await service.stop()).toBe(0);
+    service = await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    const bobAfterRestart = new RestClient(service.url, () => bob.token);
+    const page = await bobAfterRestart.history(match.id);
+    expect(page.messages).toEqual([acked]);
+  }, 120_000);
+});
