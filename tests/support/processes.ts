@@ -33,7 +33,17 @@ export function startApp(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<RunningProcess> {
-  const entry = path.join(ROOT, 'apps', app, 'src', 'main.ts');
+  return startScript(app, path.join(ROOT, 'apps', app, 'src', 'main.ts'), env, timeoutMs);
+}
+
+/** Starts any TypeScript entry that logs `{"msg": "... listening", "port": N}` once it listens. */
+export function startScript(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<RunningProcess> {
+  const app = name;
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

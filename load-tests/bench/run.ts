@@ -1,0 +1,158 @@
+// `npm run bench`: the chat throughput of the scaled system beside a bare Socket.IO relay's, the
+// memory per idle socket, and history paging at depth. Every number comes from this run, on this
+// machine; results go to load-tests/results/ as JSON and to stdout as a table.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TokenService } from '@mm/core';
+import { connectAll, runAtRate, type RateResult } from './chat-load';
+import { percentile, round } from './stats';
+import {
+  JWT_SECRET,
+  rssBytes,
+  seedDeepHistory,
+  startBareRelay,
+  startScaledSystem,
+  type StartedSystem,
+} from './systems';
+
+const env = process.env;
+const settings = {
+  pairs: Number(env.BENCH_PAIRS ?? 100),
+  seconds: Number(env.BENCH_SECONDS ?? 10),
+  rates: (env.BENCH_RATES ?? '1000,2000,3000,4000,5000,6000,7000,8000').split(',').map(Number),
+  targetP99Ms: Number(env.BENCH_TARGET_P99_MS ?? 50),
+  idleSockets: Number(env.BENCH_IDLE_SOCKETS ?? 10_000),
+  historyDepth: Number(env.BENCH_HISTORY_DEPTH ?? 100_000),
+  only: new Set((env.BENCH_ONLY ?? 'chat,idle,history').split(',')),
+};
+
+const passes = (r: RateResult) =>
+  r.latency.p99_ms < settings.targetP99Ms && r.lost === 0 && r.duplicated === 0 && r.errors === 0;
+
+/** Climbs the rate ladder until a step fails the target; returns every step run. */
+async function rateLadder(system: StartedSystem): Promise<RateResult[]> {
+  const pairs = await system.participants(settings.pairs);
+  const connected = await connectAll(pairs.flat());
+  const byPair = pairs.map(
+    (_, i) =>
+      [connected[2 * i]!, connected[2 * i + 1]!] as [(typeof connected)[0], (typeof connected)[0]],
+  );
+  const results: RateResult[] = [];
+  try {
+    for (const rate of settings.rates) {
+      const result = await runAtRate(byPair, rate, settings.seconds, `r${rate}`);
+      results.push(result);
+      console.error(`${system.name} @ ${rate}/s: ${JSON.stringify(result)}`);
+      if (!passes(result)) break;
+    }
+  } finally {
+    connected.forEach(({ socket }) => socket.disconnect());
+  }
+  return results;
+}
+
+async function chatThroughput() {
+  const out: Record<string, { steps: RateResult[]; best_passing_rate: number | null }> = {};
+  for (const start of [startScaledSystem, startBareRelay]) {
+    const system = await start();
+    try {
+      const steps = await rateLadder(system);
+      const best = steps.filter(passes).at(-1)?.rate_per_s ?? null;
+      out[system.name] = { steps, best_passing_rate: best };
+    } finally {
+      await system.stop();
+    }
+  }
+  return out;
+}
+
+async function idleSocketMemory() {
+  const system = await startScaledSystem();
+  try {
+    const gateway = system.gateways[0]!;
+    const tokens = new TokenService(JWT_SECRET);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const before = rssBytes(gateway.child.pid!);
+    const participants = Array.from({ length: settings.idleSockets }, (_, i) => ({
+      userId: i + 1,
+      matchId: 0,
+      gatewayUrl: gateway.url,
+      auth: { token: tokens.sign(i + 1) },
+    }));
+    const connected = await connectAll(participants, 500);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const after = rssBytes(gateway.child.pid!);
+    connected.forEach(({ socket }) => socket.disconnect());
+    return {
+      sockets: connected.length,
+      rss_before_mb: round(before / 2 ** 20),
+      rss_after_mb: round(after / 2 ** 20),
+      rss_per_socket_kb: round((after - before) / connected.length / 1024, 2),
+    };
+  } finally {
+    await system.stop();
+  }
+}
+
+async function historyAtDepth() {
+  const system = await startScaledSystem();
+  try {
+    const { matchId, userId } = await seedDeepHistory(system.schema!, settings.historyDepth);
+    const token = new TokenService(JWT_SECRET).sign(userId);
+    const time = async (query: string, samples = 200) => {
+      const ms: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const start = performance.now();
+        const res = await fetch(`${system.api!.url}/api/mystery/chat/${matchId}?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await res.json();
+        if (!res.ok) throw new Error(`history ${query}: ${res.status}`);
+        ms.push(performance.now() - start);
+      }
+      return { p50_ms: round(percentile(ms, 50), 2), p95_ms: round(percentile(ms, 95), 2) };
+    };
+    await time('limit=50', 50); // warm-up
+    const page1 = await time('limit=50');
+    const deepest = await time(`limit=50&before=51`);
+    return {
+      depth: settings.historyDepth,
+      page_1: page1,
+      page_at_depth: deepest,
+      ratio_p50: round(deepest.p50_ms / page1.p50_ms, 2),
+    };
+  } finally {
+    await system.stop();
+  }
+}
+
+async function main() {
+  const machine = {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    load_generator: 'same machine',
+  };
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine,
+    settings: { ...settings, only: [...settings.only] },
+  };
+  if (settings.only.has('chat')) result.chat = await chatThroughput();
+  if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory();
+  if (settings.only.has('history')) result.history = await historyAtDepth();
+
+  const dir = path.join(__dirname, '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${String(result.date).replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+  console.error(`written to ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+/** Percentile by nearest rank over a sorted copy; 0 for an empty sample. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+
+export interface LatencySummary {
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+export function summarize(samplesMs: number[]): LatencySummary {
+  return {
+    p50_ms: round(percentile(samplesMs, 50)),
+    p95_ms: round(percentile(samplesMs, 95)),
+    p99_ms: round(percentile(samplesMs, 99)),
+    max_ms: round(percentile(samplesMs, 100)),
+  };
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { TokenService } from '@mm/core';
+import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import {
+  startApp,
+  startScript,
+  testRedisUrl,
+  uniqueRedisPrefix,
+  type RunningProcess,
+} from '../../tests/support/processes';
+import type { Participant } from './chat-load';
+
+const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+
+export interface StartedSystem {
+  name: 'mystery-match' | 'bare relay';
+  gateways: RunningProcess[];
+  api?: RunningProcess;
+  schema?: TestSchema;
+  /** Participants of `pairs` chat pairs: side A on gateway 0, side B on gateway 1. */
+  participants(pairs: number): Promise<[Participant, Participant][]>;
+  stop(): Promise<void>;
+}
+
+/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
+export async function startScaledSystem(): Promise<StartedSystem> {
+  const schema = await createTestSchema('bench');
+  const env = {
+    DATABASE_URL: schema.url,
+    DATABASE_SCHEMA: schema.schema,
+    REDIS_URL: testRedisUrl,
+    REDIS_PREFIX: uniqueRedisPrefix('bench'),
+    JWT_SECRET,
+    LOG_LEVEL: 'warn',
+  };
+  // Listening is logged at info; the bench wants quiet processes otherwise.
+  const [api, ...gateways] = await Promise.all([
+    startApp('api', { ...env, LOG_LEVEL: 'info' }),
+    startApp('gateway', { ...env, LOG_LEVEL: 'info' }),
+    startApp('gateway', { ...env, LOG_LEVEL: 'info' }),
+  ]);
+  const tokens = new TokenService(JWT_SECRET);
+  return {
+    name: 'mystery-match',
+    api,
+    gateways,
+    schema,
+    async participants(pairs) {
+      const handle = await openTestDatabase(schema, 2);
+      try {
+        const base = await seedPairs(handle.db, pairs);
+        return base.map(({ a, b, matchId }) => [
+          { userId: a, matchId, gatewayUrl: gateways[0]!.url, auth: { token: tokens.sign(a) } },
+          { userId: b, matchId, gatewayUrl: gateways[1]!.url, auth: { token: tokens.sign(b) } },
+        ]);
+      } finally {
+        await handle.close();
+      }
+    },
+    async stop() {
+      await Promise.all([api, ...gateways].map((p) => p.stop()));
+      await schema.drop();
+    },
+  };
+}
+
+/** The ceiling: the same two-process topology and Redis adapter, relaying without persistence. */
+export async function startBareRelay(): Promise<StartedSystem> {
+  const env = { REDIS_URL: testRedisUrl, REDIS_PREFIX: uniqueRedisPrefix('relay') };
+  const entry = path.join(__dirname, 'relay.ts');
+  const gateways = await Promise.all([
+    startScript('relay', entry, env),
+    startScript('relay', entry, env),
+  ]);
+  return {
+    name: 'bare relay',
+    gateways,
+    async participants(pairs) {
+      return Array.from({ length: pairs }, (_, i) => {
+        const a = 2 * i + 1;
+        const matchId = i + 1;
+        return [
+          {
+            userId: a,
+            matchId,
+            gatewayUrl: gateways[0]!.url,
+            auth: { user_id: a, match_ids: [matchId] },
+          },
+          {
+            userId: a + 1,
+            matchId,
+            gatewayUrl: gateways[1]!.url,
+            auth: { user_id: a + 1, match_ids: [matchId] },
+          },
+        ];
+      });
+    },
+    async stop() {
+      await Promise.all(gateways.map((p) => p.stop()));
+    },
+  };
+}
+
+type Db = Awaited<ReturnType<typeof openTestDatabase>>['db'];
+
+/** Users 2i-1 and 2i, matched to each other, inserted in bulk (the bench measures chat, not signup). */
+async function seedPairs(
+  db: Db,
+  pairs: number,
+): Promise<{ a: number; b: number; matchId: number }[]> {
+  await sql`INSERT INTO users (id, display_name, verification_status)
+            SELECT g, 'bench ' || g, 'approved' FROM generate_series(1, ${2 * pairs}::int) AS g`.execute(
+    db,
+  );
+  const rows = await sql<{ id: number; user_a: number; user_b: number }>`
+    INSERT INTO matches (user_a, user_b, created_by, expires_at)
+    SELECT 2 * g - 1, 2 * g, 2 * g - 1, now() + interval '2 days' FROM generate_series(1, ${pairs}::int) AS g
+    RETURNING id, user_a, user_b`.execute(db);
+  return rows.rows.map((r) => ({ a: r.user_a, b: r.user_b, matchId: r.id }));
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb * 1024;
+}
+
+/** Fills one match with `depth` messages, for history paging at depth. */
+export async function seedDeepHistory(
+  schema: TestSchema,
+  depth: number,
+): Promise<{ matchId: number; userId: number }> {
+  const handle = await openTestDatabase(schema, 2);
+  try {
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO users (id, display_name) VALUES (900000001, 'deep a'), (900000002, 'deep b');
+    `
+      .execute(handle.db)
+      .then(() =>
+        sql<{
+          id: number;
+        }>`INSERT INTO matches (user_a, user_b, created_by, expires_at, message_count)
+        VALUES (900000001, 900000002, 900000001, now() + interval '2 days', ${depth}) RETURNING id`.execute(
+          handle.db,
+        ),
+      );
+    const matchId = rows[0]!.id;
+    await sql`INSERT INTO messages (match_id, seq, sender_id, client_id, body)
+              SELECT ${matchId}, g, 900000001 + (g % 2), 'deep-' || g, 'message number ' || g
+              FROM generate_series(1, ${depth}::int) AS g`.execute(handle.db);
+    await sql`ANALYZE messages`.execute(handle.db);
+    return { matchId, userId: 900000001 };
+  } finally {
+    await handle.close();
+  }
+}
+
+export { JWT_SECRET };
