@@ -18,7 +18,10 @@ export interface EmbeddedService {
 export async function startEmbedded(config: AppConfig, logger: Logger): Promise<EmbeddedService> {
   if (config.database.kind === 'pglite') mkdirSync(config.database.dataDir, { recursive: true });
   const database = await openDatabase(config.database);
-  await migrateToLatest(database.db);
+  await migrateToLatest(
+    database.db,
+    config.database.kind === 'postgres' ? config.database.schema : undefined,
+  );
 
   const server = createServer();
   const io = createSocketServer(server);

@@ -5,6 +5,7 @@ import { migrateToLatest } from './migrate';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
+  const schema = process.env.DATABASE_SCHEMA;
   const handle = await openDatabase(
     url
       ? {
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
       : { kind: 'pglite', dataDir: process.env.DATA_DIR ?? './.data' },
   );
   try {
-    const results = await migrateToLatest(handle.db);
+    const results = await migrateToLatest(handle.db, schema);
     for (const r of results) console.log(`${r.status}: ${r.migrationName}`);
     if (results.length === 0) console.log('already at the latest migration');
   } finally {

@@ -3,19 +3,39 @@ import { Migrator, type MigrationResult } from 'kysely/migration';
 import { migrations } from './migrations';
 
 /**
- * Brings the schema to the latest migration. Migrations are listed statically (not read from a
- * folder) so the same code runs from TypeScript sources, compiled output and bundles.
+ * The migrator for a database, or for one schema of it. Naming the schema matters: without it,
+ * kysely looks for its bookkeeping tables in every schema, and finding another schema's would skip
+ * creating ours.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results = [] } = await migrator.migrateToLatest();
+function migrator(db: Kysely<any>, schema?: string): Migrator {
+  return new Migrator({
+    db,
+    // Listed statically (not read from a folder) so sources, compiled output and bundles all work.
+    provider: { getMigrations: async () => migrations },
+    ...(schema && { migrationTableSchema: schema }),
+  });
+}
+
+function unwrap({
+  error,
+  results = [],
+}: {
+  error?: unknown;
+  results?: MigrationResult[];
+}): MigrationResult[] {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return results;
 }
 
-export async function migrateDown(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results = [] } = await migrator.migrateDown();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return results;
+/** Brings the schema to the latest migration. */
+export async function migrateToLatest(
+  db: Kysely<any>,
+  schema?: string,
+): Promise<MigrationResult[]> {
+  return unwrap(await migrator(db, schema).migrateToLatest());
+}
+
+/** Undoes the latest migration. */
+export async function migrateDown(db: Kysely<any>, schema?: string): Promise<MigrationResult[]> {
+  return unwrap(await migrator(db, schema).migrateDown());
 }

@@ -35,7 +35,7 @@ export async function createTestSchema(label: string): Promise<TestSchema> {
     schema,
   });
   try {
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, schema);
   } finally {
     await handle.close();
   }

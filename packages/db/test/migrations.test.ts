@@ -187,7 +187,7 @@ describe('initial migration on Postgres', () => {
 
   // Last: it empties the schema the tests above use.
   test('when migrated down, then no tables are left in the schema', async () => {
-    const results = await migrateDown(handle.db);
+    const results = await migrateDown(handle.db, testSchema.schema);
     expect(results).toEqual([
       expect.objectContaining({ migrationName: '20261123T000000_initial', status: 'Success' }),
     ]);
