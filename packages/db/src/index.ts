@@ -4,3 +4,4 @@ export type * from './schema';
 export * from './queries/users.queries';
 export * from './queries/matches.queries';
 export * from './queries/messages.queries';
+export * from './queries/message-batch.queries';

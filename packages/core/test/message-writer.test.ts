@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '@mm/db';
+import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import { AppError } from '../src/errors';
+import { MessageWriter, type AppendRequest } from '../src/messages/message-writer';
+
+/** Two writers on two pools stand for two gateway pods writing to one Postgres. */
+describe('MessageWriter (batched appends)', () => {
+  let schema: TestSchema;
+  let podA: DatabaseHandle;
+  let podB: DatabaseHandle;
+  let writerA: MessageWriter;
+  let writerB: MessageWriter;
+  const options = { maxBatch: 64, secretTtlMs: 60_000 };
+
+  beforeAll(async () => {
+    schema = await createTestSchema('message_writer');
+    [podA, podB] = await Promise.all([openTestDatabase(schema), openTestDatabase(schema)]);
+    writerA = new MessageWriter(podA.db, options);
+    writerB = new MessageWriter(podB.db, options);
+    await sql`INSERT INTO users (id, display_name) SELECT g, 'u' || g FROM generate_series(1, 20) g`.execute(
+      podA.db,
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([podA?.close(), podB?.close()]);
+    await schema?.drop();
+  });
+
+  async function newMatch(
+    a: number,
+    b: number,
+    fields: Record<string, unknown> = {},
+  ): Promise<number> {
+    const row = await podA.db
+      .insertInto('matches')
+      .values({
+        user_a: a,
+        user_b: b,
+        created_by: a,
+        expires_at: new Date(Date.now() + 3_600_000),
+        ...fields,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  const send = (
+    writer: MessageWriter,
+    r: Partial<AppendRequest> & { matchId: number; clientId: string },
+  ) => writer.append({ senderId: 1, body: `body ${r.clientId}`, ...r });
+
+  it('when two pods send to the same matches at once, then every match has gapless seqs in one sequence', async () => {
+    const matches = [await newMatch(1, 2), await newMatch(1, 3), await newMatch(1, 4)];
+    const sends = Array.from({ length: 300 }, (_, i) =>
+      send(i % 2 ? writerA : writerB, { matchId: matches[i % 3]!, clientId: `c${i}` }),
+    );
+    const results = await Promise.all(sends);
+
+    expect(results.every((r) => r.created)).toBe(true);
+    for (const matchId of matches) {
+      const seqs = results.filter((r) => r.message.match_id === matchId).map((r) => r.message.seq);
+      expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      const match = await podA.db
+        .selectFrom('matches')
+        .select('message_count')
+        .where('id', '=', matchId)
+        .executeTakeFirstOrThrow();
+      expect(match.message_count).toBe(100);
+    }
+  });
+
+  it('when the same client_id races on two pods and within one batch, then it is stored once and all get the original', async () => {
+    const matchId = await newMatch(1, 5);
+    const results = await Promise.all([
+      send(writerA, { matchId, clientId: 'dup' }),
+      send(writerA, { matchId, clientId: 'dup' }),
+      send(writerB, { matchId, clientId: 'dup' }),
+      send(writerB, { matchId, clientId: 'other' }),
+    ]);
+
+    const dups = results.slice(0, 3);
+    expect(new Set(dups.map((r) => r.message.id)).size).toBe(1);
+    expect(dups.filter((r) => r.created)).toHaveLength(1);
+    const stored = await podA.db
+      .selectFrom('messages')
+      .select('seq')
+      .where('match_id', '=', matchId)
+      .orderBy('seq')
+      .execute();
+    expect(stored.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it('when one send in a batch is refused, then the others in the same batch are stored', async () => {
+    const live = await newMatch(1, 6);
+    const expired = await newMatch(1, 7, { expires_at: new Date(Date.now() - 1000) });
+    const ended = await newMatch(1, 8, { status: 'unmatched' });
+
+    const [ok, late, over, stranger, missing] = await Promise.allSettled([
+      send(writerA, { matchId: live, clientId: 'fine' }),
+      send(writerA, { matchId: expired, clientId: 'late' }),
+      send(writerA, { matchId: ended, clientId: 'over' }),
+      send(writerA, { matchId: live, clientId: 'eve', senderId: 9 }),
+      send(writerA, { matchId: 999_999, clientId: 'nowhere' }),
+    ]);
+
+    expect(ok).toMatchObject({
+      status: 'fulfilled',
+      value: { created: true, message: { seq: 1 } },
+    });
+    expect(late).toMatchObject({ status: 'rejected', reason: { code: 'MATCH_NOT_ACTIVE' } });
+    expect(over).toMatchObject({ status: 'rejected', reason: { code: 'MATCH_NOT_ACTIVE' } });
+    expect(stranger).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+    expect(missing).toMatchObject({ status: 'rejected', reason: expect.any(AppError) });
+    const count = await podA.db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('match_id', 'in', [expired, ended])
+      .executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(0);
+  });
+
+  it('when a secret chat is active, then new messages are secret and expire after the TTL', async () => {
+    const matchId = await newMatch(1, 10, { secret_chat: 'active' });
+    const before = Date.now();
+    const { message } = await send(writerB, { matchId, clientId: 's1' });
+
+    expect(message.is_secret).toBe(true);
+    expect(message.expires_at!.getTime()).toBeGreaterThanOrEqual(before + options.secretTtlMs);
+  });
+});
