@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TokenService } from '@mm/core';
 import { connectAll, runAtRate, type RateResult } from './chat-load';
+import { socketHeapProfile } from './socket-heap';
 import { percentile, round } from './stats';
 import {
   JWT_SECRET,
@@ -24,7 +25,8 @@ const settings = {
   targetP99Ms: Number(env.BENCH_TARGET_P99_MS ?? 50),
   idleSockets: Number(env.BENCH_IDLE_SOCKETS ?? 10_000),
   historyDepth: Number(env.BENCH_HISTORY_DEPTH ?? 100_000),
-  only: new Set((env.BENCH_ONLY ?? 'chat,idle,history').split(',')),
+  heapProfileSockets: Number(env.BENCH_HEAP_PROFILE_SOCKETS ?? 2_000),
+  only: new Set((env.BENCH_ONLY ?? 'chat,idle,socket-heap,history').split(',')),
 };
 
 const passes = (r: RateResult) =>
@@ -67,32 +69,36 @@ async function chatThroughput() {
   return out;
 }
 
+/** RSS growth of one gateway process per idle authenticated socket, ours beside the bare relay. */
 async function idleSocketMemory() {
-  const system = await startScaledSystem();
-  try {
-    const gateway = system.gateways[0]!;
-    const tokens = new TokenService(JWT_SECRET);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const before = rssBytes(gateway.child.pid!);
-    const participants = Array.from({ length: settings.idleSockets }, (_, i) => ({
-      userId: i + 1,
-      matchId: 0,
-      gatewayUrl: gateway.url,
-      auth: { token: tokens.sign(i + 1) },
-    }));
-    const connected = await connectAll(participants, 500);
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const after = rssBytes(gateway.child.pid!);
-    connected.forEach(({ socket }) => socket.disconnect());
-    return {
-      sockets: connected.length,
-      rss_before_mb: round(before / 2 ** 20),
-      rss_after_mb: round(after / 2 ** 20),
-      rss_per_socket_kb: round((after - before) / connected.length / 1024, 2),
-    };
-  } finally {
-    await system.stop();
+  const out: Record<string, unknown> = {};
+  for (const start of [startScaledSystem, startBareRelay]) {
+    const system = await start();
+    try {
+      const gateway = system.gateways[0]!;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const before = rssBytes(gateway.child.pid!);
+      const participants = Array.from({ length: settings.idleSockets }, (_, i) => ({
+        userId: i + 1,
+        matchId: 0,
+        gatewayUrl: gateway.url,
+        auth: system.idleAuth(i + 1),
+      }));
+      const connected = await connectAll(participants, 500);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const after = rssBytes(gateway.child.pid!);
+      connected.forEach(({ socket }) => socket.disconnect());
+      out[system.name] = {
+        sockets: connected.length,
+        rss_before_mb: round(before / 2 ** 20),
+        rss_after_mb: round(after / 2 ** 20),
+        rss_per_socket_kb: round((after - before) / connected.length / 1024, 2),
+      };
+    } finally {
+      await system.stop();
+    }
   }
+  return out;
 }
 
 async function historyAtDepth() {
@@ -142,6 +148,9 @@ async function main() {
   };
   if (settings.only.has('chat')) result.chat = await chatThroughput();
   if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory();
+  if (settings.only.has('socket-heap')) {
+    result.socket_heap = await socketHeapProfile(settings.heapProfileSockets);
+  }
   if (settings.only.has('history')) result.history = await historyAtDepth();
 
   const dir = path.join(__dirname, '..', 'results');

@@ -21,6 +21,8 @@ export interface StartedSystem {
   schema?: TestSchema;
   /** Participants of `pairs` chat pairs: side A on gateway 0, side B on gateway 1. */
   participants(pairs: number): Promise<[Participant, Participant][]>;
+  /** What an idle socket of this user sends in its handshake. */
+  idleAuth(userId: number): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -34,12 +36,14 @@ export async function startScaledSystem(): Promise<StartedSystem> {
     REDIS_PREFIX: uniqueRedisPrefix('bench'),
     JWT_SECRET,
     LOG_LEVEL: 'warn',
+    // The bench measures throughput, not the per-user abuse limit.
+    MESSAGE_RATE_LIMIT: '1000000',
   };
   // Listening is logged at info; the bench wants quiet processes otherwise.
   const [api, ...gateways] = await Promise.all([
-    startApp('api', { ...env, LOG_LEVEL: 'info' }),
-    startApp('gateway', { ...env, LOG_LEVEL: 'info' }),
-    startApp('gateway', { ...env, LOG_LEVEL: 'info' }),
+    startApp('api', { ...env, LOG_LEVEL: 'info' }, 20_000, nodeArgs),
+    startApp('gateway', { ...env, LOG_LEVEL: 'info' }, 20_000, nodeArgs),
+    startApp('gateway', { ...env, LOG_LEVEL: 'info' }, 20_000, nodeArgs),
   ]);
   const tokens = new TokenService(JWT_SECRET);
   return {
@@ -59,6 +63,7 @@ export async function startScaledSystem(): Promise<StartedSystem> {
         await handle.close();
       }
     },
+    idleAuth: (userId) => ({ token: tokens.sign(userId) }),
     async stop() {
       await Promise.all([api, ...gateways].map((p) => p.stop()));
       await schema.drop();
@@ -66,13 +71,17 @@ export async function startScaledSystem(): Promise<StartedSystem> {
   };
 }
 
+/** BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each process to <dir> when it stops. */
+const profileDir = process.env.BENCH_CPU_PROF;
+const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+
 /** The ceiling: the same two-process topology and Redis adapter, relaying without persistence. */
 export async function startBareRelay(): Promise<StartedSystem> {
   const env = { REDIS_URL: testRedisUrl, REDIS_PREFIX: uniqueRedisPrefix('relay') };
   const entry = path.join(__dirname, 'relay.ts');
   const gateways = await Promise.all([
-    startScript('relay', entry, env),
-    startScript('relay', entry, env),
+    startScript('relay', entry, env, 20_000, nodeArgs),
+    startScript('relay', entry, env, 20_000, nodeArgs),
   ]);
   return {
     name: 'bare relay',
@@ -97,6 +106,7 @@ export async function startBareRelay(): Promise<StartedSystem> {
         ];
       });
     },
+    idleAuth: (userId) => ({ user_id: userId, match_ids: [] }),
     async stop() {
       await Promise.all(gateways.map((p) => p.stop()));
     },

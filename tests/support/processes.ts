@@ -19,6 +19,8 @@ export interface RunningProcess {
   child: ChildProcess;
   /** Every stdout line so far: the pino JSON logs. */
   logs: string[];
+  /** What it wrote to stderr so far (crashes, uncaught errors). */
+  stderr: string[];
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -32,8 +34,9 @@ export function startApp(
   app: 'api' | 'gateway' | 'embedded',
   env: Record<string, string>,
   timeoutMs = 20_000,
+  nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
-  return startScript(app, path.join(ROOT, 'apps', app, 'src', 'main.ts'), env, timeoutMs);
+  return startScript(app, path.join(ROOT, 'apps', app, 'src', 'main.ts'), env, timeoutMs, nodeArgs);
 }
 
 /** Starts any TypeScript entry that logs `{"msg": "... listening", "port": N}` once it listens. */
@@ -42,9 +45,12 @@ export function startScript(
   entry: string,
   env: Record<string, string>,
   timeoutMs = 20_000,
+  /** Extra flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
   const app = name;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
+  const args = [...nodeArgs, '--conditions=source', '--import', 'tsx', entry];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,6 +88,7 @@ export function startScript(
         url: `http://127.0.0.1:${port}`,
         child,
         logs,
+        stderr,
         exited,
         async stop(signal: NodeJS.Signals = 'SIGTERM') {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);

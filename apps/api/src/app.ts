@@ -1,10 +1,20 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger, Services } from '@mm/core';
-import { authenticate } from './http/authenticate';
+import {
+  createMetrics,
+  HealthChecks,
+  OPS_PATHS,
+  type Logger,
+  type Operations,
+  type Services,
+} from '@mm/core';
+import { docsRoutes } from './http/docs';
 import { errorHandler, notFound } from './http/errors';
+import { httpMetrics } from './http/metrics';
+import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-table';
 import { devTokenRoutes } from './routes/auth.routes';
 import { healthRoutes } from './routes/health.routes';
+import { moderationRoutes } from './routes/moderation.routes';
 import { mysteryRoutes } from './routes/mystery.routes';
 import { userRoutes } from './routes/users.routes';
 
@@ -12,23 +22,58 @@ export interface ApiDeps {
   services: Services;
   logger: Logger;
   devTokens: boolean;
+  /**
+   * Metrics and health checks of the process. The scaled main and the embedded default pass theirs
+   * (with the database, Redis and drain state); without, the app gets a registry of its own and a
+   * readiness that checks nothing.
+   */
+  operations?: Operations;
+}
+
+/** Every REST route of the API, once: mounted and documented from this one list. */
+export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'devTokens'>) {
+  const routes: AnyRouteSpec[] = [
+    ...(devTokens ? devTokenRoutes(services.tokens) : []),
+    ...userRoutes(services),
+    ...mysteryRoutes(services),
+    ...moderationRoutes(services),
+  ];
+  return routes;
 }
 
 /** The REST app, not listening: the scaled main, the embedded default and tests mount it. */
-export function createApi({ services, logger, devTokens }: ApiDeps): Express {
+export function createApi({ services, logger, devTokens, operations }: ApiDeps): Express {
+  const ops = operations ?? standaloneOperations();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(httpMetrics(ops.metrics));
+  const quiet = new Set<string>(OPS_PATHS); // probes and scrapes every few seconds: not logged
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? '') } }));
   app.use(express.json({ limit: '100kb' }));
 
-  app.use(healthRoutes());
-  if (devTokens) app.use(devTokenRoutes(services.tokens));
-  app.use('/api', authenticate(services.tokens));
-  app.use(userRoutes(services));
-  app.use(mysteryRoutes(services));
+  const routes = apiRoutes({ services, devTokens });
+  app.use(healthRoutes(ops));
+  app.use(
+    docsRoutes(
+      openApiDocument(routes, {
+        title: 'Mystery Match API',
+        version: '0.1.0',
+        description: 'The match lifecycle over REST; the chat itself runs over Socket.IO.',
+      }),
+    ),
+  );
+  app.use(mountRoutes(routes, { tokens: services.tokens }));
 
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+function standaloneOperations(): Operations {
+  const metrics = createMetrics('api');
+  return {
+    metrics,
+    health: new HealthChecks({ load: () => ({ in_flight_requests: metrics.inFlightRequests }) }),
+  };
 }

@@ -1,2 +1,2 @@
-export { createApi, type ApiDeps } from './app';
+export { apiRoutes, createApi, type ApiDeps } from './app';
 export { loadApiConfig, type ApiConfig } from './config';

@@ -6,7 +6,9 @@ import {
   closeOnSignal,
   connectRedis,
   createLogger,
+  createMetrics,
   createServices,
+  HealthChecks,
   listen,
   socketIoKey,
 } from '@mm/core';
@@ -17,23 +19,53 @@ import { loadApiConfig } from './config';
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ level: config.log.level, name: 'api' });
-  const database = await openDatabase(config.database);
-  const redis = connectRedis(config.redis!.url, 'api-emitter', logger);
+  const metrics = createMetrics('api');
+  const database = await openDatabase(config.database, {
+    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
+  });
+  metrics.observePool(database.pool);
+  const redis = connectRedis(config.redis!.url, 'api-emitter', logger, {
+    onError: metrics.redisErrorCounter('api-emitter'),
+  });
   const emitter = new Emitter(redis, { key: socketIoKey(config.keyPrefix) });
 
   const services = createServices({
     db: database.db,
     broadcaster: emitter,
     jwtSecret: config.auth.jwtSecret,
+    rules: config.rules,
+    keyPrefix: config.keyPrefix,
+    redis,
+    metrics,
+    logger,
   });
-  const server = createServer(createApi({ services, logger, devTokens: config.auth.devTokens }));
+  // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.
+  services.sweeper.start(config.rules.sweepIntervalMs);
+  let draining = false;
+  const health = new HealthChecks({
+    db: database.db,
+    pool: database.pool,
+    redis: { emitter: redis },
+    isDraining: () => draining,
+    load: () => ({ in_flight_requests: metrics.inFlightRequests }),
+  });
+  const api = createApi({
+    services,
+    logger,
+    devTokens: config.auth.devTokens,
+    operations: { metrics, health },
+  });
+  const server = createServer(api);
   const port = await listen(server, config.http.port, config.http.host);
   logger.info({ port }, 'api listening');
 
   closeOnSignal(logger, async () => {
+    draining = true; // readiness answers 503 from now on, while requests in flight finish
     await closeHttpServer(server);
+    await services.sweeper.stop();
     await database.close();
     await redis.quit();
+    health.close();
   });
 }
 

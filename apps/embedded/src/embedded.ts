@@ -1,12 +1,25 @@
 import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { createApi } from '@mm/api';
-import { createServices, type AppConfig, type Logger } from '@mm/core';
+import {
+  createMetrics,
+  createServices,
+  HealthChecks,
+  type AppConfig,
+  type Logger,
+  type Operations,
+  type Services,
+} from '@mm/core';
 import { migrateToLatest, openDatabase } from '@mm/db';
-import { createSocketServer, registerGateway } from '@mm/gateway';
+import { createSocketServer, instrumentGateway, registerGateway } from '@mm/gateway';
+import { webClientDir, withWebClient } from './web-client';
 
 export interface EmbeddedService {
   server: Server;
+  /** The domain services the API and gateway share (tests drive them directly). */
+  services: Services;
+  /** Its metrics and health checks (one registry for both apps: they share the process). */
+  operations: Operations;
   close(): Promise<void>;
 }
 
@@ -17,7 +30,11 @@ export interface EmbeddedService {
  */
 export async function startEmbedded(config: AppConfig, logger: Logger): Promise<EmbeddedService> {
   if (config.database.kind === 'pglite') mkdirSync(config.database.dataDir, { recursive: true });
-  const database = await openDatabase(config.database);
+  const metrics = createMetrics('embedded');
+  const database = await openDatabase(config.database, {
+    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
+  });
+  metrics.observePool(database.pool);
   await migrateToLatest(
     database.db,
     config.database.kind === 'postgres' ? config.database.schema : undefined,
@@ -29,15 +46,42 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     db: database.db,
     broadcaster: io,
     jwtSecret: config.auth.jwtSecret,
+    rules: config.rules,
+    keyPrefix: config.keyPrefix,
+    metrics,
+    logger,
   });
+  services.sweeper.start(config.rules.sweepIntervalMs);
+  instrumentGateway(io, metrics);
   registerGateway(io, { services, logger });
-  server.on('request', createApi({ services, logger, devTokens: config.auth.devTokens }));
+  services.presence.start(logger);
+  let draining = false;
+  const health = new HealthChecks({
+    db: database.db,
+    pool: database.pool,
+    isDraining: () => draining,
+    load: () => ({
+      sockets: io.engine.clientsCount,
+      in_flight_requests: metrics.inFlightRequests,
+    }),
+  });
+  const operations = { metrics, health };
+  const api = createApi({ services, logger, devTokens: config.auth.devTokens, operations });
+  const web = webClientDir();
+  if (!web) logger.warn('the web client is not built (turbo run build): serving the API only');
+  server.on('request', web ? withWebClient(api, web) : api);
 
   return {
     server,
+    services,
+    operations,
     async close() {
+      draining = true;
+      services.presence.stop();
       await io.close(); // disconnects every socket and closes the HTTP server
+      await services.sweeper.stop();
       await database.close();
+      health.close();
     },
   };
 }

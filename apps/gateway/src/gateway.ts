@@ -2,13 +2,16 @@ import type { Socket } from 'socket.io';
 import {
   userRoom,
   matchRoom,
+  type Ack,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type SocketData,
 } from '@mm/client/contract';
 import type { Logger, Services } from '@mm/core';
 import { authenticateHandshake } from './handshake';
+import { registerChatHandlers } from './handlers/chat.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
+import { InFlight } from './in-flight';
 import type { GatewayServer } from './socket-server';
 
 export type GatewaySocket = Socket<
@@ -21,25 +24,90 @@ export type GatewaySocket = Socket<
 export interface GatewayDeps {
   services: Services;
   logger: Logger;
+  /** Work a draining pod waits for (see GatewayDrain); one of its own when not given. */
+  inFlight?: InFlight;
+  /** True while the pod drains (`GatewayDrain.draining`): sockets it closes keep their presence. */
+  isDraining?: () => boolean;
 }
 
 /**
- * Registers the handshake and the event handlers. A socket joins its user room first, then the rooms
- * of its active matches: a match created meanwhile reaches it through the user room
- * (`Realtime.joinMatch`), so no ordering of the two can leave it outside.
+ * Registers the handshake and the event handlers. The match rooms are looked up before the
+ * connection is accepted and joined in the same tick as the user room, before the client can see
+ * `connect`: a client that syncs right after connecting then misses nothing, because every message
+ * stored after its sync read reaches it live. A match created meanwhile reaches it through the user
+ * room (`Realtime.joinMatch`). The socket is then counted as online and told which of its partners
+ * are.
  */
-export function registerGateway(io: GatewayServer, { services, logger }: GatewayDeps): void {
+export function registerGateway(
+  io: GatewayServer,
+  { services, logger, inFlight = new InFlight(), isDraining = () => false }: GatewayDeps,
+): void {
   authenticateHandshake(io, services.tokens);
-  io.on('connection', (socket) => {
-    const userId = socket.data.userId;
-    socket.join(userRoom(userId));
-    registerMessageHandlers(socket, services, logger);
-    services.matches.activeMatchIds(userId).then(
-      (ids) => socket.join(ids.map(matchRoom)),
+  const matchRooms = new WeakMap<GatewaySocket, string[]>();
+  io.use((socket, next) => {
+    services.matches.activeMatchIds(socket.data.userId).then(
+      (ids) => {
+        matchRooms.set(socket, ids.map(matchRoom));
+        next();
+      },
       (error: unknown) => {
-        logger.error({ err: error, userId }, 'could not join match rooms');
-        socket.disconnect(true);
+        logger.error({ err: error, userId: socket.data.userId }, 'could not load match rooms');
+        next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
       },
     );
+  });
+  const context = { logger, inFlight, isDraining };
+  io.on('connection', (socket) => {
+    const userId = socket.data.userId;
+    socket.join([userRoom(userId), ...(matchRooms.get(socket) ?? [])]);
+    registerMessageHandlers(socket, services, context);
+    registerChatHandlers(socket, services, context);
+    answerUnknownEvents(socket);
+    trackPresence(socket, services, context);
+  });
+}
+
+/** Counts the socket as online while it is connected; tells it which partners are online. */
+function trackPresence(
+  socket: GatewaySocket,
+  services: Services,
+  {
+    logger,
+    inFlight,
+    isDraining,
+  }: { logger: Logger; inFlight: InFlight; isDraining: () => boolean },
+): void {
+  const userId = socket.data.userId;
+  const online = inFlight.track(services.presence.connected(userId, socket.id));
+  online
+    .then(() => services.presence.partnersOf(userId))
+    .then(
+      (partners) => partners.forEach((presence) => socket.emit('presence', presence)),
+      (error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'),
+    );
+  socket.on('disconnect', () => {
+    // Moved off by a drain: the client is reconnecting elsewhere; let the entry expire instead.
+    if (isDraining()) return services.presence.leaveToExpire(socket.id);
+    inFlight
+      .track(online.then(() => services.presence.disconnected(userId, socket.id)))
+      .catch((error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'));
+  });
+}
+
+/** An event nobody listens to: an error ack when the client waits for one, otherwise ignored. */
+function answerUnknownEvents(socket: GatewaySocket): void {
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if (typeof event === 'string' && socket.listeners(event as 'sync').length > 0) return;
+    const ack = args.at(-1);
+    if (typeof ack !== 'function') return;
+    const reply: Ack<never> = {
+      ok: false,
+      error: {
+        code: 'UNKNOWN_EVENT',
+        message: 'No such event.',
+        details: { event: String(event).slice(0, 100) },
+      },
+    };
+    (ack as (res: Ack<never>) => void)(reply);
   });
 }

@@ -1,45 +1,85 @@
 // A scaled gateway pod: sockets here, rooms shared with the other pods through Redis.
 import { createServer } from 'node:http';
-import { closeOnSignal, createLogger, createServices, healthReport, listen } from '@mm/core';
+import {
+  closeOnSignal,
+  connectRedis,
+  createLogger,
+  createMetrics,
+  createServices,
+  HealthChecks,
+  listen,
+  opsRequestHandler,
+  quitRedis,
+} from '@mm/core';
 import { openDatabase } from '@mm/db';
 import { loadGatewayConfig } from './config';
+import { GatewayDrain } from './drain';
+import { InFlight } from './in-flight';
 import { registerGateway } from './gateway';
+import { instrumentGateway } from './metrics';
 import { useRedisAdapter } from './redis-adapter';
 import { createSocketServer } from './socket-server';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger({ level: config.log.level, name: 'gateway' });
-  const database = await openDatabase(config.database);
+  const metrics = createMetrics('gateway');
+  const database = await openDatabase(config.database, {
+    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
+  });
+  metrics.observePool(database.pool);
 
+  // The operations endpoints; Socket.IO takes /socket.io/ before this handler sees a request.
   const server = createServer((req, res) => {
-    const ok = req.url === '/health';
-    res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify(
-        ok
-          ? healthReport({ sockets: io.engine.clientsCount })
-          : { error: { code: 'NOT_FOUND', message: 'Not found.' } },
-      ),
-    );
+    if (ops(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
   });
   const io = createSocketServer(server);
-  const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger);
+  const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
+  const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
   const services = createServices({
     db: database.db,
     broadcaster: io,
     jwtSecret: config.auth.jwtSecret,
+    rules: config.rules,
+    keyPrefix: config.keyPrefix,
+    redis,
+    metrics,
+    logger,
   });
-  registerGateway(io, { services, logger });
+  instrumentGateway(io, metrics);
+  const inFlight = new InFlight();
+  // `drain.draining` is what readiness reports: unready from the first moment of a SIGTERM.
+  const drain = new GatewayDrain(io, { windowMs: config.drain.windowMs, inFlight, logger });
+  registerGateway(io, { services, logger, inFlight, isDraining: () => drain.draining });
+  services.presence.start(logger);
+
+  const health = new HealthChecks({
+    db: database.db,
+    pool: database.pool,
+    redis: { adapter_pub: adapter.pub, adapter_sub: adapter.sub, state: redis },
+    isDraining: () => drain.draining,
+    load: () => ({ sockets: io.engine.clientsCount }),
+  });
+  const ops = opsRequestHandler({ metrics, health });
 
   const port = await listen(server, config.http.port, config.http.host);
   logger.info({ port }, 'gateway listening');
 
-  closeOnSignal(logger, async () => {
-    await io.close(); // disconnects every socket and closes the HTTP server
-    await adapter.close();
-    await database.close();
-  });
+  closeOnSignal(
+    logger,
+    async () => {
+      await drain.drain(); // unready, clients moved off in batches, their work finished
+      services.presence.stop();
+      await io.close(); // closes the HTTP server
+      await adapter.close();
+      await quitRedis(redis);
+      await database.close();
+      health.close();
+    },
+    config.drain.windowMs + 15_000,
+  );
 }
 
 main().catch((error) => {

@@ -1,3 +1,11 @@
 export * from './contract';
 export { ApiError, RestClient } from './rest';
 export { connectSocket, sendMessage, type ChatSocket, type SocketOptions } from './socket';
+export {
+  backoffDelay,
+  ChatClient,
+  ChatError,
+  RECONNECT,
+  type ChatClientEvents,
+  type ChatClientOptions,
+} from './chat-client';

@@ -1,11 +1,22 @@
 import type {
+  BlockRequest,
   ErrorBody,
+  FindMatchRequest,
   HistoryPage,
   HistoryQuery,
   MatchView,
+  MessageView,
+  OnlineStatus,
   ProfileInput,
   ProfileView,
+  ReportRequest,
+  ReportView,
+  SendMessageRequest,
+  UserStats,
 } from './contract';
+
+/** Find-match filters: everything of the request but the caller's id. */
+export type MatchFilters = Omit<FindMatchRequest, 'user_id'>;
 
 /** A non-2xx answer: the server's error object, with the HTTP status. */
 export class ApiError extends Error {
@@ -37,10 +48,71 @@ export class RestClient {
     return this.request('PUT', '/api/users/me', profile);
   }
 
-  async findMatch(userId: number): Promise<MatchView> {
+  async findMatch(userId: number, filters: MatchFilters = {}): Promise<MatchView> {
     const { match } = await this.request<{ match: MatchView }>('POST', '/api/mystery/find-match', {
+      ...filters,
       user_id: userId,
     });
+    return match;
+  }
+
+  extendMatch(matchId: number): Promise<MatchView> {
+    return this.matchAction('/api/mystery/extend-match', { match_id: matchId });
+  }
+
+  unmatch(matchId: number): Promise<MatchView> {
+    return this.matchAction('/api/mystery/unmatch', { match_id: matchId });
+  }
+
+  requestSecretChat(matchId: number): Promise<MatchView> {
+    return this.matchAction('/api/mystery/request-secret-chat', { match_id: matchId });
+  }
+
+  acceptSecretChat(matchId: number): Promise<MatchView> {
+    return this.matchAction(`/api/mystery/accept-secret-chat/${matchId}`);
+  }
+
+  async block(blockedUserId: number): Promise<void> {
+    await this.request('POST', '/api/mystery/block', {
+      blocked_user_id: blockedUserId,
+    } satisfies BlockRequest);
+  }
+
+  async unblock(blockedUserId: number): Promise<void> {
+    await this.request('POST', '/api/mystery/unblock', {
+      blocked_user_id: blockedUserId,
+    } satisfies BlockRequest);
+  }
+
+  async report(report: ReportRequest): Promise<ReportView> {
+    const { report: stored } = await this.request<{ report: ReportView }>(
+      'POST',
+      '/api/mystery/report',
+      report,
+    );
+    return stored;
+  }
+
+  /** A message over REST; a resend with the same client_id returns the original. */
+  async sendMessage(message: SendMessageRequest): Promise<MessageView> {
+    const { message: stored } = await this.request<{ message: MessageView }>(
+      'POST',
+      '/api/mystery/send-message',
+      message,
+    );
+    return stored;
+  }
+
+  stats(userId: number): Promise<UserStats> {
+    return this.request('GET', `/api/mystery/stats/${userId}`);
+  }
+
+  onlineStatus(matchId: number, userId: number): Promise<OnlineStatus> {
+    return this.request('GET', `/api/mystery/chat/online-status/${matchId}/${userId}`);
+  }
+
+  private async matchAction(path: string, body?: { match_id: number }): Promise<MatchView> {
+    const { match } = await this.request<{ match: MatchView }>('POST', path, body);
     return match;
   }
 

@@ -1,8 +1,22 @@
 import type { Database } from '@mm/db';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { TokenService } from './auth/tokens';
+import type { DomainRules } from './config/env';
+import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
+import { MatchSweeper } from './matches/match-sweeper';
+import { MemoryScoreCache, RedisScoreCache } from './matches/score-cache';
+import { SecretChatService } from './matches/secret-chat.service';
+import { ModerationService } from './moderation/moderation.service';
 import { MessageService } from './messages/message.service';
+import { MessageWriter } from './messages/message-writer';
+import type { Metrics } from './observability/metrics';
+import { ReadReceiptService } from './messages/read-receipt.service';
+import { SyncService } from './messages/sync.service';
+import { RateLimiter } from './limits/rate-limiter';
+import { PresenceService } from './presence/presence.service';
+import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
 import { UserService } from './users/user.service';
 
@@ -11,14 +25,64 @@ export interface DomainDeps {
   db: Kysely<Database>;
   broadcaster: RoomBroadcaster;
   jwtSecret: string;
+  rules: DomainRules;
+  /** Shared state across pods (caches, rate limits, presence); absent in the embedded default. */
+  redis?: Redis;
+  /** Prefix of every key the domain keeps, in Redis or in memory. */
+  keyPrefix: string;
+  /** The process's metrics: the domain counts what only it knows (messages sent). */
+  metrics?: Metrics;
+  /** Where the domain logs what it handles itself (a cache that is down, a failed sweep). */
+  logger?: Logger;
 }
 
 export type Services = ReturnType<typeof createServices>;
 
 export function createServices(deps: DomainDeps) {
   const realtime = new Realtime(deps.broadcaster);
-  const users = new UserService(deps.db);
-  const matches = new MatchService(deps.db, realtime);
-  const messages = new MessageService(deps.db, matches, realtime);
-  return { tokens: new TokenService(deps.jwtSecret), users, matches, messages, realtime };
+  const users = new UserService(deps.db, deps.rules);
+  const scores = deps.redis
+    ? new RedisScoreCache(deps.redis, {
+        keyPrefix: deps.keyPrefix,
+        ...(deps.logger && { logger: deps.logger }),
+      })
+    : new MemoryScoreCache(deps.keyPrefix);
+  const matches = new MatchService(deps.db, realtime, deps.rules, scores);
+  const writer = new MessageWriter(deps.db, {
+    maxBatch: deps.rules.messageBatchMax,
+    lanes: deps.rules.messageWriteLanes,
+    secretTtlMs: deps.rules.secretMessageTtlMs,
+  });
+  const messageLimiter = new RateLimiter(
+    { name: 'message', ...deps.rules.messageRate },
+    { ...(deps.redis && { redis: deps.redis }), keyPrefix: deps.keyPrefix },
+  );
+  const messages = new MessageService(
+    deps.db,
+    writer,
+    matches,
+    realtime,
+    messageLimiter,
+    deps.metrics,
+  );
+  const presenceStore = deps.redis
+    ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
+    : new MemoryPresenceStore();
+  const presence = new PresenceService(presenceStore, deps.db, realtime, {
+    ttlMs: deps.rules.presenceTtlMs,
+  });
+  return {
+    tokens: new TokenService(deps.jwtSecret),
+    users,
+    matches,
+    messages,
+    sync: new SyncService(deps.db),
+    receipts: new ReadReceiptService(deps.db, realtime),
+    presence,
+    realtime,
+    secretChat: new SecretChatService(deps.db, matches, realtime),
+    moderation: new ModerationService(deps.db, matches, realtime),
+    /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
+    sweeper: new MatchSweeper(deps.db, realtime, deps.logger),
+  };
 }

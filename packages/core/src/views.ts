@@ -27,6 +27,10 @@ export function toMatchView(match: Match, viewerId: number): MatchView {
     created_at: match.created_at.toISOString(),
     expires_at: match.expires_at.toISOString(),
     message_count: match.message_count,
+    extended_count: match.extended_count,
+    secret_chat: match.secret_chat,
+    secret_requested_by: match.secret_requested_by,
+    last_read_seq: match.user_a === viewerId ? match.a_last_read_seq : match.b_last_read_seq,
   };
 }
 

@@ -11,7 +11,7 @@ describe('MessageWriter (batched appends)', () => {
   let podB: DatabaseHandle;
   let writerA: MessageWriter;
   let writerB: MessageWriter;
-  const options = { maxBatch: 64, secretTtlMs: 60_000 };
+  const options = { maxBatch: 64, lanes: 3, secretTtlMs: 60_000 };
 
   beforeAll(async () => {
     schema = await createTestSchema('message_writer');
@@ -69,6 +69,20 @@ describe('MessageWriter (batched appends)', () => {
         .where('id', '=', matchId)
         .executeTakeFirstOrThrow();
       expect(match.message_count).toBe(100);
+    }
+  });
+
+  it('when one pod sends to many matches through several lanes, then each match keeps the order of its sends', async () => {
+    const matches = await Promise.all([15, 16, 17, 18, 19].map((b) => newMatch(1, b)));
+    const sends = Array.from({ length: 250 }, (_, i) =>
+      send(writerA, { matchId: matches[i % matches.length]!, clientId: `order-${i}` }),
+    );
+    const results = await Promise.all(sends);
+    for (const matchId of matches) {
+      const inSendOrder = results
+        .filter((r) => r.message.match_id === matchId)
+        .map((r) => r.message.seq);
+      expect(inSendOrder).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     }
   });
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { Migrator, type MigrationResult } from 'kysely/migration';
+import { NO_MIGRATIONS, Migrator, type MigrationResult } from 'kysely/migration';
 import { migrations } from './migrations';
 
 /**
@@ -35,7 +35,7 @@ export async function migrateToLatest(
   return unwrap(await migrator(db, schema).migrateToLatest());
 }
 
-/** Undoes the latest migration. */
-export async function migrateDown(db: Kysely<any>, schema?: string): Promise<MigrationResult[]> {
-  return unwrap(await migrator(db, schema).migrateDown());
+/** Undoes every migration, newest first: what a test of the `down` functions runs. */
+export async function migrateAllDown(db: Kysely<any>, schema?: string): Promise<MigrationResult[]> {
+  return unwrap(await migrator(db, schema).migrateTo(NO_MIGRATIONS));
 }

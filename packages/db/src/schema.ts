@@ -100,12 +100,21 @@ export interface ReportsTable {
   created_at: Timestamp;
 }
 
+/** Matches a user created per UTC day: the daily limit's counter. */
+export interface DailyMatchCountsTable {
+  user_id: number;
+  /** 'YYYY-MM-DD' (UTC). */
+  day: string;
+  count: number;
+}
+
 export interface Database {
   users: UsersTable;
   matches: MatchesTable;
   messages: MessagesTable;
   blocks: BlocksTable;
   reports: ReportsTable;
+  daily_match_counts: DailyMatchCountsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -1,11 +1,19 @@
-import { Router } from 'express';
-import { devTokenRequest } from '@mm/client/contract';
+import { devTokenRequest, tokenResponse } from '@mm/client/contract';
 import type { TokenService } from '@mm/core';
+import { route, type AnyRouteSpec } from '../http/route-table';
 
 /** Development tokens: mounted only when DEV_TOKENS is on (the embedded default). */
-export function devTokenRoutes(tokens: TokenService): Router {
-  return Router().post('/api/auth/dev-token', (req, res) => {
-    const { user_id } = devTokenRequest.parse(req.body);
-    res.json({ token: tokens.sign(user_id) });
-  });
+export function devTokenRoutes(tokens: TokenService): AnyRouteSpec[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/auth/dev-token',
+      summary: 'A token for any user id (development only, when DEV_TOKENS is on)',
+      tags: ['auth'],
+      auth: false,
+      body: devTokenRequest,
+      response: tokenResponse,
+      handler: ({ body }) => ({ token: tokens.sign(body.user_id) }),
+    }),
+  ];
 }

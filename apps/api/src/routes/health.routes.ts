@@ -1,11 +1,15 @@
 import { Router } from 'express';
-import { healthReport } from '@mm/core';
+import { opsRequestHandler, type Operations } from '@mm/core';
 
-/** Liveness and status; readiness and resource details grow here. */
-export function healthRoutes(): Router {
+/**
+ * The operations endpoints (`/health`, `/health/live`, `/health/ready`, `/health/db-pool`,
+ * `/metrics`), served by the same handler as on the gateway, and the service's index.
+ */
+export function healthRoutes(operations: Operations): Router {
+  const ops = opsRequestHandler(operations);
   return Router()
-    .get('/health', (_req, res) => {
-      res.json(healthReport());
+    .use((req, res, next) => {
+      if (!ops(req, res)) next();
     })
     .get('/', (_req, res) => {
       res.json({ service: 'mystery-match', status: 'ok', docs: '/health' });

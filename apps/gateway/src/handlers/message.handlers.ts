@@ -1,17 +1,17 @@
 import type { SendMessageRequest } from '@mm/client/contract';
-import type { Logger, Services } from '@mm/core';
+import type { Services } from '@mm/core';
 import type { GatewaySocket } from '../gateway';
-import { withAck } from './ack';
+import { withAck, type HandlerContext } from './ack';
 
 /** `message:send`: validate, store under the next seq, ack the stored message, deliver to the match. */
 export function registerMessageHandlers(
   socket: GatewaySocket,
   services: Services,
-  logger: Logger,
+  context: HandlerContext,
 ): void {
   socket.on(
     'message:send',
-    withAck(logger, async (payload) => {
+    withAck(context, async (payload) => {
       // The sending socket gets the ack; its user's other devices get `message:new`.
       const { message } = await services.messages.send(
         socket.data.userId,

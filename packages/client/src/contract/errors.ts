@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Every error code the service answers with, and the HTTP status it travels under. Socket acks carry
  * the same `{ code, message, details }` object.
@@ -5,14 +7,19 @@
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  TOKEN_EXPIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   PROFILE_REQUIRED: 409,
+  PROFILE_NOT_APPROVED: 403,
   MATCH_NOT_ACTIVE: 409,
   NO_CANDIDATES: 404,
   DAILY_LIMIT_REACHED: 429,
+  EXTENSION_LIMIT_REACHED: 409,
+  SECRET_CHAT_NOT_REQUESTED: 409,
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
+  UNKNOWN_EVENT: 400,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
@@ -29,3 +36,14 @@ export interface ErrorBody {
 export interface ErrorResponse {
   error: ErrorBody;
 }
+
+/** The error object as a schema, for the OpenAPI document. */
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'ErrorResponse', description: 'The one error shape of every REST error.' });

@@ -1,5 +1,15 @@
 import type { Ack, MatchView, MessageView } from './wire';
 import type { SendMessageRequest } from './schemas';
+import type { MatchEndedEvent, MatchExtendedEvent, SecretChatEvent } from './lifecycle';
+import type {
+  PresenceView,
+  ReadEvent,
+  ReadRequest,
+  SyncPage,
+  SyncRequest,
+  TypingEvent,
+  TypingRequest,
+} from './chat';
 
 /** Events a client sends; each takes an ack callback unless noted. Names are `resource:verb`. */
 export interface ClientToServerEvents {
@@ -7,12 +17,28 @@ export interface ClientToServerEvents {
     payload: SendMessageRequest,
     ack: (res: Ack<{ message: MessageView }>) => void,
   ) => void;
+  /** The messages after each given seq, in order, a page at a time. */
+  sync: (payload: SyncRequest, ack: (res: Ack<SyncPage>) => void) => void;
+  /** Volatile, no ack: dropped rather than queued when the link is slow. */
+  typing: (payload: TypingRequest) => void;
+  /** Stores the caller's last read seq (never backwards) and tells the partner. */
+  read: (payload: ReadRequest, ack: (res: Ack<{ last_read_seq: number }>) => void) => void;
 }
 
 /** Events the server pushes. */
 export interface ServerToClientEvents {
   'message:new': (message: MessageView) => void;
   'match:new': (match: MatchView) => void;
+  /** The match is over (expired, unmatched, blocked); both users' sockets have left its room. */
+  'match:ended': (event: MatchEndedEvent) => void;
+  'match:extended': (event: MatchExtendedEvent) => void;
+  'secret_chat:requested': (event: SecretChatEvent) => void;
+  /** From now on, new messages in the match are secret and purged after their TTL. */
+  'secret_chat:active': (event: SecretChatEvent) => void;
+  typing: (event: TypingEvent) => void;
+  read: (event: ReadEvent) => void;
+  /** A match partner came online or went offline. */
+  presence: (presence: PresenceView) => void;
 }
 
 /** What a socket carries after the handshake. */
@@ -21,4 +47,4 @@ export interface SocketData {
 }
 
 /** The handshake's `connect_error` carries `data.code`, one of these. */
-export type HandshakeErrorCode = 'UNAUTHENTICATED';
+export type HandshakeErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'UNAVAILABLE';

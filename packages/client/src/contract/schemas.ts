@@ -28,7 +28,26 @@ export const profileInput = z.object({
     .nullish(),
 });
 
-export const findMatchRequest = z.object({ user_id: userId });
+/** Age in whole years, for the find-match filters. */
+const age = z.coerce.number().int().min(18).max(120);
+
+/**
+ * Find match: the caller and, optionally, who they are looking for. Every filter narrows the
+ * candidates; `interests` keeps those who share at least one.
+ */
+export const findMatchRequest = z
+  .object({
+    user_id: userId,
+    gender: z.enum(genders).optional(),
+    min_age: age.optional(),
+    max_age: age.optional(),
+    city: z.string().trim().min(1).max(100).optional(),
+    interests: z.array(z.string().trim().min(1).max(40)).min(1).max(20).optional(),
+  })
+  .refine((r) => r.min_age === undefined || r.max_age === undefined || r.min_age <= r.max_age, {
+    message: 'must not be above max_age',
+    path: ['min_age'],
+  });
 
 /** What a message body may be: 1 to 4000 characters once trimmed. */
 export const messageBody = z.string().trim().min(1).max(4000);
@@ -48,5 +67,6 @@ export const historyQuery = z.object({
 });
 
 export type ProfileInput = z.input<typeof profileInput>;
+export type FindMatchRequest = z.input<typeof findMatchRequest>;
 export type SendMessageRequest = z.input<typeof sendMessageRequest>;
 export type HistoryQuery = z.input<typeof historyQuery>;

@@ -1,48 +1,83 @@
+import { z } from 'zod';
 import type { ErrorBody } from './errors';
+import { genders } from './schemas';
 
-/** Wire shapes of what the servers answer and emit. Timestamps are ISO-8601 strings. */
+/**
+ * Wire shapes of what the servers answer and emit, as zod schemas: the types below are inferred
+ * from them, and the OpenAPI document describes responses with them (`meta.id` names the
+ * component). Timestamps are ISO-8601 strings.
+ */
 
-export interface ProfileView {
-  id: number;
-  display_name: string;
-  gender: 'male' | 'female' | 'nonbinary' | null;
-  birth_date: string | null;
-  city: string | null;
-  interests: string[];
-  bio: string | null;
-  photo_url: string | null;
-  is_premium: boolean;
-  verification_status: 'pending' | 'approved' | 'rejected';
-  created_at: string;
-}
+const isoTimestamp = z.string().meta({ format: 'date-time' });
 
-export interface MatchView {
-  id: number;
-  partner_id: number;
-  status: 'active' | 'expired' | 'unmatched' | 'blocked';
-  created_at: string;
-  expires_at: string;
-  message_count: number;
-}
+export const profileView = z
+  .object({
+    id: z.number().int(),
+    display_name: z.string(),
+    gender: z.enum(genders).nullable(),
+    birth_date: z.string().nullable(),
+    city: z.string().nullable(),
+    interests: z.array(z.string()),
+    bio: z.string().nullable(),
+    photo_url: z.string().nullable(),
+    is_premium: z.boolean(),
+    verification_status: z.enum(['pending', 'approved', 'rejected']),
+    created_at: isoTimestamp,
+  })
+  .meta({ id: 'ProfileView', description: "The caller's own profile." });
+export type ProfileView = z.infer<typeof profileView>;
 
-export interface MessageView {
-  id: number;
-  match_id: number;
-  seq: number;
-  /** Null once the sender deleted their account. */
-  sender_id: number | null;
-  client_id: string;
-  body: string;
-  is_secret: boolean;
-  created_at: string;
-}
+export const matchStatuses = ['active', 'expired', 'unmatched', 'blocked'] as const;
 
-export interface HistoryPage {
-  messages: MessageView[];
-  /** Pass as `before` to read the next (older) page; null at the start of the chat. */
-  next_cursor: number | null;
-  has_more: boolean;
-}
+export const matchView = z
+  .object({
+    id: z.number().int(),
+    partner_id: z.number().int(),
+    status: z.enum(matchStatuses),
+    created_at: isoTimestamp,
+    expires_at: isoTimestamp,
+    message_count: z.number().int(),
+    /** Extensions so far; a free user may extend a match only while this is 0. */
+    extended_count: z.number().int(),
+    secret_chat: z.enum(['none', 'requested', 'active']),
+    /** Who asked for the secret chat; only the other side may accept. */
+    secret_requested_by: z.number().int().nullable(),
+    /** The viewer's last read seq (read receipts): 0 before they read anything. */
+    last_read_seq: z.number().int(),
+    /** The partner's messages after `last_read_seq`; present in `my-matches`. */
+    unread_count: z.number().int().optional(),
+  })
+  .meta({ id: 'MatchView', description: 'A match as one of its two participants sees it.' });
+export type MatchView = z.infer<typeof matchView>;
+
+export const messageView = z
+  .object({
+    id: z.number().int(),
+    match_id: z.number().int(),
+    seq: z.number().int(),
+    /** Null once the sender deleted their account. */
+    sender_id: z.number().int().nullable(),
+    client_id: z.string(),
+    body: z.string(),
+    is_secret: z.boolean(),
+    created_at: isoTimestamp,
+  })
+  .meta({ id: 'MessageView', description: 'A stored chat message.' });
+export type MessageView = z.infer<typeof messageView>;
+
+export const historyPage = z
+  .object({
+    messages: z.array(messageView),
+    /** Pass as `before` to read the next (older) page; null at the start of the chat. */
+    next_cursor: z.number().int().nullable(),
+    has_more: z.boolean(),
+  })
+  .meta({ id: 'HistoryPage', description: 'A page of chat history, oldest first.' });
+export type HistoryPage = z.infer<typeof historyPage>;
+
+export const matchResponse = z.object({ match: matchView });
+export const matchListResponse = z.object({ matches: z.array(matchView) });
+export const tokenResponse = z.object({ token: z.string() });
 
 /** Every ack: success with a payload, or the same error object REST answers with. */
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };

@@ -16,18 +16,17 @@ export class TokenService {
     });
   }
 
-  /** The user id the token proves, or UNAUTHENTICATED. */
+  /** The user id the token proves, or UNAUTHENTICATED (TOKEN_EXPIRED once it has expired). */
   verify(token: string | undefined): number {
     if (!token) throw new AppError('UNAUTHENTICATED', 'A bearer token is required.');
     let payload: jwt.JwtPayload | string;
     try {
       payload = jwt.verify(token, this.secret, { algorithms: [ALGORITHM] });
     } catch (error) {
-      const expired = error instanceof jwt.TokenExpiredError;
-      throw new AppError(
-        'UNAUTHENTICATED',
-        expired ? 'The token has expired.' : 'The token is invalid.',
-      );
+      if (error instanceof jwt.TokenExpiredError) {
+        throw new AppError('TOKEN_EXPIRED', 'The token has expired.');
+      }
+      throw new AppError('UNAUTHENTICATED', 'The token is invalid.');
     }
     const userId = typeof payload === 'object' ? Number(payload.sub) : NaN;
     if (!Number.isSafeInteger(userId) || userId <= 0) {

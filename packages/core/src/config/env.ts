@@ -44,6 +44,34 @@ export const commonEnv = z.object({
     .default('mm'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DEV_TOKENS: bool.optional(),
+  /** Matches a free user may create per UTC day; premium users have no limit. */
+  DAILY_MATCH_LIMIT: z.coerce.number().int().min(0).default(3),
+  MATCH_TTL_HOURS: z.coerce.number().positive().default(48),
+  MATCH_EXTEND_HOURS: z.coerce.number().positive().default(24),
+  /**
+   * New profiles start approved (no verification flow exists yet); false leaves them pending until
+   * something else sets users.verification_status. Only approved profiles are ever matched.
+   */
+  AUTO_APPROVE_PROFILES: bool.default(true),
+  /** Find-match only offers people active (profile saved, find-match called) this recently. */
+  MATCH_ACTIVE_WITHIN_DAYS: z.coerce.number().positive().default(30),
+  /** How often the API (or the embedded default) expires due matches and purges secret messages. */
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
+  /** How long a secret-chat message lives before it is purged. */
+  SECRET_MESSAGE_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
+  MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(60),
+  MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(10),
+  /** Most messages stored in one transaction by the batching writer. */
+  MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** Batches the writer keeps in flight at once, each on its own pool connection. */
+  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  /** Seconds a gateway takes, after SIGTERM, to let its sockets move to other pods before closing. */
+  GATEWAY_DRAIN_WINDOW_SECONDS: z.coerce.number().min(0).max(600).default(20),
+  /** A query slower than this is logged (SQL only) besides being timed in the metrics. */
+  DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(500),
+  /** A socket of a gateway pod that stopped refreshing (killed) counts as gone after this. */
+  PRESENCE_TTL_SECONDS: z.coerce.number().positive().max(3_600).default(30),
 });
 
 /** An embedded-only secret: anyone may mint tokens there anyway (DEV_TOKENS is on). */
@@ -62,7 +90,49 @@ export interface AppConfig {
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
   auth: { jwtSecret: string; devTokens: boolean };
+  rules: DomainRules;
+  /** After SIGTERM: readiness fails at once; a gateway's sockets get this long to move elsewhere. */
+  drain: { windowMs: number };
+  observability: { slowQueryMs: number };
 }
+
+/** The tunable numbers of the domain's rules (DESIGN.md §3), the same in both modes. */
+export interface DomainRules {
+  dailyMatchLimit: number;
+  autoApproveProfiles: boolean;
+  /** Candidates must have been active within this long. */
+  activeWithinMs: number;
+  /** Interval of the expiry and secret-message sweeper. */
+  sweepIntervalMs: number;
+  matchTtlMs: number;
+  extendMs: number;
+  secretMessageTtlMs: number;
+  messageRate: { points: number; windowSeconds: number };
+  messageBatchMax: number;
+  messageWriteLanes: number;
+  presenceTtlMs: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
+  return {
+    dailyMatchLimit: e.DAILY_MATCH_LIMIT,
+    autoApproveProfiles: e.AUTO_APPROVE_PROFILES,
+    activeWithinMs: e.MATCH_ACTIVE_WITHIN_DAYS * 24 * HOUR_MS,
+    sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
+    matchTtlMs: e.MATCH_TTL_HOURS * HOUR_MS,
+    extendMs: e.MATCH_EXTEND_HOURS * HOUR_MS,
+    secretMessageTtlMs: e.SECRET_MESSAGE_TTL_SECONDS * 1000,
+    messageRate: { points: e.MESSAGE_RATE_LIMIT, windowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS },
+    messageBatchMax: e.MESSAGE_BATCH_MAX,
+    messageWriteLanes: e.MESSAGE_WRITE_LANES,
+    presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
+  };
+}
+
+/** The rules with every default: for tests and tools that build services by hand. */
+export const defaultDomainRules = (): DomainRules => domainRules(parseEnv(commonEnv, {}));
 
 /**
  * Validates the environment once. Scaled processes need DATABASE_URL, REDIS_URL and JWT_SECRET;
@@ -92,5 +162,8 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       jwtSecret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET,
       devTokens: e.DEV_TOKENS ?? mode === 'embedded',
     },
+    rules: domainRules(e),
+    drain: { windowMs: e.GATEWAY_DRAIN_WINDOW_SECONDS * 1000 },
+    observability: { slowQueryMs: e.DB_SLOW_QUERY_MS },
   };
 }

@@ -1,46 +1,88 @@
-import type { MatchView } from '@mm/client/contract';
+import type { FindMatchRequest, MatchView, UserStats } from '@mm/client/contract';
+import { findMatchRequest } from '@mm/client/contract';
 import {
+  countMatchesToday,
+  endMatch,
+  extendMatch,
+  countUnreadMessages,
   findMatchById,
-  findPlainCandidate,
   findUserById,
   insertActiveMatch,
   listActiveMatchIds,
+  listCandidates,
   listMatchesOfUser,
   orderedPair,
+  takeDailyMatchSlot,
+  touchLastActive,
+  userMatchStats,
+  type Candidate,
   type Database,
   type Match,
+  type User,
 } from '@mm/db';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DomainRules } from '../config/env';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
+import { isPremium } from '../users/premium';
 import { toMatchView } from '../views';
+import { compatibility } from './compatibility';
+import { announceMatchEnded } from './match-events';
+import type { ScoreCache } from './score-cache';
 
-const MATCH_LIFETIME_MS = 48 * 3600 * 1000;
+/** How many eligible candidates are ranked per find-match (the most recently active). */
+const CANDIDATE_POOL = 50;
 /** A candidate may be taken by a concurrent request for the same pair: try the next one. */
-const MAX_PAIRING_ATTEMPTS = 3;
+const MAX_PAIRING_ATTEMPTS = 5;
+
+/** Thrown inside the pairing transaction to roll back the day's slot when the pair was taken. */
+class PairTaken extends Error {}
+
+/** The next UTC midnight: when the daily count starts again. */
+export function nextUtcMidnight(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
 
 export class MatchService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly realtime: Realtime,
+    private readonly rules: DomainRules,
+    private readonly scores: ScoreCache,
   ) {}
 
-  /** Pairs the caller with a candidate and tells both sides' sockets, on every pod. */
-  async findMatch(userId: number): Promise<MatchView> {
-    if (!(await findUserById(this.db, userId))) {
-      throw new AppError('PROFILE_REQUIRED', 'Create your profile before finding a match.');
+  /**
+   * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
+   * sockets, on every pod. The day's slot (free users) and the match are taken in one
+   * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
+   * pair taken meanwhile roll the slot back and try the next candidate.
+   */
+  async findMatch(
+    userId: number,
+    input: FindMatchRequest = { user_id: userId },
+  ): Promise<MatchView> {
+    const filters = findMatchRequest.parse(input);
+    const me = await this.requireMatchable(userId);
+    const premium = isPremium(me);
+    if (!premium && (await countMatchesToday(this.db, userId)) >= this.rules.dailyMatchLimit) {
+      throw this.limitReached();
     }
-    for (let attempt = 0; attempt < MAX_PAIRING_ATTEMPTS; attempt++) {
-      const candidate = await findPlainCandidate(this.db, userId);
-      if (!candidate) break;
-      const match = await insertActiveMatch(this.db, {
-        ...orderedPair(userId, candidate.id),
-        created_by: userId,
-        expires_at: new Date(Date.now() + MATCH_LIFETIME_MS),
-      });
+    await touchLastActive(this.db, userId, new Date()); // searching is activity
+    const candidates = await listCandidates(this.db, userId, {
+      ...(filters.gender && { gender: filters.gender }),
+      ...(filters.min_age !== undefined && { minAge: filters.min_age }),
+      ...(filters.max_age !== undefined && { maxAge: filters.max_age }),
+      ...(filters.city && { city: filters.city }),
+      ...(filters.interests && { interests: filters.interests }),
+      activeSince: new Date(Date.now() - this.rules.activeWithinMs),
+      limit: CANDIDATE_POOL,
+    });
+    const ranked = await this.rank(me, candidates);
+
+    for (const candidate of ranked.slice(0, MAX_PAIRING_ATTEMPTS)) {
+      const match = await this.pair(userId, candidate.id, premium);
       if (!match) continue;
-      const pair = [match.user_a, match.user_b];
-      this.realtime.joinMatch(pair, match.id);
+      this.realtime.joinMatch([match.user_a, match.user_b], match.id);
       this.realtime.toUsers([candidate.id], 'match:new', toMatchView(match, candidate.id));
       this.realtime.toUsers([userId], 'match:new', toMatchView(match, userId));
       return toMatchView(match, userId);
@@ -48,9 +90,141 @@ export class MatchService {
     throw new AppError('NO_CANDIDATES', 'Nobody is available right now; try again later.');
   }
 
+  /** Candidates best first: score (cached per pair), then the most recently active. */
+  private async rank(me: User, candidates: Candidate[]): Promise<Candidate[]> {
+    const cached = await this.scores.get(
+      me.id,
+      candidates.map((c) => c.id),
+    );
+    const fresh = new Map<number, number>();
+    const scored = candidates.map((candidate, i) => {
+      let score = cached[i];
+      if (score === undefined) {
+        score = compatibility(me, candidate);
+        fresh.set(candidate.id, score);
+      }
+      return { candidate, score, order: i };
+    });
+    await this.scores.set(me.id, fresh);
+    scored.sort((x, y) => y.score - x.score || x.order - y.order);
+    return scored.map((s) => s.candidate);
+  }
+
+  /** The match, or undefined when the pair got an active match meanwhile. */
+  private async pair(
+    userId: number,
+    otherId: number,
+    premium: boolean,
+  ): Promise<Match | undefined> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (!premium && !(await takeDailyMatchSlot(trx, userId, this.rules.dailyMatchLimit))) {
+          throw this.limitReached();
+        }
+        const match = await insertActiveMatch(trx, {
+          ...orderedPair(userId, otherId),
+          created_by: userId,
+          // From the database's clock, like created_at: exactly the TTL after creation.
+          expires_at: sql<Date>`now() + make_interval(secs => ${this.rules.matchTtlMs / 1000})`,
+        });
+        if (!match) throw new PairTaken();
+        return match;
+      });
+    } catch (error) {
+      if (error instanceof PairTaken) return undefined;
+      throw error;
+    }
+  }
+
+  private limitReached(): AppError {
+    return new AppError(
+      'DAILY_LIMIT_REACHED',
+      `Free accounts can start ${this.rules.dailyMatchLimit} matches a day.`,
+      { limit: this.rules.dailyMatchLimit, resets_at: nextUtcMidnight().toISOString() },
+    );
+  }
+
+  private async requireMatchable(userId: number): Promise<User> {
+    const me = await findUserById(this.db, userId);
+    if (!me) {
+      throw new AppError('PROFILE_REQUIRED', 'Create your profile before finding a match.');
+    }
+    if (me.verification_status !== 'approved') {
+      throw new AppError('PROFILE_NOT_APPROVED', 'Your profile is not approved yet.', {
+        verification_status: me.verification_status,
+      });
+    }
+    return me;
+  }
+
+  /**
+   * Adds the configured time to a live match: a free user only while it was never extended,
+   * premium without limit. One conditional UPDATE, so concurrent extensions cannot both pass.
+   */
+  async extend(userId: number, matchId: number): Promise<MatchView> {
+    const me = await findUserById(this.db, userId);
+    const match = await extendMatch(this.db, {
+      matchId,
+      userId,
+      extendMs: this.rules.extendMs,
+      unlimited: me !== undefined && isPremium(me),
+    });
+    if (!match) {
+      const current = await this.requireLive(matchId, userId);
+      throw new AppError(
+        'EXTENSION_LIMIT_REACHED',
+        'This match was extended already; premium accounts can extend again.',
+        { extended_count: current.extended_count },
+      );
+    }
+    this.realtime.toUsers([match.user_a, match.user_b], 'match:extended', {
+      match_id: match.id,
+      expires_at: match.expires_at.toISOString(),
+      extended_count: match.extended_count,
+    });
+    return toMatchView(match, userId);
+  }
+
+  /** Ends the match for both at once; both users' sockets leave its room on every pod. */
+  async unmatch(userId: number, matchId: number): Promise<MatchView> {
+    const match = await endMatch(this.db, { matchId, userId, status: 'unmatched' });
+    if (!match) {
+      await this.requireLive(matchId, userId);
+      // Live a moment ago but ended meanwhile by the other side: ended either way.
+      throw new AppError('MATCH_NOT_ACTIVE', 'This match has ended.');
+    }
+    announceMatchEnded(this.realtime, match, 'unmatched');
+    return toMatchView(match, userId);
+  }
+
+  /** Every match of the user, with the unread count of each. */
   async listMatches(userId: number): Promise<MatchView[]> {
     const matches = await listMatchesOfUser(this.db, userId);
-    return matches.map((match) => toMatchView(match, userId));
+    const unread = await countUnreadMessages(
+      this.db,
+      userId,
+      matches.map((match) => match.id),
+    );
+    return matches.map((match) => ({
+      ...toMatchView(match, userId),
+      unread_count: unread.get(match.id) ?? 0,
+    }));
+  }
+
+  async stats(userId: number): Promise<UserStats> {
+    const me = await findUserById(this.db, userId);
+    if (!me) throw new AppError('NOT_FOUND', 'No such user.');
+    const premium = isPremium(me);
+    const counts = await userMatchStats(this.db, userId);
+    const limit = premium ? null : this.rules.dailyMatchLimit;
+    return {
+      user_id: userId,
+      is_premium: premium,
+      ...counts,
+      daily_limit: limit,
+      remaining_today: limit === null ? null : Math.max(0, limit - counts.matches_today),
+      resets_at: nextUtcMidnight().toISOString(),
+    };
   }
 
   /** The rooms a connecting socket joins. */
@@ -63,6 +237,22 @@ export class MatchService {
     const match = await findMatchById(this.db, matchId);
     if (!match || (match.user_a !== userId && match.user_b !== userId)) {
       throw new AppError('NOT_FOUND', 'No such match.');
+    }
+    return match;
+  }
+
+  /** The other side of the user's match (404 when the user is not part of it). */
+  async partnerOf(matchId: number, userId: number): Promise<number> {
+    const match = await this.requireParticipant(matchId, userId);
+    return match.user_a === userId ? match.user_b : match.user_a;
+  }
+
+  /** The user's match, if it is active and unexpired; 404 or MATCH_NOT_ACTIVE otherwise. */
+  async requireLive(matchId: number, userId: number): Promise<Match> {
+    const match = await this.requireParticipant(matchId, userId);
+    if (match.status !== 'active' || match.expires_at.getTime() <= Date.now()) {
+      const status = match.status === 'active' ? 'expired' : match.status;
+      throw new AppError('MATCH_NOT_ACTIVE', 'This match has ended.', { status });
     }
     return match;
   }

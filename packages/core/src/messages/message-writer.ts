@@ -51,43 +51,59 @@ interface Pending {
 export interface MessageWriterOptions {
   /** Most messages in one transaction. */
   maxBatch: number;
+  /**
+   * Batches written at once, each on its own connection. A match always goes through the same
+   * lane, so one sender's messages keep their order while other matches' batches go in parallel.
+   */
+  lanes: number;
   secretTtlMs: number;
 }
 
 const keyOf = (r: { matchId: number; senderId: number; clientId: string }) =>
   `${r.matchId}:${r.senderId}:${r.clientId}`;
 
+interface Lane {
+  queue: Pending[];
+  writing: boolean;
+}
+
 /**
- * Appends messages in batches (group commit). Sends that arrive while a batch is being written wait
- * for the next one, so under load one transaction of a few statements stores many messages,
- * and when the service is idle a send waits only for the next turn of the event loop.
+ * Appends messages in batches (group commit). Sends that arrive while a lane's batch is being
+ * written wait for its next one, so under load one transaction of a few statements stores many
+ * messages, and when the service is idle a send waits only for the next turn of the event loop.
  *
  * Every guarantee of the one-by-one path holds per message: the batch locks its matches (in id
- * order), so seqs stay gapless and a resend racing on another pod finds the original; each message
- * is decided on its own, and one refused message does not fail the others.
+ * order, so concurrent batches here or on other pods never deadlock), seqs stay gapless and a
+ * resend racing on another pod finds the original; each message is decided on its own, and one
+ * refused message does not fail the others.
  */
 export class MessageWriter {
-  private queue: Pending[] = [];
-  private writing = false;
+  private readonly lanes: Lane[];
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: MessageWriterOptions,
-  ) {}
+  ) {
+    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => ({
+      queue: [],
+      writing: false,
+    }));
+  }
 
   append(request: AppendRequest): Promise<AppendResult> {
+    const lane = this.lanes[request.matchId % this.lanes.length]!;
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
-        setImmediate(() => void this.drain());
+      lane.queue.push({ request, resolve, reject });
+      if (!lane.writing) {
+        lane.writing = true;
+        setImmediate(() => void this.drain(lane));
       }
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
+  private async drain(lane: Lane): Promise<void> {
+    while (lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, this.options.maxBatch);
       try {
         const outcomes = await this.db.transaction().execute((trx) => this.write(trx, batch));
         outcomes.forEach((outcome, i) =>
@@ -99,7 +115,7 @@ export class MessageWriter {
         batch.forEach((pending) => pending.reject(error));
       }
     }
-    this.writing = false;
+    lane.writing = false;
   }
 
   private async write(

@@ -6,17 +6,13 @@ import {
   type MessageView,
   type SendMessageRequest,
 } from '@mm/client/contract';
-import {
-  appendMessage,
-  findMessageByClientId,
-  listMessagesBefore,
-  lockMatchForSend,
-  type Database,
-} from '@mm/db';
+import { listMessagesBefore, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
-import { AppError } from '../errors';
 import type { MatchService } from '../matches/match.service';
+import type { RateLimiter } from '../limits/rate-limiter';
 import type { Realtime } from '../realtime/realtime';
+import type { Metrics } from '../observability/metrics';
+import type { MessageWriter } from './message-writer';
 import { toMessageView } from '../views';
 
 export interface SendResult {
@@ -28,37 +24,26 @@ export interface SendResult {
 export class MessageService {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly writer: MessageWriter,
     private readonly matches: MatchService,
     private readonly realtime: Realtime,
+    /** Messages per user and window, over every socket, pod and the REST send. */
+    private readonly limiter: RateLimiter,
+    private readonly metrics?: Pick<Metrics, 'messageSent'>,
   ) {}
 
   /**
-   * Stores a message under the match's next seq and delivers `message:new` to the match room.
+   * Counts against the sender's message rate (RATE_LIMITED with `retry_after` when over), then
+   * stores a message under the match's next seq (batched with concurrent sends by the writer) and
+   * delivers `message:new` to the match room.
    * `origin` is a room left out of the delivery: the sending socket, which has the ack instead.
    */
   async send(senderId: number, input: SendMessageRequest, origin?: string): Promise<SendResult> {
     const { match_id: matchId, client_id: clientId, body } = sendMessageRequest.parse(input);
-    const result = await this.db.transaction().execute(async (trx) => {
-      const match = await lockMatchForSend(trx, matchId);
-      if (!match || (match.user_a !== senderId && match.user_b !== senderId)) {
-        throw new AppError('NOT_FOUND', 'No such match.');
-      }
-      const original = await findMessageByClientId(trx, { matchId, senderId, clientId });
-      if (original) return { message: original, created: false };
-      if (match.status !== 'active' || match.expires_at.getTime() <= Date.now()) {
-        throw new AppError('MATCH_NOT_ACTIVE', 'This match has ended.', { status: match.status });
-      }
-      const message = await appendMessage(trx, {
-        matchId,
-        senderId,
-        clientId,
-        body,
-        isSecret: false,
-        expiresAt: null,
-      });
-      return { message, created: true };
-    });
+    await this.limiter.consume(senderId);
+    const result = await this.writer.append({ matchId, senderId, clientId, body });
     const view = toMessageView(result.message);
+    this.metrics?.messageSent(result.created);
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
     this.realtime.toMatch(matchId, 'message:new', view, origin);

@@ -21,8 +21,15 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 export class Realtime {
   constructor(private readonly target: RoomBroadcaster) {}
 
-  toUsers<E extends EventName>(userIds: number[], event: E, payload: Payload<E>): void {
-    this.target.to(userIds.map(userRoom)).emit(event, payload);
+  /** `except` leaves out one room, typically the socket that caused the event. */
+  toUsers<E extends EventName>(
+    userIds: number[],
+    event: E,
+    payload: Payload<E>,
+    except?: string,
+  ): void {
+    const operator = this.target.to(userIds.map(userRoom));
+    (except ? operator.except(except) : operator).emit(event, payload);
   }
 
   /** `except` leaves out one room, typically the sending socket's own id. */

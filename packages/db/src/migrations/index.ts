@@ -1,8 +1,10 @@
 import type { Migration } from 'kysely/migration';
 import * as initial from './20261123T000000_initial';
+import * as dailyMatchCounts from './20261123T123500_daily_match_counts';
 
 // Listed statically (not read from a folder) so sources, compiled output and bundles all work.
 // Names sort by timestamp: kysely runs them in that order.
 export const migrations: Record<string, Migration> = {
   '20261123T000000_initial': initial,
+  '20261123T123500_daily_match_counts': dailyMatchCounts,
 };

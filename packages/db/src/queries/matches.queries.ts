@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, NewMatch } from '../schema';
+import type { InsertObject, Kysely } from 'kysely';
+import type { Database } from '../schema';
 
 /** A pair is stored once, smaller id first (`user_a < user_b` is a table constraint). */
 export function orderedPair(x: number, y: number): { user_a: number; user_b: number } {
@@ -7,41 +7,10 @@ export function orderedPair(x: number, y: number): { user_a: number; user_b: num
 }
 
 /**
- * The most recently active other user with a profile who has no active match with `userId`.
- * The plain rule of the walking skeleton; filters, blocks and scoring refine it.
- */
-export function findPlainCandidate(db: Kysely<Database>, userId: number) {
-  return db
-    .selectFrom('users as u')
-    .select('u.id')
-    .where('u.id', '!=', userId)
-    .where('u.deleted_at', 'is', null)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('matches as m')
-            .select(sql.lit(1).as('one'))
-            .where('m.status', '=', 'active')
-            .where(({ or, and, eb }) =>
-              or([
-                and([eb('m.user_a', '=', userId), eb('m.user_b', '=', eb.ref('u.id'))]),
-                and([eb('m.user_b', '=', userId), eb('m.user_a', '=', eb.ref('u.id'))]),
-              ]),
-            ),
-        ),
-      ),
-    )
-    .orderBy('u.last_active_at', 'desc')
-    .orderBy('u.id')
-    .limit(1)
-    .executeTakeFirst();
-}
-
-/**
  * Inserts an active match, or nothing when the pair already has one: the partial unique index
  * decides, so two concurrent requests can never create two active matches for one pair.
  */
-export function insertActiveMatch(db: Kysely<Database>, match: NewMatch) {
+export function insertActiveMatch(db: Kysely<Database>, match: InsertObject<Database, 'matches'>) {
   return db
     .insertInto('matches')
     .values(match)

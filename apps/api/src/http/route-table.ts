@@ -1,0 +1,196 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { z, ZodObject, ZodType } from 'zod';
+import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/client/contract';
+import type { TokenService } from '@mm/core';
+import { assertSelf, authenticate } from './authenticate';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+type Schema = ZodObject | undefined;
+type Parsed<S extends Schema> = S extends ZodObject ? z.output<S> : Record<string, never>;
+
+/** What a handler receives: inputs parsed by the route's schemas, and the caller from the token. */
+export interface RouteContext<
+  P extends Schema,
+  Q extends Schema,
+  B extends Schema,
+  A extends boolean,
+> {
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+  /** The token's subject; only routes with `auth: true` have one. */
+  userId: A extends true ? number : undefined;
+  /** Answers with another of the route's documented statuses (`alsoStatus`) instead. */
+  setStatus(status: number): void;
+  req: Request;
+  res: Response;
+}
+
+/**
+ * One REST endpoint: the one description that both mounts it on Express and documents it in the
+ * OpenAPI document, so the two can never disagree.
+ */
+export interface RouteSpec<
+  P extends Schema = Schema,
+  Q extends Schema = Schema,
+  B extends Schema = Schema,
+  R extends ZodType = ZodType,
+  A extends boolean = boolean,
+> {
+  method: HttpMethod;
+  /** OpenAPI form: `/api/mystery/chat/{match_id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** True: a bearer token is required and its subject is the handler's `userId`. */
+  auth: A;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** The success status; 200 unless said. */
+  status?: number;
+  /** Other success statuses the handler may pick with `setStatus` (same response schema). */
+  alsoStatus?: number[];
+  response: R;
+  /** Error codes this route answers with beyond the ones every route of its kind may give. */
+  errors?: ErrorCode[];
+  handler(context: RouteContext<P, Q, B, A>): Promise<z.input<R>> | z.input<R>;
+}
+
+/** A spec with its types erased, as tables hold them. */
+export type AnyRouteSpec = RouteSpec<Schema, Schema, Schema, ZodType, boolean>;
+
+/** Declares a route with its handler's inputs typed from its schemas. */
+export function route<
+  P extends Schema = undefined,
+  Q extends Schema = undefined,
+  B extends Schema = undefined,
+  R extends ZodType = ZodType,
+  A extends boolean = boolean,
+>(spec: RouteSpec<P, Q, B, R, A>): AnyRouteSpec {
+  return spec as unknown as AnyRouteSpec;
+}
+
+/** `/a/{b}/c` → `/a/:b/c`. */
+export const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
+
+export interface MountOptions {
+  tokens: TokenService;
+  /** Runs after authentication, before parsing: rate limits. */
+  before?: RequestHandler[];
+}
+
+/**
+ * The routes on an Express router. Each request is parsed with the route's schemas (a bad field is
+ * 400 VALIDATION_FAILED naming it), a `user_id` in the path, query or body must be the caller's
+ * own (403), and the handler's result is parsed with the response schema, so a field the schema
+ * does not name never reaches the client.
+ */
+export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Router {
+  const router = Router();
+  const authenticated = authenticate(options.tokens);
+  for (const spec of specs) {
+    const chain: RequestHandler[] = [];
+    if (spec.auth) chain.push(authenticated);
+    chain.push(...(options.before ?? []));
+    chain.push(async (req, res) => {
+      const params = spec.params ? spec.params.parse(req.params) : {};
+      const query = spec.query ? spec.query.parse(req.query) : {};
+      const body = spec.body ? spec.body.parse(req.body ?? {}) : {};
+      if (spec.auth) {
+        for (const input of [params, query, body] as Record<string, unknown>[]) {
+          if (typeof input.user_id === 'number') assertSelf(res, input.user_id);
+        }
+      }
+      const userId = spec.auth ? (res.locals.userId as number) : undefined;
+      let status = spec.status ?? 200;
+      const setStatus = (other: number) => {
+        status = other;
+      };
+      const context = { params, query, body, userId, setStatus, req, res };
+      const result = await spec.handler(context as never);
+      res.status(status).json(spec.response.parse(result));
+    });
+    router[spec.method](expressPath(spec.path), ...chain);
+  }
+  return router;
+}
+
+/** The error codes a route may answer with: its own, and those its kind implies. */
+export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
+  const codes = new Set<ErrorCode>(spec.errors ?? []);
+  if (spec.params || spec.query || spec.body) codes.add('VALIDATION_FAILED');
+  if (spec.body) codes.add('PAYLOAD_TOO_LARGE');
+  if (spec.auth) codes.add('UNAUTHENTICATED');
+  const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
+  if (spec.auth && named) codes.add('FORBIDDEN');
+  codes.add('RATE_LIMITED');
+  codes.add('INTERNAL');
+  return [...codes];
+}
+
+export interface DocumentInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+/** The OpenAPI 3 document of these routes, generated from the schemas that validate them. */
+export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  for (const spec of specs) {
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of routeErrors(spec)) {
+      const status = ERROR_STATUS[code];
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    const errors = Object.fromEntries(
+      [...byStatus].map(([status, codes]) => [
+        String(status),
+        {
+          description: `Error: ${codes.join(', ')}.`,
+          content: { 'application/json': { schema: errorResponse } },
+        },
+      ]),
+    );
+    registry.registerPath({
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      ...(spec.description && { description: spec.description }),
+      tags: spec.tags,
+      ...(spec.auth && { security: [{ [bearer.name]: [] }] }),
+      request: {
+        ...(spec.params && { params: spec.params }),
+        ...(spec.query && { query: spec.query }),
+        ...(spec.body && {
+          body: { required: true, content: { 'application/json': { schema: spec.body } } },
+        }),
+      },
+      responses: {
+        ...Object.fromEntries(
+          [spec.status ?? 200, ...(spec.alsoStatus ?? [])].map((status) => [
+            String(status),
+            {
+              description: 'Success.',
+              content: { 'application/json': { schema: spec.response } },
+            },
+          ]),
+        ),
+        ...errors,
+      },
+    });
+  }
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: { ...info },
+  });
+}

@@ -1,0 +1,125 @@
+import type { ProfileView } from '@mm/client';
+import { useEffect, useState } from 'preact/hooks';
+import { ChatPanel } from './components/chat-panel';
+import { ConnectionBadge } from './components/connection-badge';
+import { Login } from './components/login';
+import { MatchList } from './components/match-list';
+import { ProfileForm } from './components/profile-form';
+import { restoreSession, signOut, type Session } from './session';
+import { DemoStore, describeError } from './store';
+import { useStore } from './use-store';
+
+export function App() {
+  const [session, setSession] = useState<Session | undefined>(restoreSession);
+  if (!session) return <Login onSignedIn={setSession} />;
+  return (
+    <SignedIn
+      key={session.userId}
+      session={session}
+      onSignOut={() => {
+        signOut();
+        setSession(undefined);
+      }}
+    />
+  );
+}
+
+type Screen = { name: 'profile' } | { name: 'matches' } | { name: 'chat'; matchId: number };
+
+function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const [store] = useState(() => new DemoStore(session));
+  const [profile, setProfile] = useState<ProfileView | null | undefined>(undefined);
+  const [screen, setScreen] = useState<Screen>({ name: 'matches' });
+  const [loadError, setLoadError] = useState<string>();
+  useStore(store);
+
+  useEffect(() => {
+    session.rest.request<ProfileView>('GET', '/api/users/me').then(setProfile, (error: unknown) => {
+      if ((error as { status?: number }).status === 404) setProfile(null);
+      else setLoadError(describeError(error));
+    });
+    store.start().catch((error: unknown) => setLoadError(describeError(error)));
+    return () => store.stop();
+  }, [session, store]);
+
+  useEffect(() => {
+    store.openMatchId = screen.name === 'chat' ? screen.matchId : undefined;
+    if (screen.name === 'chat') store.markRead(screen.matchId);
+  }, [screen, store]);
+
+  const needsProfile = profile === null;
+  const current: Screen = needsProfile ? { name: 'profile' } : screen;
+
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <h1 class="brand">Mystery Match</h1>
+        <ConnectionBadge state={store.connection} />
+        <span class="who" aria-label="Signed in as">
+          {profile?.display_name ?? 'New user'} · #{session.userId}
+        </span>
+        <nav class="nav" aria-label="Main">
+          <button
+            type="button"
+            aria-current={current.name !== 'profile' ? 'page' : undefined}
+            disabled={needsProfile}
+            onClick={() => setScreen({ name: 'matches' })}
+          >
+            Matches
+          </button>
+          <button
+            type="button"
+            aria-current={current.name === 'profile' ? 'page' : undefined}
+            onClick={() => setScreen({ name: 'profile' })}
+          >
+            Profile
+          </button>
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        </nav>
+      </header>
+      {(loadError ?? store.notice) && (
+        <div class="notice" role="alert">
+          <span>{loadError ?? store.notice}</span>
+          <button type="button" aria-label="Dismiss" onClick={() => store.dismissNotice()}>
+            ×
+          </button>
+        </div>
+      )}
+      <main class={`content screen-${current.name}`}>
+        {profile === undefined && !loadError ? (
+          <p class="muted">Loading…</p>
+        ) : current.name === 'profile' ? (
+          <ProfileForm
+            session={session}
+            profile={profile ?? undefined}
+            onSaved={(saved) => {
+              setProfile(saved);
+              setScreen({ name: 'matches' });
+            }}
+          />
+        ) : (
+          <div class="split">
+            <MatchList
+              store={store}
+              selected={current.name === 'chat' ? current.matchId : undefined}
+              onOpen={(matchId) => setScreen({ name: 'chat', matchId })}
+            />
+            {current.name === 'chat' ? (
+              <ChatPanel
+                store={store}
+                matchId={current.matchId}
+                onBack={() => setScreen({ name: 'matches' })}
+              />
+            ) : (
+              <section class="panel placeholder" aria-label="Chat">
+                <p class="muted">Pick a match, or find a new one, to start chatting.</p>
+              </section>
+            )}
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

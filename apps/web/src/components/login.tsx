@@ -1,0 +1,54 @@
+import { useState } from 'preact/hooks';
+import { signIn, type Session } from '../session';
+import { describeError } from '../store';
+
+/** Demo sign-in: any user id, through the development token endpoint. */
+export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
+  const [userId, setUserId] = useState('1');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      onSignedIn(await signIn(Number(userId)));
+    } catch (e) {
+      setError(describeError(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="login">
+      <h1 class="brand">Mystery Match</h1>
+      <p>
+        Chat with a stranger whose profile unlocks as the conversation grows. This demo signs you in
+        as any user id: open a second tab as another user to chat with yourself.
+      </p>
+      <form class="card" onSubmit={submit}>
+        <label for="login-user">Demo user id</label>
+        <input
+          id="login-user"
+          name="user_id"
+          type="number"
+          min={1}
+          step={1}
+          required
+          inputMode="numeric"
+          value={userId}
+          onInput={(e) => setUserId(e.currentTarget.value)}
+        />
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,372 @@
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import type {
+  Ack,
+  ErrorBody,
+  MatchView,
+  MessageView,
+  PresenceView,
+  ReadEvent,
+  SendMessageRequest,
+  SyncPage,
+  TypingEvent,
+} from './contract';
+import type { ChatSocket } from './socket';
+
+/** What a `ChatClient` tells its listeners. */
+export interface ChatClientEvents {
+  /** Every message of a followed match exactly once, live or replayed, the user's own included. */
+  message: (message: MessageView) => void;
+  typing: (event: TypingEvent) => void;
+  read: (event: ReadEvent) => void;
+  presence: (presence: PresenceView) => void;
+  /** A new match: it is followed from now on. */
+  match: (match: MatchView) => void;
+  /** Connected and caught up: the replay after this (re)connect is done. */
+  ready: () => void;
+  disconnected: (reason: string) => void;
+  /** The server refused the connection or a message for good (bad token, invalid message). */
+  error: (error: ErrorBody) => void;
+}
+
+export interface ChatClientOptions {
+  /** The gateway (the embedded default: the same address as the API). */
+  url: string;
+  /** The JWT, or a function asked for one at every (re)connect (to refresh an expiring token). */
+  token: string | (() => string | Promise<string>);
+  /** Matches to follow from the start, with the last seq already held (0 for all of it). */
+  lastSeqs?: Record<number, number>;
+  /** Milliseconds an ack may take before the message is sent again. */
+  ackTimeoutMs?: number;
+  /** Messages per `sync` page. */
+  syncPageSize?: number;
+  /** Passed to socket.io-client as they are (transports, path, ...). */
+  socket?: Partial<ManagerOptions & SocketOptions>;
+}
+
+/** A refusal from the server: its error object. */
+export class ChatError extends Error {
+  constructor(readonly error: ErrorBody) {
+    super(`${error.code}: ${error.message}`);
+    this.name = 'ChatError';
+  }
+}
+
+/** Reconnect delays: 1 s doubling up to 5 s, each spread by ±50 % so clients do not stampede. */
+export const RECONNECT = { minMs: 1_000, maxMs: 5_000, jitter: 0.5 } as const;
+
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(RECONNECT.maxMs, RECONNECT.minMs * 2 ** attempt);
+  return Math.round(base * (1 - RECONNECT.jitter + 2 * RECONNECT.jitter * random()));
+}
+
+interface Pending {
+  request: Required<SendMessageRequest>;
+  resolve(message: MessageView): void;
+  reject(error: Error): void;
+  /** The connection it was last sent on: it is sent again on every new one until acked. */
+  sentOn: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Per match: every seq up to `watermark` is held (or known not to exist); `above` holds the rest. */
+interface MatchCursor {
+  watermark: number;
+  above: Set<number>;
+}
+
+type Listener<E extends keyof ChatClientEvents> = ChatClientEvents[E];
+
+const newClientId = (): string =>
+  typeof globalThis.crypto?.randomUUID === 'function'
+    ? globalThis.crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+
+/**
+ * The chat over Socket.IO for Node and browsers, with the delivery guarantee of DESIGN.md §4 on the
+ * client's side:
+ * - reconnects by itself with exponential backoff (1 s → 5 s, jittered), also when the server
+ *   closed the connection or refused it for a while (a draining pod);
+ * - keeps unacked messages in an outbox and sends them again, with the same `client_id`, on every
+ *   new connection until they are acked (the server stores a resend once);
+ * - tracks the last seq per match and calls `sync` on every (re)connect, page after page;
+ * - delivers each `(match_id, seq)` once, however often it arrives.
+ */
+export class ChatClient {
+  private readonly socket: ChatSocket;
+  private readonly cursors = new Map<number, MatchCursor>();
+  private readonly outbox = new Map<string, Pending>();
+  private readonly listeners = new Map<keyof ChatClientEvents, Set<(...args: never[]) => void>>();
+  private connection = 0;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private readonly ackTimeoutMs: number;
+  private readonly syncPageSize: number;
+
+  constructor(private readonly options: ChatClientOptions) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.syncPageSize = options.syncPageSize ?? 200;
+    for (const [matchId, seq] of Object.entries(options.lastSeqs ?? {})) {
+      this.follow(Number(matchId), seq);
+    }
+    const { token } = options;
+    this.socket = io(options.url, {
+      transports: ['websocket'],
+      reconnectionDelay: RECONNECT.minMs,
+      reconnectionDelayMax: RECONNECT.maxMs,
+      randomizationFactor: RECONNECT.jitter,
+      autoConnect: false,
+      ...options.socket,
+      auth: (callback) => {
+        if (typeof token === 'string') return callback({ token });
+        void Promise.resolve(token()).then(
+          (value) => callback({ token: value }),
+          () => callback({}),
+        );
+      },
+    }) as ChatSocket;
+    this.wire();
+  }
+
+  /** Opens the connection (and keeps it open until `close`). */
+  connect(): this {
+    this.closed = false;
+    this.socket.connect();
+    return this;
+  }
+
+  /** Closes for good; messages still in the outbox are rejected. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.socket.disconnect();
+    for (const pending of this.outbox.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error('The chat client was closed.'));
+    }
+    this.outbox.clear();
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  on<E extends keyof ChatClientEvents>(event: E, listener: Listener<E>): this {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener as (...args: never[]) => void);
+    this.listeners.set(event, set);
+    return this;
+  }
+
+  off<E extends keyof ChatClientEvents>(event: E, listener: Listener<E>): this {
+    this.listeners.get(event)?.delete(listener as (...args: never[]) => void);
+    return this;
+  }
+
+  /** Follows a match: its messages after `lastSeq` are replayed at the next (re)connect. */
+  follow(matchId: number, lastSeq = 0): void {
+    if (!this.cursors.has(matchId))
+      this.cursors.set(matchId, { watermark: lastSeq, above: new Set() });
+  }
+
+  /** The seq up to which this client holds every message of the match. */
+  lastSeq(matchId: number): number {
+    return this.cursors.get(matchId)?.watermark ?? 0;
+  }
+
+  /**
+   * Sends a message; resolves with it once stored, after however many reconnects that takes.
+   * Rejects only when the server refuses it (a ChatError) or the client is closed.
+   */
+  send(matchId: number, body: string, clientId: string = newClientId()): Promise<MessageView> {
+    this.follow(matchId);
+    const existing = this.outbox.get(clientId);
+    if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
+    return new Promise((resolve, reject) => {
+      const pending: Pending = {
+        request: { match_id: matchId, client_id: clientId, body },
+        resolve,
+        reject,
+        sentOn: 0,
+      };
+      this.outbox.set(clientId, pending);
+      if (this.socket.connected) this.transmit(pending);
+    });
+  }
+
+  /** Messages waiting for their ack. */
+  get unacked(): number {
+    return this.outbox.size;
+  }
+
+  /** Volatile: dropped rather than queued while disconnected. */
+  typing(matchId: number, isTyping: boolean): void {
+    if (this.socket.connected)
+      this.socket.volatile.emit('typing', { match_id: matchId, is_typing: isTyping });
+  }
+
+  /** Marks the match read up to `seq`; resolves with the stored last read seq. */
+  async markRead(matchId: number, seq: number): Promise<number> {
+    const ack: Ack<{ last_read_seq: number }> = await this.socket
+      .timeout(this.ackTimeoutMs)
+      .emitWithAck('read', { match_id: matchId, seq });
+    if (!ack.ok) throw new ChatError(ack.error);
+    return ack.last_read_seq;
+  }
+
+  /** Replays what was missed in every followed match, page after page. */
+  async sync(): Promise<void> {
+    for (;;) {
+      const since = Object.fromEntries(
+        [...this.cursors].map(([matchId, cursor]) => [String(matchId), cursor.watermark]),
+      );
+      if (Object.keys(since).length === 0) return;
+      const ack: Ack<SyncPage> = await this.socket
+        .timeout(this.ackTimeoutMs)
+        .emitWithAck('sync', { since, limit: this.syncPageSize });
+      if (!ack.ok) throw new ChatError(ack.error);
+      const lastOfMatch = new Map<number, number>();
+      for (const message of ack.messages) {
+        this.accept(message);
+        lastOfMatch.set(message.match_id, message.seq);
+      }
+      // Sync is authoritative up to what it returned: a skipped seq (an expired secret message)
+      // will never come, so the watermark moves past it.
+      for (const [matchId, seq] of lastOfMatch) this.advance(matchId, seq);
+      if (!ack.has_more) return;
+    }
+  }
+
+  private wire(): void {
+    const socket = this.socket;
+    socket.on('connect', () => {
+      this.retries = 0;
+      this.connection++;
+      const connection = this.connection;
+      this.sync().then(
+        () => {
+          // Resend in the order they were sent; the server stores each client_id once.
+          for (const pending of this.outbox.values()) this.transmit(pending);
+          if (connection === this.connection) this.emit('ready');
+        },
+        () => {
+          // The sync failed on this connection: start over on a new one.
+          if (connection === this.connection && socket.connected) socket.disconnect().connect();
+        },
+      );
+    });
+    socket.on('disconnect', (reason) => {
+      this.emit('disconnected', reason);
+      // Socket.IO reconnects by itself after a lost connection, not after the server closed it.
+      if (reason === 'io server disconnect') this.retryLater();
+    });
+    socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+      const code = error.data?.code;
+      if (code === undefined || socket.active) return; // a transport error: Socket.IO retries
+      if (
+        (code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED') &&
+        typeof this.options.token === 'string'
+      ) {
+        this.emit('error', { code, message: error.message });
+        return;
+      }
+      this.retryLater(); // refused for now (a draining pod) or the token provider may refresh
+    });
+    socket.on('message:new', (message) => this.accept(message));
+    socket.on('match:new', (match) => {
+      this.follow(match.id);
+      this.emit('match', match);
+    });
+    socket.on('typing', (event) => this.emit('typing', event));
+    socket.on('read', (event) => this.emit('read', event));
+    socket.on('presence', (presence) => this.emit('presence', presence));
+  }
+
+  private transmit(pending: Pending): void {
+    if (pending.sentOn === this.connection && pending.timer !== undefined) return;
+    pending.sentOn = this.connection;
+    const connection = this.connection;
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => {
+      // No ack in time on this connection: send again while it is up; a new one resends anyway.
+      pending.timer = undefined;
+      if (
+        this.outbox.has(pending.request.client_id) &&
+        this.socket.connected &&
+        connection === this.connection
+      ) {
+        this.transmit(pending);
+      }
+    }, this.ackTimeoutMs);
+    this.socket.emit('message:send', pending.request, (ack) => this.settle(pending, ack));
+  }
+
+  private settle(pending: Pending, ack: Ack<{ message: MessageView }>): void {
+    if (!this.outbox.has(pending.request.client_id)) return; // settled by an earlier ack
+    if (!ack.ok && ack.error.code === 'RATE_LIMITED') {
+      const seconds = Number(ack.error.details?.retry_after ?? 1);
+      clearTimeout(pending.timer);
+      pending.timer = setTimeout(() => {
+        pending.timer = undefined;
+        if (this.socket.connected) this.transmit(pending);
+      }, seconds * 1000);
+      return;
+    }
+    clearTimeout(pending.timer);
+    this.outbox.delete(pending.request.client_id);
+    if (!ack.ok) {
+      this.emit('error', ack.error);
+      pending.reject(new ChatError(ack.error));
+      return;
+    }
+    this.accept(ack.message);
+    pending.resolve(ack.message);
+  }
+
+  private chain(pending: Pending, resolve: (m: MessageView) => void, reject: (e: Error) => void) {
+    const { resolve: first, reject: firstReject } = pending;
+    pending.resolve = (message) => {
+      first(message);
+      resolve(message);
+    };
+    pending.reject = (error) => {
+      firstReject(error);
+      reject(error);
+    };
+  }
+
+  /** Delivers a message unless its (match_id, seq) was delivered before. */
+  private accept(message: MessageView): void {
+    this.follow(message.match_id);
+    const cursor = this.cursors.get(message.match_id)!;
+    if (message.seq <= cursor.watermark || cursor.above.has(message.seq)) return;
+    cursor.above.add(message.seq);
+    while (cursor.above.delete(cursor.watermark + 1)) cursor.watermark++;
+    this.emit('message', message);
+  }
+
+  private advance(matchId: number, seq: number): void {
+    const cursor = this.cursors.get(matchId)!;
+    if (seq <= cursor.watermark) return;
+    cursor.watermark = seq;
+    for (const held of cursor.above) if (held <= seq) cursor.above.delete(held);
+    while (cursor.above.delete(cursor.watermark + 1)) cursor.watermark++;
+  }
+
+  private retryLater(): void {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, backoffDelay(this.retries++));
+  }
+
+  private emit<E extends keyof ChatClientEvents>(
+    event: E,
+    ...args: Parameters<ChatClientEvents[E]>
+  ): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      (listener as (...a: Parameters<ChatClientEvents[E]>) => void)(...args);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { matchId } from './schemas';
+import type { MessageView } from './wire';
+
+/**
+ * The realtime chat's own requests and payloads (DESIGN.md §4): replay (`sync`), typing, read
+ * receipts and presence. `message:send` lives in schemas.ts beside the REST send.
+ */
+
+/** A seq a client holds: 0 means "nothing yet". */
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Most messages one `sync` answer carries; page on while `has_more`. */
+export const SYNC_PAGE_MAX = 500;
+/** Most matches one `sync` may name. */
+export const SYNC_MATCHES_MAX = 200;
+
+export const syncRequest = z.object({
+  /** `{ "<match_id>": <last seq the client holds> }`: the messages after it come back. */
+  since: z
+    .record(z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a match id'), seq)
+    .refine((since) => Object.keys(since).length <= SYNC_MATCHES_MAX, {
+      message: `at most ${SYNC_MATCHES_MAX} matches per sync`,
+    }),
+  limit: z.number().int().min(1).max(SYNC_PAGE_MAX).default(200),
+});
+
+export const typingRequest = z.object({ match_id: matchId, is_typing: z.boolean() });
+
+export const readRequest = z.object({ match_id: matchId, seq: seq });
+
+export type SyncRequest = z.input<typeof syncRequest>;
+export type TypingRequest = z.input<typeof typingRequest>;
+export type ReadRequest = z.input<typeof readRequest>;
+
+export interface SyncPage {
+  /** Ordered by match, then seq. Expired secret messages are left out (their seqs are skipped). */
+  messages: MessageView[];
+  /** More messages are waiting: call `sync` again with the last seqs of this page. */
+  has_more: boolean;
+}
+
+/** `typing` as the partner receives it. */
+export interface TypingEvent {
+  match_id: number;
+  user_id: number;
+  is_typing: boolean;
+}
+
+/** `read`: `user_id` has read `match_id` up to `seq` (inclusive). */
+export interface ReadEvent {
+  match_id: number;
+  user_id: number;
+  seq: number;
+}
+
+export interface PresenceView {
+  user_id: number;
+  online: boolean;
+  /** When the user's last socket went; null when never seen (or unknown). */
+  last_seen_at: string | null;
+}

@@ -1,0 +1,33 @@
+import { readRequest, type ReadRequest } from '@mm/client/contract';
+import { advanceLastReadSeq, type Database } from '@mm/db';
+import type { Kysely } from 'kysely';
+import { AppError } from '../errors';
+import type { Realtime } from '../realtime/realtime';
+
+/**
+ * Read receipts: each side's last read seq of a match, kept on the match row. It only moves
+ * forward and never beyond the messages the match has; when it moves, both users' sockets hear
+ * `read` (the partner for the tick marks, the reader's other devices for their unread badges).
+ */
+export class ReadReceiptService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly realtime: Realtime,
+  ) {}
+
+  /** `origin` is a room left out of the `read` event: the socket that sent it. */
+  async markRead(userId: number, input: ReadRequest, origin?: string): Promise<number> {
+    const { match_id: matchId, seq } = readRequest.parse(input);
+    const result = await advanceLastReadSeq(this.db, { matchId, userId, seq });
+    if (!result) throw new AppError('NOT_FOUND', 'No such match.');
+    if (result.advanced) {
+      this.realtime.toUsers(
+        [result.partnerId, userId],
+        'read',
+        { match_id: matchId, user_id: userId, seq: result.lastReadSeq },
+        origin,
+      );
+    }
+    return result.lastReadSeq;
+  }
+}

@@ -1,0 +1,26 @@
+import { syncRequest, type SyncPage, type SyncRequest } from '@mm/client/contract';
+import { listMessagesAfter, type Database } from '@mm/db';
+import type { Kysely } from 'kysely';
+import { toMessageView } from '../views';
+
+/**
+ * Replay after a reconnect (DESIGN.md §4, delivery guarantee): given the last seq the client holds
+ * per match, the messages it missed, in (match, seq) order, a page at a time. Matches the caller is
+ * not part of are left out as if they held nothing, so a sync never tells whether a match exists.
+ */
+export class SyncService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async since(userId: number, input: SyncRequest): Promise<SyncPage> {
+    const { since, limit } = syncRequest.parse(input);
+    const cursors = Object.entries(since).map(([matchId, afterSeq]) => ({
+      matchId: Number(matchId),
+      afterSeq,
+    }));
+    const rows = await listMessagesAfter(this.db, userId, cursors, limit + 1);
+    return {
+      messages: rows.slice(0, limit).map(toMessageView),
+      has_more: rows.length > limit,
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import {
+  blockRequest,
+  reportRequest,
+  type BlockRequest,
+  type ReportRequest,
+  type ReportView,
+} from '@mm/client/contract';
+import {
+  deleteBlock,
+  endMatchBetween,
+  findMessageInMatch,
+  insertBlock,
+  insertReport,
+  lastMessages,
+  type Database,
+} from '@mm/db';
+import type { Kysely } from 'kysely';
+import { AppError } from '../errors';
+import { announceMatchEnded } from '../matches/match-events';
+import type { MatchService } from '../matches/match.service';
+import type { Realtime } from '../realtime/realtime';
+
+/** How many of the match's last messages a report keeps as evidence. */
+export const REPORT_EVIDENCE_MESSAGES = 20;
+
+export class ModerationService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly matches: MatchService,
+    private readonly realtime: Realtime,
+  ) {}
+
+  /**
+   * Hides the two from each other's search for good (until unblocked) and ends their active
+   * match, if any, for both at once. Blocking again changes nothing.
+   */
+  async block(userId: number, request: BlockRequest): Promise<void> {
+    const { blocked_user_id: blockedId } = blockRequest.parse(request);
+    if (blockedId === userId) {
+      throw new AppError('VALIDATION_FAILED', 'You cannot block yourself.', {
+        fields: [{ field: 'blocked_user_id', message: 'must not be yourself' }],
+      });
+    }
+    const ended = await this.db.transaction().execute(async (trx) => {
+      await insertBlock(trx, userId, blockedId);
+      return endMatchBetween(trx, { userId, otherId: blockedId, status: 'blocked' });
+    });
+    if (ended) announceMatchEnded(this.realtime, ended, 'blocked');
+  }
+
+  /** Lifts the caller's block; the ended match stays ended. Unknown blocks are not an error. */
+  async unblock(userId: number, request: BlockRequest): Promise<void> {
+    const { blocked_user_id: blockedId } = blockRequest.parse(request);
+    await deleteBlock(this.db, userId, blockedId);
+  }
+
+  /**
+   * Stores a report about the caller's partner in a match (ended or not), with a snapshot of the
+   * match's last 20 messages: the evidence outlives purges and deletions.
+   */
+  async report(userId: number, request: ReportRequest): Promise<ReportView> {
+    const input = reportRequest.parse(request);
+    const match = await this.matches.requireParticipant(input.match_id, userId);
+    const partnerId = match.user_a === userId ? match.user_b : match.user_a;
+    if (input.reported_user_id !== undefined && input.reported_user_id !== partnerId) {
+      throw new AppError('VALIDATION_FAILED', 'You can only report your partner in this match.', {
+        fields: [{ field: 'reported_user_id', message: 'is not your partner in this match' }],
+      });
+    }
+    if (
+      input.message_id !== undefined &&
+      !(await findMessageInMatch(this.db, match.id, input.message_id))
+    ) {
+      throw new AppError('NOT_FOUND', 'No such message in this match.');
+    }
+    const evidence = (await lastMessages(this.db, match.id, REPORT_EVIDENCE_MESSAGES)).map((m) => ({
+      id: m.id,
+      seq: m.seq,
+      sender_id: m.sender_id,
+      body: m.body,
+      is_secret: m.is_secret,
+      created_at: m.created_at.toISOString(),
+    }));
+    const report = await insertReport(this.db, {
+      reporter_id: userId,
+      reported_user_id: partnerId,
+      match_id: match.id,
+      message_id: input.message_id ?? null,
+      reason: input.reason,
+      details: input.details ?? null,
+      evidence: JSON.stringify(evidence),
+    });
+    return {
+      id: report.id,
+      match_id: match.id,
+      reported_user_id: partnerId,
+      reason: report.reason,
+      status: report.status,
+      evidence_count: evidence.length,
+      created_at: report.created_at.toISOString(),
+    };
+  }
+}

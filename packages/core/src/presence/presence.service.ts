@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import type { PresenceView } from '@mm/client/contract';
+import { findLastActive, listActivePartnerIds, touchLastActive, type Database } from '@mm/db';
+import type { Kysely } from 'kysely';
+import type { Logger } from '../logger';
+import type { Realtime } from '../realtime/realtime';
+import type { PresenceStore } from './presence-store';
+
+export interface PresenceOptions {
+  /** How long a socket counts as connected without a refresh; pods refresh every third of it. */
+  ttlMs: number;
+}
+
+/**
+ * Who is online: a user is while any socket of theirs is connected on any pod. Each pod registers
+ * its sockets in the store and refreshes them on a heartbeat, and every pod sweeps entries that
+ * expired, so a pod that dies without closing its sockets cannot leave users online. When a user's
+ * last socket goes, `last_seen_at` is stored (users.last_active_at) and their active match partners
+ * hear `presence`.
+ */
+export class PresenceService {
+  /** Names this process's entries, so two pods' socket ids never collide. */
+  private readonly podId = randomBytes(6).toString('hex');
+  private readonly local = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: PresenceStore,
+    private readonly db: Kysely<Database>,
+    private readonly realtime: Realtime,
+    private readonly options: PresenceOptions,
+  ) {}
+
+  /** A socket of `userId` connected on this pod. */
+  async connected(userId: number, socketId: string): Promise<void> {
+    this.local.set(socketId, userId);
+    const now = Date.now();
+    const cameOnline = await this.store.add(
+      userId,
+      this.member(socketId),
+      now + this.options.ttlMs,
+      now,
+    );
+    if (cameOnline) await this.announce(userId, true, new Date(now));
+  }
+
+  /** A socket of `userId` disconnected from this pod. */
+  async disconnected(userId: number, socketId: string): Promise<void> {
+    this.local.delete(socketId);
+    const now = new Date();
+    if (await this.store.remove(userId, this.member(socketId), now.getTime())) {
+      await this.wentOffline(userId, now);
+    }
+  }
+
+  /**
+   * A socket this pod let go while draining: its entry is left to expire instead of removed. The
+   * client reconnects to another pod well within the TTL, so its partners see no offline-online
+   * flicker; one that does not come back goes offline when the entry expires.
+   */
+  leaveToExpire(socketId: string): void {
+    this.local.delete(socketId);
+  }
+
+  /** Online now, and when last seen (now while online; null when never seen). */
+  async status(userId: number): Promise<{ online: boolean; last_seen_at: string | null }> {
+    const [view] = await this.statuses([userId]);
+    return { online: view!.online, last_seen_at: view!.last_seen_at };
+  }
+
+  async statuses(userIds: number[]): Promise<PresenceView[]> {
+    const now = Date.now();
+    const online = await this.store.isOnline(userIds, now);
+    return Promise.all(
+      userIds.map(async (userId, i) => {
+        if (online[i])
+          return { user_id: userId, online: true, last_seen_at: new Date(now).toISOString() };
+        const lastActive = await findLastActive(this.db, userId);
+        return { user_id: userId, online: false, last_seen_at: lastActive?.toISOString() ?? null };
+      }),
+    );
+  }
+
+  /** The presence of each active match partner: what a connecting socket is told. */
+  async partnersOf(userId: number): Promise<PresenceView[]> {
+    return this.statuses(await listActivePartnerIds(this.db, userId));
+  }
+
+  /**
+   * Starts this pod's heartbeat (refreshing its sockets) and sweep (claiming users whose entries
+   * expired, wherever they were). Only gateway pods run it; the API pods only read.
+   */
+  start(logger: Logger): void {
+    const tick = () => {
+      this.heartbeat()
+        .then(() => this.sweep())
+        .catch((error: unknown) => logger.warn({ err: error }, 'presence heartbeat failed'));
+    };
+    this.timer = setInterval(tick, Math.max(100, Math.floor(this.options.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async heartbeat(): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      [...this.local].map(async ([socketId, userId]) => {
+        const member = this.member(socketId);
+        // Back after a pause longer than the TTL (swept meanwhile): online again.
+        if (await this.store.add(userId, member, now + this.options.ttlMs, now)) {
+          await this.announce(userId, true, new Date(now));
+        }
+      }),
+    );
+  }
+
+  async sweep(): Promise<void> {
+    const departures = await this.store.sweep(Date.now(), this.options.ttlMs);
+    await Promise.all(departures.map((d) => this.wentOffline(d.userId, d.lastSeenAt)));
+  }
+
+  private async wentOffline(userId: number, at: Date): Promise<void> {
+    await touchLastActive(this.db, userId, at);
+    await this.announce(userId, false, at);
+  }
+
+  private async announce(userId: number, online: boolean, at: Date): Promise<void> {
+    const partners = await listActivePartnerIds(this.db, userId);
+    if (partners.length === 0) return;
+    this.realtime.toUsers(partners, 'presence', {
+      user_id: userId,
+      online,
+      last_seen_at: at.toISOString(),
+    });
+  }
+
+  private member(socketId: string): string {
+    return `${this.podId}:${socketId}`;
+  }
+}

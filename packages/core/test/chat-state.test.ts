@@ -1,0 +1,231 @@
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '@mm/db';
+import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import { defaultDomainRules } from '../src/config/env';
+import { createServices, type Services } from '../src/services';
+import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presence-store';
+import type { RoomBroadcaster } from '../src/realtime/realtime';
+
+/** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
+function recordingBroadcaster() {
+  const emitted: { rooms: string[]; except?: string; event: string; payload: unknown }[] = [];
+  const operator = (rooms: string[], except?: string) => ({
+    except: (room: string | string[]) => operator(rooms, String(room)),
+    emit: (event: string, payload: unknown) => emitted.push({ rooms, except, event, payload }),
+    socketsJoin: () => undefined,
+    socketsLeave: () => undefined,
+  });
+  const broadcaster: RoomBroadcaster = {
+    to: (room) => operator(Array.isArray(room) ? room : [room]),
+  };
+  return { broadcaster, emitted };
+}
+
+describe('sync, read receipts and presence in the domain', () => {
+  let schema: TestSchema;
+  let handle: DatabaseHandle;
+  let services: Services;
+  let recorder: ReturnType<typeof recordingBroadcaster>;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('chat_state');
+    handle = await openTestDatabase(schema);
+    recorder = recordingBroadcaster();
+    services = createServices({
+      db: handle.db,
+      broadcaster: recorder.broadcaster,
+      jwtSecret: 'x'.repeat(32),
+      rules: { ...defaultDomainRules(), messageRate: { points: 10_000, windowSeconds: 60 } },
+      keyPrefix: 'unused',
+    });
+    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    await sql`INSERT INTO users (id, display_name) SELECT g, 'u' || g FROM generate_series(1, 9) g`.execute(
+      handle.db,
+    );
+  });
+
+  afterAll(async () => {
+    await redis?.quit();
+    await handle?.close();
+    await schema?.drop();
+  });
+
+  async function newMatch(a: number, b: number, fields: Record<string, unknown> = {}) {
+    const row = await handle.db
+      .insertInto('matches')
+      .values({
+        user_a: a,
+        user_b: b,
+        created_by: a,
+        expires_at: new Date(Date.now() + 3_600_000),
+        ...fields,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async function sendMany(matchId: number, senderId: number, count: number, tag = 'm') {
+    const sent = [];
+    for (let i = 0; i < count; i++) {
+      sent.push(
+        (
+          await services.messages.send(senderId, {
+            match_id: matchId,
+            client_id: `${tag}${i}`,
+            body: `${tag} ${i}`,
+          })
+        ).message,
+      );
+    }
+    return sent;
+  }
+
+  describe('sync', () => {
+    it('when pages are smaller than what was missed, then paging returns every message once, in order', async () => {
+      const m1 = await newMatch(1, 2);
+      const m2 = await newMatch(1, 3);
+      await sendMany(m1, 2, 7, 'a');
+      await sendMany(m2, 3, 4, 'b');
+
+      const since: Record<string, number> = { [m1]: 2, [m2]: 0 };
+      const seen: string[] = [];
+      for (let calls = 0; ; calls++) {
+        expect(calls).toBeLessThan(10);
+        const page = await services.sync.since(1, { since, limit: 3 });
+        for (const m of page.messages) {
+          seen.push(`${m.match_id}:${m.seq}`);
+          since[m.match_id] = m.seq;
+        }
+        if (!page.has_more) break;
+        expect(page.messages).toHaveLength(3);
+      }
+      expect(seen).toEqual([
+        ...[3, 4, 5, 6, 7].map((s) => `${m1}:${s}`),
+        ...[1, 2, 3, 4].map((s) => `${m2}:${s}`),
+      ]);
+    });
+
+    it('when a match is not the caller’s, then it returns nothing of it', async () => {
+      const theirs = await newMatch(4, 5);
+      await sendMany(theirs, 4, 2);
+      const page = await services.sync.since(1, { since: { [theirs]: 0 } });
+      expect(page).toEqual({ messages: [], has_more: false });
+    });
+
+    it('when a secret message has expired, then sync skips its seq', async () => {
+      const m = await newMatch(1, 6);
+      await sendMany(m, 6, 3);
+      await handle.db
+        .updateTable('messages')
+        .set({ is_secret: true, expires_at: new Date(Date.now() - 1000) })
+        .where('match_id', '=', m)
+        .where('seq', '=', 2)
+        .execute();
+      const page = await services.sync.since(1, { since: { [m]: 0 } });
+      expect(page.messages.map((msg) => msg.seq)).toEqual([1, 3]);
+    });
+
+    it('when since is malformed, then it is refused as invalid input', async () => {
+      await expect(services.sync.since(1, { since: { abc: 1 } })).rejects.toMatchObject({
+        name: 'ZodError',
+      });
+      await expect(services.sync.since(1, { since: { 1: -1 } } as never)).rejects.toMatchObject({
+        name: 'ZodError',
+      });
+    });
+  });
+
+  describe('read receipts', () => {
+    it('when reads arrive out of order or beyond the last message, then the stored seq only moves forward and stops at message_count', async () => {
+      const m = await newMatch(1, 7);
+      await sendMany(m, 7, 5);
+      recorder.emitted.length = 0;
+
+      expect(await services.receipts.markRead(1, { match_id: m, seq: 3 }, 'socket-1')).toBe(3);
+      expect(await services.receipts.markRead(1, { match_id: m, seq: 2 })).toBe(3);
+      expect(await services.receipts.markRead(1, { match_id: m, seq: 99 })).toBe(5);
+
+      const reads = recorder.emitted.filter((e) => e.event === 'read');
+      expect(reads.map((e) => e.payload)).toEqual([
+        { match_id: m, user_id: 1, seq: 3 },
+        { match_id: m, user_id: 1, seq: 5 },
+      ]);
+      expect(reads[0]).toMatchObject({ rooms: ['user:7', 'user:1'], except: 'socket-1' });
+    });
+
+    it('when someone outside the match marks it read, then it is not found', async () => {
+      const m = await newMatch(2, 3);
+      await expect(services.receipts.markRead(9, { match_id: m, seq: 1 })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    });
+
+    it('when the partner wrote after the last read, then my-matches counts only their unread messages', async () => {
+      const m = await newMatch(1, 8);
+      await sendMany(m, 8, 4, 'p'); // seqs 1-4 from the partner
+      await services.receipts.markRead(1, { match_id: m, seq: 2 });
+      await sendMany(m, 1, 3, 'own'); // seqs 5-7: the user's own, never unread
+      await sendMany(m, 8, 1, 'q'); // seq 8
+
+      const view = (await services.matches.listMatches(1)).find((match) => match.id === m);
+      expect(view).toMatchObject({ last_read_seq: 2, unread_count: 3, message_count: 8 });
+      const partnerView = (await services.matches.listMatches(8)).find((match) => match.id === m);
+      expect(partnerView).toMatchObject({ last_read_seq: 0, unread_count: 3 });
+    });
+  });
+
+  describe('presence stores', () => {
+    const ttlMs = 1_000;
+    const stores = () => {
+      const prefix = `mmtest:presence:${randomBytes(4).toString('hex')}`;
+      return {
+        podA: new RedisPresenceStore(redis, prefix, ttlMs),
+        podB: new RedisPresenceStore(redis, prefix, ttlMs),
+      };
+    };
+
+    it('when a user has sockets on two pods, then they go offline only when the last one goes', async () => {
+      const { podA, podB } = stores();
+      const now = Date.now();
+      expect(await podA.add(1, 'a:s1', now + ttlMs, now)).toBe(true);
+      expect(await podB.add(1, 'b:s1', now + ttlMs, now)).toBe(false);
+      expect(await podA.remove(1, 'a:s1', now)).toBe(false);
+      expect(await podB.isOnline([1, 2], now)).toEqual([true, false]);
+      expect(await podB.remove(1, 'b:s1', now)).toBe(true);
+      expect(await podA.isOnline([1], now)).toEqual([false]);
+    });
+
+    it('when a pod stops refreshing, then its users expire and exactly one sweeper claims each', async () => {
+      const { podA, podB } = stores();
+      const start = Date.now();
+      await podA.add(1, 'dead:s1', start + ttlMs, start);
+      await podA.add(2, 'dead:s2', start + ttlMs, start);
+      await podB.add(2, 'live:s3', start + 10 * ttlMs, start); // user 2 is also on a live pod
+
+      const later = start + 2 * ttlMs;
+      expect(await podA.isOnline([1, 2], later)).toEqual([false, true]);
+      const [first, second] = await Promise.all([
+        podA.sweep(later, ttlMs),
+        podB.sweep(later, ttlMs),
+      ]);
+      const claimed = [...first, ...second];
+      expect(claimed).toEqual([{ userId: 1, lastSeenAt: new Date(start) }]);
+      // The dead pod's entry is gone: the user is offline once the live socket goes.
+      expect(await podB.remove(2, 'live:s3', later)).toBe(true);
+    });
+
+    it('when the memory store counts sockets, then it follows the same rules', async () => {
+      const store = new MemoryPresenceStore();
+      expect(await store.add(1, 's1')).toBe(true);
+      expect(await store.add(1, 's2')).toBe(false);
+      expect(await store.remove(1, 's1')).toBe(false);
+      expect(await store.isOnline([1])).toEqual([true]);
+      expect(await store.remove(1, 's2')).toBe(true);
+      expect(await store.remove(1, 's2')).toBe(false);
+    });
+  });
+});

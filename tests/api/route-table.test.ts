@@ -1,0 +1,76 @@
+import { RestClient } from '@mm/client';
+import { apiRoutes } from '@mm/api';
+import { createUser } from '../support/chat';
+import { startTestService, type TestService } from '../support/embedded';
+
+interface OpenApi {
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
+}
+
+describe('the REST route table', () => {
+  let api: TestService;
+
+  beforeAll(async () => {
+    api = await startTestService('route_table');
+  });
+  afterAll(() => api.stop());
+
+  const call = (method: string, path: string, init: { token?: string; body?: unknown } = {}) =>
+    fetch(api.url + path, {
+      method,
+      headers: {
+        ...(init.body !== undefined && { 'content-type': 'application/json' }),
+        ...(init.token && { authorization: `Bearer ${init.token}` }),
+      },
+      ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+    });
+
+  it('when the OpenAPI document is read, then it describes every mounted route with its errors', async () => {
+    const document = (await (await call('GET', '/api/openapi.json')).json()) as OpenApi;
+    const routes = apiRoutes({ services: api.service.services, devTokens: true });
+    for (const spec of routes) {
+      const operation = document.paths[spec.path]?.[spec.method];
+      expect(operation).toBeDefined();
+      expect(Object.keys(operation!.responses)).toEqual(
+        expect.arrayContaining([String(spec.status ?? 200), '429', '500']),
+      );
+      if (spec.auth) expect(operation!.responses['401']).toBeDefined();
+    }
+    const operations = Object.values(document.paths).flatMap((item) => Object.keys(item));
+    expect(operations).toHaveLength(routes.length);
+  });
+
+  it('when the docs page is read, then it is HTML naming the routes', async () => {
+    const response = await call('GET', '/api/docs');
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await response.text();
+    expect(html).toContain('/api/mystery/chat/{match_id}');
+    expect(html).toContain('VALIDATION_FAILED');
+  });
+
+  it('when a field is invalid, then the answer is 400 VALIDATION_FAILED naming it', async () => {
+    const ann = await createUser(api.url, 101);
+    const response = await call('POST', '/api/mystery/find-match', {
+      token: ann.token,
+      body: { user_id: 'ann' },
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { code: string; details: unknown } };
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.details).toEqual({ fields: [expect.objectContaining({ field: 'user_id' })] });
+  });
+
+  it('when a path or body names another user, then the answer is 403 and without a token 401', async () => {
+    const ann = await createUser(api.url, 111);
+    const body = await call('POST', '/api/mystery/find-match', {
+      token: ann.token,
+      body: { user_id: 112 },
+    });
+    expect(body.status).toBe(403);
+    const path = await call('GET', '/api/mystery/my-matches/112', { token: ann.token });
+    expect(path.status).toBe(403);
+    const anonymous = await call('GET', '/api/mystery/my-matches/111');
+    expect(anonymous.status).toBe(401);
+    expect(await new RestClient(api.url, () => ann.token).myMatches(111)).toEqual([]);
+  });
+});

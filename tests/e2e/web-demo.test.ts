@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startApp, type RunningProcess } from '../support/processes';
+import {
+  browserTestsEnabled,
+  buildWebClient,
+  launchChromium,
+  openPage,
+  withScreenshots,
+} from './browser';
+import {
+  activeMatches,
+  findMatch,
+  messageBodies,
+  openFirstMatch,
+  send,
+  setUpProfile,
+  signIn,
+  storedMessages,
+  unlockLevel,
+  waitForConnection,
+} from './demo';
+
+/**
+ * The demo web client in headless Chromium against the embedded default as `npm start` runs it
+ * (one process, PGlite), two browser contexts as two users. The cases run in order on one match.
+ */
+const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
+
+describeInBrowser('the demo web client in a real browser', () => {
+  const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
+  let dataDir: string;
+  let service: RunningProcess;
+  let browser: Browser;
+  let ann: { context: BrowserContext; page: Page };
+  let bob: { context: BrowserContext; page: Page };
+  const pages = () => ({ ann: ann.page, bob: bob.page });
+
+  beforeAll(async () => {
+    buildWebClient();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'mm-web-e2e-'));
+    service = await startApp(
+      'embedded',
+      // Many messages in a row: the per-user rate limit is not what these tests are about.
+      { ...noServices, DATA_DIR: dataDir, MESSAGE_RATE_LIMIT: '10000' },
+      60_000,
+    );
+    browser = await launchChromium();
+    ann = await openPage(browser, service.url);
+    bob = await openPage(browser, service.url, { width: 390, height: 844 }); // a phone
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when two users sign in, set up profiles and match, then they chat in real time with typing and read indicators', async () => {
+    await withScreenshots('chat', pages(), async () => {
+      await signIn(ann.page, 1);
+      await setUpProfile(ann.page, {
+        name: 'Ann',
+        city: 'Lisbon',
+        birthDate: '1994-05-17',
+        interests: 'jazz, hiking',
+      });
+      await signIn(bob.page, 2);
+      await setUpProfile(bob.page, {
+        name: 'Bob',
+        city: 'Porto',
+        birthDate: '1992-02-03',
+        interests: 'jazz, cooking',
+      });
+      await waitForConnection(ann.page, 'connected');
+      await waitForConnection(bob.page, 'connected');
+
+      await findMatch(ann.page);
+      await openFirstMatch(bob.page);
+
+      await send(ann.page, 'Hello, stranger');
+      await storedMessages(bob.page, 'Hello, stranger').waitFor();
+
+      await bob.page.getByLabel('Message', { exact: true }).pressSequentially('Hi Ann');
+      await ann.page.getByText('Mystery User is typing…').waitFor();
+      await bob.page.getByLabel('Message', { exact: true }).press('Enter');
+      await storedMessages(ann.page, 'Hi Ann').waitFor();
+      // Ann has the chat open, so Bob's message is read at once.
+      await bob.page.getByTestId('read-receipt').waitFor();
+
+      expect(await messageBodies(ann.page)).toEqual(['Hello, stranger', 'Hi Ann']);
+      expect(await messageBodies(bob.page)).toEqual(['Hello, stranger', 'Hi Ann']);
+    });
+  }, 60_000);
+
+  it('when a user goes offline and back, then they receive what they missed exactly once and what they typed offline is sent', async () => {
+    await withScreenshots('offline', pages(), async () => {
+      await bob.context.setOffline(true);
+      await waitForConnection(bob.page, 'offline');
+      await send(bob.page, 'Typed while offline');
+      await bob.page.getByText('Waiting for connection…').waitFor();
+      for (const n of [1, 2, 3]) await send(ann.page, `While you were away ${n}`);
+      await storedMessages(ann.page, 'While you were away 3').waitFor();
+
+      await bob.context.setOffline(false);
+      await waitForConnection(bob.page, 'connected');
+      await storedMessages(bob.page, 'While you were away 3').waitFor();
+      await storedMessages(ann.page, 'Typed while offline').waitFor();
+      await storedMessages(bob.page, 'Typed while offline').waitFor();
+
+      const expected = [
+        'Hello, stranger',
+        'Hi Ann',
+        'While you were away 1',
+        'While you were away 2',
+        'While you were away 3',
+        'Typed while offline',
+      ];
+      expect(await messageBodies(bob.page)).toEqual(expected);
+      expect(await messageBodies(ann.page)).toEqual(expected);
+      expect(await bob.page.locator('.message[data-pending]').count()).toBe(0);
+    });
+  }, 90_000);
+
+  it('when the match reaches 20 messages, then each side sees the partner unlock to level 1 (age and city)', async () => {
+    await withScreenshots('unlock', pages(), async () => {
+      await unlockLevel(bob.page, 0).waitFor();
+      const sent = (await messageBodies(ann.page)).length;
+      for (let n = sent + 1; n <= 20; n++) await send(ann.page, `Message number ${n}`);
+      await storedMessages(bob.page, 'Message number 20').waitFor();
+
+      await unlockLevel(bob.page, 1).waitFor();
+      await bob.page.locator('.partner-facts').getByText('Lisbon').waitFor();
+      await unlockLevel(ann.page, 1).waitFor();
+      await ann.page.locator('.partner-facts').getByText('Porto').waitFor();
+      // Nothing above level 1 yet: neither the name nor the interests.
+      expect(await bob.page.locator('.partner-name').textContent()).toContain('Mystery User');
+      expect(await bob.page.getByRole('list', { name: 'Interests' }).count()).toBe(0);
+    });
+  }, 90_000);
+
+  it('when one side asks for a secret chat and the other accepts, then both see it on and new messages are secret', async () => {
+    await withScreenshots('secret-chat', pages(), async () => {
+      await ann.page.getByRole('button', { name: 'Request secret chat' }).click();
+      await ann.page.getByText('waiting for your match to accept').waitFor();
+      await bob.page.getByRole('button', { name: 'Accept secret chat' }).click();
+      await bob.page.locator('.secret-on').waitFor();
+      await ann.page.locator('.secret-on').waitFor();
+
+      await send(ann.page, 'Just between us');
+      await storedMessages(bob.page, 'Just between us').locator('.secret').waitFor();
+    });
+  }, 60_000);
+
+  it('when a user extends, reports and unmatches, then the match ends for both and the chat turns read-only', async () => {
+    await withScreenshots('lifecycle', pages(), async () => {
+      await ann.page.getByRole('button', { name: 'Extend 24 h' }).click();
+      await ann.page.getByText('Extended by 24 hours.').waitFor();
+
+      await moreActions(bob.page, 'Report');
+      await bob.page.getByLabel('Reason').selectOption('spam');
+      await bob.page.getByLabel('Details (optional)').fill('Too many messages about jazz');
+      await bob.page.getByRole('button', { name: 'Send report' }).click();
+      await bob.page.getByText('the report was sent').waitFor();
+
+      await moreActions(ann.page, 'Unmatch');
+      await ann.page.getByRole('button', { name: 'Yes, unmatch' }).click();
+      await ann.page.getByText('This match has ended (unmatched).').waitFor();
+      await bob.page.getByText('This match has ended (unmatched).').waitFor();
+      expect(await bob.page.getByLabel('Message', { exact: true }).count()).toBe(0);
+    });
+  }, 60_000);
+
+  it('when a user blocks their match, then the match ends and neither finds the other again', async () => {
+    await withScreenshots('block', pages(), async () => {
+      await ann.page.getByRole('button', { name: 'Matches', exact: true }).click();
+      await findMatch(ann.page);
+      await bob.page.getByRole('button', { name: 'Matches', exact: true }).click();
+      await openFirstMatch(bob.page);
+      await moreActions(bob.page, 'Block');
+      await bob.page.getByRole('button', { name: 'Yes, block' }).click();
+      await bob.page.getByText('This match has ended (blocked).').waitFor();
+      await ann.page.getByText('This match has ended (blocked).').waitFor();
+
+      await ann.page.getByRole('button', { name: 'Matches', exact: true }).click();
+      await ann.page.getByRole('button', { name: 'Find a match' }).click();
+      await ann.page.locator('.find [role="alert"]').waitFor();
+      expect(await activeMatches(ann.page).count()).toBe(0);
+    });
+  }, 60_000);
+});
+
+/** Opens the match's "More" actions and picks one. */
+async function moreActions(page: Page, action: 'Unmatch' | 'Block' | 'Report'): Promise<void> {
+  await page.locator('.more summary').click();
+  await page.getByRole('button', { name: action, exact: true }).click();
+}

@@ -1,0 +1,250 @@
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { createSocketServer } from '@mm/gateway';
+import { createTestSchema, type TestSchema } from '@mm/db/testing';
+import { get } from '../support/http';
+import { containersOf, kustomize, type Manifest } from '../support/kustomize';
+import {
+  startApp,
+  testRedisUrl,
+  uniqueRedisPrefix,
+  type RunningProcess,
+} from '../support/processes';
+
+/**
+ * The Kubernetes manifests as each overlay renders them (resolved by tests/support/kustomize.ts),
+ * checked for what must hold in a cluster. Probe paths are requested from real api and gateway
+ * processes: a probe on a path the app does not serve would keep every pod unready.
+ */
+const K8S = path.resolve(__dirname, '../../k8s');
+const overlays = ['dev', 'prod'] as const;
+const rendered = Object.fromEntries(
+  overlays.map((name) => [name, kustomize(path.join(K8S, 'overlays', name))]),
+) as Record<(typeof overlays)[number], Manifest[]>;
+
+const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+const named = (manifests: Manifest[], kind: string, name: string): Manifest => {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+const APPS = { api: 'mystery-match-api', gateway: 'mystery-match-gateway' } as const;
+
+describe.each(overlays)('the %s overlay', (overlay) => {
+  const manifests = rendered[overlay];
+
+  it('when rendered, then api and gateway each have an autoscaling/v2 HPA on memory at 70 %, 3 to 20 pods', () => {
+    const hpas = byKind(manifests, 'HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual([APPS.api, APPS.gateway]);
+    for (const hpa of hpas) {
+      expect(hpa.apiVersion).toBe('autoscaling/v2');
+      expect(hpa.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+      named(manifests, 'Deployment', hpa.spec.scaleTargetRef.name);
+      expect(hpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 20 });
+      expect(hpa.spec.metrics).toEqual([
+        {
+          type: 'Resource',
+          resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 70 } },
+        },
+      ]);
+    }
+  });
+
+  it('when the gateway scales down, then it waits and removes at most one pod at a time', () => {
+    const hpa = named(manifests, 'HorizontalPodAutoscaler', APPS.gateway);
+    const scaleDown = hpa.spec.behavior.scaleDown;
+    expect(scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(600);
+    expect(scaleDown.policies.length).toBeGreaterThan(0);
+    for (const policy of scaleDown.policies) {
+      expect(policy).toMatchObject({ type: 'Pods', value: 1 });
+      // Each removed pod drains before the next one may go.
+      expect(policy.periodSeconds).toBeGreaterThanOrEqual(60);
+    }
+  });
+
+  it('when scheduled, then every container has memory requests and limits, and the apps CPU too', () => {
+    const containers = manifests.flatMap(containersOf);
+    expect(containers.length).toBeGreaterThanOrEqual(3);
+    for (const container of containers) {
+      expect(container.resources?.requests?.memory).toEqual(expect.any(String));
+      expect(container.resources?.limits?.memory).toEqual(expect.any(String));
+    }
+    for (const name of Object.values(APPS)) {
+      const [app] = containersOf(named(manifests, 'Deployment', name));
+      expect(app.resources.requests.cpu).toEqual(expect.any(String));
+      expect(app.resources.limits.cpu).toEqual(expect.any(String));
+    }
+  });
+
+  it('when a rollout or an eviction happens, then no app pod is unavailable beyond its budget', () => {
+    for (const name of Object.values(APPS)) {
+      const deployment = named(manifests, 'Deployment', name);
+      expect(deployment.spec.strategy).toMatchObject({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0 },
+      });
+      // The HPA owns the count: a `replicas` here would reset it on every apply.
+      expect(deployment.spec.replicas).toBeUndefined();
+      const podLabels = deployment.spec.template.metadata.labels;
+      expect(deployment.spec.selector.matchLabels).toEqual(podLabels);
+      const pdb = named(manifests, 'PodDisruptionBudget', name);
+      expect(pdb.spec.selector.matchLabels).toEqual(podLabels);
+      expect(pdb.spec.maxUnavailable ?? 0).toBeLessThanOrEqual(1);
+      const service = named(manifests, 'Service', name);
+      expect(service.spec.selector).toEqual(podLabels);
+      const ports = containersOf(deployment)[0].ports.map((p: { name: string }) => p.name);
+      for (const port of service.spec.ports) expect(ports).toContain(port.targetPort);
+    }
+  });
+
+  it('when the gateway is terminated, then the grace period covers preStop, the drain window and closing', () => {
+    const config = named(manifests, 'ConfigMap', 'mystery-match-config');
+    const drainWindow = Number(config.data.GATEWAY_DRAIN_WINDOW_SECONDS);
+    expect(drainWindow).toBeGreaterThan(0);
+    for (const name of Object.values(APPS)) {
+      const pod = named(manifests, 'Deployment', name).spec.template.spec;
+      const preStop = pod.containers[0].lifecycle.preStop.exec.command;
+      expect(preStop[0]).toBe('sleep');
+      const preStopSeconds = Number(preStop[1]);
+      // A gateway gives up on its own drain window + 15 s after SIGTERM (closeOnSignal in its
+      // main.ts); an api pod 30 s after, but it closes once its requests in flight are done.
+      const needed = preStopSeconds + (name === APPS.gateway ? drainWindow + 15 : 10);
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(needed);
+    }
+  });
+
+  it('when a client connects, then the Ingress routes /socket.io to the gateway with WebSocket-safe timeouts', () => {
+    const io = createSocketServer(createServer());
+    const { pingInterval, pingTimeout } = io.engine.opts as {
+      pingInterval: number;
+      pingTimeout: number;
+    };
+    void io.close();
+    const heartbeatSeconds = (pingInterval + pingTimeout) / 1000;
+
+    const ingresses = byKind(manifests, 'Ingress');
+    const routes = ingresses.flatMap((ingress) =>
+      ingress.spec.rules.flatMap((rule: any) =>
+        rule.http.paths.map((p: any) => ({ ingress, path: p.path, backend: p.backend.service })),
+      ),
+    );
+    const socket = routes.find((route) => route.path.startsWith('/socket.io'));
+    expect(socket?.backend.name).toBe(APPS.gateway);
+    const annotations = socket!.ingress.metadata.annotations;
+    for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      expect(Number(annotations[`nginx.ingress.kubernetes.io/${timeout}`])).toBeGreaterThan(
+        heartbeatSeconds,
+      );
+    }
+    // Long-polling sessions must come back to the pod that holds them.
+    expect(annotations['nginx.ingress.kubernetes.io/affinity']).toBe('cookie');
+    expect(routes.find((route) => route.path === '/')?.backend.name).toBe(APPS.api);
+    // /metrics is for Prometheus inside the cluster, not for the public host.
+    const metrics = routes.find((route) => route.path === '/metrics');
+    expect(
+      metrics?.ingress.metadata.annotations['nginx.ingress.kubernetes.io/denylist-source-range'],
+    ).toBe('0.0.0.0/0,::/0');
+    for (const route of routes) {
+      const service = named(manifests, 'Service', route.backend.name);
+      expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(
+        route.backend.port.name,
+      );
+    }
+  });
+
+  it('when deployed, then migrations run as a Job from the api image with the apps config', () => {
+    const job = named(manifests, 'Job', 'mystery-match-migrate');
+    const [migrate] = containersOf(job);
+    const [api] = containersOf(named(manifests, 'Deployment', APPS.api));
+    expect(migrate.image).toBe(api.image);
+    expect(migrate.command).toEqual(['node', 'packages/db/dist/migrate.cli.js']);
+    expect(migrate.envFrom).toEqual(api.envFrom);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+  });
+});
+
+describe('overlay differences', () => {
+  it('when dev is rendered, then it brings Postgres and Redis and a Secret pointing at them', () => {
+    const dev = rendered.dev;
+    named(dev, 'Service', 'postgres');
+    named(dev, 'Service', 'redis');
+    const secret = named(dev, 'Secret', 'mystery-match-secrets');
+    expect(new URL(secret.stringData.DATABASE_URL).hostname).toBe('postgres');
+    expect(new URL(secret.stringData.REDIS_URL).hostname).toBe('redis');
+    expect(secret.stringData.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(
+      dev.every((m) => m.kind === 'Namespace' || m.metadata.namespace === 'mystery-match-dev'),
+    ).toBe(true);
+  });
+
+  it('when prod is rendered, then images are pinned, the host has TLS, and no Secret overwrites the real one', () => {
+    const prod = rendered.prod;
+    expect(byKind(prod, 'Secret')).toEqual([]);
+    for (const name of Object.values(APPS)) {
+      const [container] = containersOf(named(prod, 'Deployment', name));
+      expect(container.image).toMatch(
+        /^registry\.example\.com\/mystery-match\/(api|gateway):\d+\.\d+\.\d+$/,
+      );
+    }
+    for (const ingress of byKind(prod, 'Ingress')) {
+      expect(ingress.spec.rules[0].host).toBe('chat.example.com');
+      expect(ingress.spec.tls[0].hosts).toEqual(['chat.example.com']);
+    }
+    const [gateway] = containersOf(named(prod, 'Deployment', APPS.gateway));
+    expect(gateway.resources.requests.memory).toBe('1Gi');
+    expect(gateway.name).toBe('gateway'); // merged into the base container, not added beside it
+    expect(containersOf(named(prod, 'Deployment', APPS.gateway))).toHaveLength(1);
+  });
+});
+
+describe('probes and scrape paths against the real apps', () => {
+  let schema: TestSchema;
+  const apps: Partial<Record<keyof typeof APPS, RunningProcess>> = {};
+
+  beforeAll(async () => {
+    schema = await createTestSchema('k8s_probes');
+    const env = {
+      DATABASE_URL: schema.url,
+      DATABASE_SCHEMA: schema.schema,
+      DATABASE_POOL_SIZE: '2',
+      REDIS_URL: testRedisUrl,
+      REDIS_PREFIX: uniqueRedisPrefix('k8s'),
+      JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256',
+    };
+    [apps.api, apps.gateway] = await Promise.all([startApp('api', env), startApp('gateway', env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(apps).map((app) => app?.stop()));
+    await schema?.drop();
+  });
+
+  it.each(overlays)(
+    'when the %s overlay probes and scrapes the pods, then every path answers 200 on the app it targets',
+    async (overlay) => {
+      for (const [app, name] of Object.entries(APPS) as [keyof typeof APPS, string][]) {
+        const deployment = named(rendered[overlay], 'Deployment', name);
+        const [container] = containersOf(deployment);
+        const probes = ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => container[p]);
+        expect(probes.every(Boolean)).toBe(true);
+        const paths = [
+          ...probes.map((probe) => probe.httpGet.path as string),
+          deployment.spec.template.metadata.annotations['prometheus.io/path'] as string,
+        ];
+        expect(paths).toEqual(
+          expect.arrayContaining(['/health/live', '/health/ready', '/metrics']),
+        );
+        const portNames = container.ports.map((p: { name: string }) => p.name);
+        for (const probe of probes) expect(portNames).toContain(probe.httpGet.port);
+        for (const probePath of paths) {
+          const answer = await get(`${apps[app]!.url}${probePath}`);
+          expect({ app, probePath, status: answer.status }).toEqual({
+            app,
+            probePath,
+            status: 200,
+          });
+        }
+      }
+    },
+  );
+});

@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import { createLogger, loadAppConfig } from '@mm/core';
+import { createTestSchema, type TestSchema } from '@mm/db/testing';
+import { startEmbedded, type EmbeddedService } from '@mm/embedded';
+
+export interface TestService {
+  url: string;
+  service: EmbeddedService;
+  schema: TestSchema;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded service in this process on a free port, over a Postgres schema of its own: the real
+ * API, gateway and database, for tests that drive the REST API and sockets of one process.
+ */
+export async function startTestService(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<TestService> {
+  const schema = await createTestSchema(label);
+  const config = loadAppConfig('embedded', {
+    DATABASE_URL: schema.url,
+    DATABASE_SCHEMA: schema.schema,
+    DATABASE_POOL_SIZE: '5',
+    ...env,
+  });
+  const service = await startEmbedded(config, createLogger({ level: 'silent', name: label }));
+  await new Promise<void>((resolve) => service.server.listen(0, '127.0.0.1', resolve));
+  const { port } = service.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    service,
+    schema,
+    async stop() {
+      await service.close();
+      await schema.drop();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { ChatClient, type ChatClientOptions, type MessageView } from '@mm/client';
+import type { TestSchema } from '@mm/db/testing';
+import { eventually } from './http';
+import { testRedisUrl, uniqueRedisPrefix } from './processes';
+
+export const JWT_SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+
+/** The environment of a scaled system on a test schema and a Redis prefix of its own. */
+export function scaledEnv(
+  schema: TestSchema,
+  label: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: schema.url,
+    DATABASE_SCHEMA: schema.schema,
+    DATABASE_POOL_SIZE: '5',
+    REDIS_URL: testRedisUrl,
+    REDIS_PREFIX: uniqueRedisPrefix(label),
+    JWT_SECRET,
+    DEV_TOKENS: 'true',
+    // Tests send bursts; only the rate-limit test runs with a small limit.
+    MESSAGE_RATE_LIMIT: '100000',
+    ...extra,
+  };
+}
+
+/**
+ * A TCP proxy standing in for the load balancer in front of the gateway pods: clients keep one
+ * address, the test points it at another pod (`target`) and can cut every open connection.
+ */
+export class SwitchProxy {
+  private readonly server: Server;
+  private readonly open = new Set<Socket>();
+  port = 0;
+
+  constructor(public target: number) {
+    this.server = createServer((client) => {
+      const upstream = tcpConnect(this.target, '127.0.0.1');
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        this.open.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => {
+          this.open.delete(a);
+          b.destroy();
+        });
+        a.pipe(b);
+      }
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  listen(): Promise<this> {
+    return new Promise((resolve) =>
+      this.server.listen(0, '127.0.0.1', () => {
+        this.port = (this.server.address() as { port: number }).port;
+        resolve(this);
+      }),
+    );
+  }
+
+  /** Drops every open connection, as a dying pod or a network failure would. */
+  cut(): void {
+    for (const socket of this.open) socket.destroy();
+  }
+
+  close(): Promise<void> {
+    this.cut();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A connected ChatClient and everything it delivered, in order. */
+export interface Receiver {
+  client: ChatClient;
+  messages: MessageView[];
+}
+
+export async function chatClient(
+  options: Omit<ChatClientOptions, 'token'> & { token: string },
+): Promise<Receiver> {
+  const client = new ChatClient(options);
+  const messages: MessageView[] = [];
+  client.on('message', (message) => messages.push(message));
+  const ready = new Promise<void>((resolve) => client.on('ready', resolve));
+  client.connect();
+  await ready;
+  return { client, messages };
+}
+
+/** Waits until the receiver holds messages up to `seq` of the match. */
+export function holdsUpTo(receiver: Receiver, matchId: number, seq: number, timeoutMs = 20_000) {
+  return eventually(
+    async () => receiver.client.lastSeq(matchId),
+    (held) => held >= seq,
+    timeoutMs,
+  );
+}
+
+/** `key(m)` of every message, to compare what was delivered with what was acked. */
+export const seqsOf = (messages: MessageView[], matchId: number): number[] =>
+  messages.filter((m) => m.match_id === matchId).map((m) => m.seq);
