@@ -16,6 +16,7 @@ import { devTokenRoutes } from './routes/auth.routes';
 import { healthRoutes } from './routes/health.routes';
 import { moderationRoutes } from './routes/moderation.routes';
 import { mysteryRoutes } from './routes/mystery.routes';
+import { photoRoutes } from './routes/photos.routes';
 import { userRoutes } from './routes/users.routes';
 
 export interface ApiDeps {
@@ -37,6 +38,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...userRoutes(services),
     ...mysteryRoutes(services),
     ...moderationRoutes(services),
+    ...photoRoutes(services),
   ];
   return routes;
 }

@@ -18,6 +18,8 @@ export * from './messages/read-receipt.service';
 export * from './messages/sync.service';
 export * from './presence/presence-store';
 export * from './presence/presence.service';
+export * from './photos/photo-renditions';
+export * from './photos/photo.service';
 export * from './realtime/realtime';
 export * from './runtime/listen';
 export * from './runtime/redis';

@@ -18,6 +18,7 @@ import { RateLimiter } from './limits/rate-limiter';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
+import { PhotoService } from './photos/photo.service';
 import { MatchViews } from './unlock/match-views';
 import { UserService } from './users/user.service';
 
@@ -84,6 +85,7 @@ export function createServices(deps: DomainDeps) {
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,
+    photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { z, ZodObject, ZodType } from 'zod';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z, type ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/client/contract';
 import type { TokenService } from '@mm/core';
 import { assertSelf, authenticate } from './authenticate';
@@ -24,6 +24,8 @@ export interface RouteContext<
   userId: A extends true ? number : undefined;
   /** Answers with another of the route's documented statuses (`alsoStatus`) instead. */
   setStatus(status: number): void;
+  /** Routes with `upload`: the raw request body and its declared content type. */
+  upload: { contentType: string | undefined; bytes: Buffer };
   req: Request;
   res: Response;
 }
@@ -55,10 +57,23 @@ export interface RouteSpec<
   /** Other success statuses the handler may pick with `setStatus` (same response schema). */
   alsoStatus?: number[];
   response: R;
+  /**
+   * The body is a file, not JSON: read raw up to `maxBytes` whatever its declared type (the
+   * handler checks the type, so a wrong one is a clear 415 rather than an empty body).
+   */
+  upload?: { contentTypes: readonly string[]; maxBytes: number };
+  /**
+   * The answer is a file: the handler returns a `BinaryFile` (response: `binaryFile`), sent with its
+   * content type and this Cache-Control instead of JSON.
+   */
+  binary?: { contentTypes: readonly string[]; cacheControl: string };
   /** Error codes this route answers with beyond the ones every route of its kind may give. */
   errors?: ErrorCode[];
   handler(context: RouteContext<P, Q, B, A>): Promise<z.input<R>> | z.input<R>;
 }
+
+/** What a `binary` route's handler answers. */
+export const binaryFile = z.object({ content_type: z.string(), bytes: z.instanceof(Buffer) });
 
 /** A spec with its types erased, as tables hold them. */
 export type AnyRouteSpec = RouteSpec<Schema, Schema, Schema, ZodType, boolean>;
@@ -96,10 +111,18 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
     const chain: RequestHandler[] = [];
     if (spec.auth) chain.push(authenticated);
     chain.push(...(options.before ?? []));
+    if (spec.upload) {
+      chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
+    }
     chain.push(async (req, res) => {
       const params = spec.params ? spec.params.parse(req.params) : {};
       const query = spec.query ? spec.query.parse(req.query) : {};
       const body = spec.body ? spec.body.parse(req.body ?? {}) : {};
+      const upload = {
+        contentType: req.headers['content-type'],
+        // A JSON body was already parsed by the app's JSON reader: not a file either way.
+        bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      };
       if (spec.auth) {
         for (const input of [params, query, body] as Record<string, unknown>[]) {
           if (typeof input.user_id === 'number') assertSelf(res, input.user_id);
@@ -110,8 +133,14 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
       const setStatus = (other: number) => {
         status = other;
       };
-      const context = { params, query, body, userId, setStatus, req, res };
+      const context = { params, query, body, userId, setStatus, upload, req, res };
       const result = await spec.handler(context as never);
+      if (spec.binary) {
+        const file = binaryFile.parse(result);
+        res.status(status).type(file.content_type).set('cache-control', spec.binary.cacheControl);
+        res.send(file.bytes);
+        return;
+      }
       res.status(status).json(spec.response.parse(result));
     });
     router[spec.method](expressPath(spec.path), ...chain);
@@ -123,7 +152,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
 export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) codes.add('VALIDATION_FAILED');
-  if (spec.body) codes.add('PAYLOAD_TOO_LARGE');
+  if (spec.body || spec.upload) codes.add('PAYLOAD_TOO_LARGE');
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && named) codes.add('FORBIDDEN');
@@ -137,6 +166,12 @@ export interface DocumentInfo {
   version: string;
   description?: string;
 }
+
+/** A file body in the OpenAPI document: raw bytes of each of these types. */
+const fileContent = (types: readonly string[]) =>
+  Object.fromEntries(
+    types.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' } }]),
+  );
 
 /** The OpenAPI 3 document of these routes, generated from the schemas that validate them. */
 export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
@@ -174,6 +209,9 @@ export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
         ...(spec.body && {
           body: { required: true, content: { 'application/json': { schema: spec.body } } },
         }),
+        ...(spec.upload && {
+          body: { required: true, content: fileContent(spec.upload.contentTypes) },
+        }),
       },
       responses: {
         ...Object.fromEntries(
@@ -181,7 +219,9 @@ export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
             String(status),
             {
               description: 'Success.',
-              content: { 'application/json': { schema: spec.response } },
+              content: spec.binary
+                ? fileContent(spec.binary.contentTypes)
+                : { 'application/json': { schema: spec.response } },
             },
           ]),
         ),
