@@ -18,6 +18,7 @@ import { RateLimiter } from './limits/rate-limiter';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
+import { MatchViews } from './unlock/match-views';
 import { UserService } from './users/user.service';
 
 /** What the domain needs from outside; the embedded default and scaled mode differ only here. */
@@ -47,7 +48,8 @@ export function createServices(deps: DomainDeps) {
         ...(deps.logger && { logger: deps.logger }),
       })
     : new MemoryScoreCache(deps.keyPrefix);
-  const matches = new MatchService(deps.db, realtime, deps.rules, scores);
+  const views = new MatchViews(deps.db, realtime);
+  const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
     maxBatch: deps.rules.messageBatchMax,
     lanes: deps.rules.messageWriteLanes,
@@ -63,7 +65,9 @@ export function createServices(deps: DomainDeps) {
     matches,
     realtime,
     messageLimiter,
+    views,
     deps.metrics,
+    deps.logger,
   );
   const presenceStore = deps.redis
     ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
@@ -80,7 +84,7 @@ export function createServices(deps: DomainDeps) {
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,
-    secretChat: new SecretChatService(deps.db, matches, realtime),
+    secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
     sweeper: new MatchSweeper(deps.db, realtime, deps.logger),
