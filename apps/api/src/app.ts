@@ -13,6 +13,7 @@ import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
 import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-table';
 import { devTokenRoutes } from './routes/auth.routes';
+import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
 import { moderationRoutes } from './routes/moderation.routes';
 import { mysteryRoutes } from './routes/mystery.routes';
@@ -37,6 +38,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...userRoutes(services),
     ...mysteryRoutes(services),
     ...moderationRoutes(services),
+    ...discoveryRoutes(services),
   ];
   return routes;
 }

@@ -15,6 +15,7 @@ import type { Metrics } from './observability/metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { RateLimiter } from './limits/rate-limiter';
+import { DiscoveryService } from './profiles/discovery.service';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
@@ -74,6 +75,7 @@ export function createServices(deps: DomainDeps) {
   return {
     tokens: new TokenService(deps.jwtSecret),
     users,
+    discovery: new DiscoveryService(deps.db),
     matches,
     messages,
     sync: new SyncService(deps.db),

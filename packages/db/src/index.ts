@@ -4,6 +4,7 @@ export type * from './schema';
 export * from './queries/users.queries';
 export * from './queries/matches.queries';
 export * from './queries/matchmaking.queries';
+export * from './queries/discovery.queries';
 export * from './queries/match-lifecycle.queries';
 export * from './queries/moderation.queries';
 export * from './queries/messages.queries';

@@ -5,3 +5,4 @@ export * from './rooms';
 export * from './schemas';
 export * from './wire';
 export * from './chat';
+export * from './discovery';
