@@ -65,7 +65,12 @@ export function createApi({ services, logger, devTokens, operations }: ApiDeps):
       }),
     ),
   );
-  app.use(mountRoutes(routes, { tokens: services.tokens }));
+  app.use(
+    mountRoutes(routes, {
+      tokens: services.tokens,
+      requireActiveAccount: (userId) => services.users.requireActiveAccount(userId),
+    }),
+  );
 
   app.use(notFound);
   app.use(errorHandler(logger));

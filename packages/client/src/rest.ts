@@ -51,6 +51,11 @@ export class RestClient {
     return this.request('PUT', '/api/users/me', profile);
   }
 
+  /** Deletes the caller's account for good; calling it again changes nothing. */
+  async deleteAccount(): Promise<void> {
+    await this.request('DELETE', '/api/users/delete-account');
+  }
+
   async findMatch(userId: number, filters: MatchFilters = {}): Promise<MatchView> {
     const { match } = await this.request<{ match: MatchView }>('POST', '/api/mystery/find-match', {
       ...filters,

@@ -41,7 +41,7 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(deps: DomainDeps) {
   const realtime = new Realtime(deps.broadcaster);
-  const users = new UserService(deps.db, deps.rules);
+  const users = new UserService(deps.db, deps.rules, realtime);
   const scores = deps.redis
     ? new RedisScoreCache(deps.redis, {
         keyPrefix: deps.keyPrefix,

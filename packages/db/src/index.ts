@@ -2,6 +2,7 @@ export * from './connection';
 export * from './migrate';
 export type * from './schema';
 export * from './queries/users.queries';
+export * from './queries/account.queries';
 export * from './queries/matches.queries';
 export * from './queries/matchmaking.queries';
 export * from './queries/discovery.queries';

@@ -15,6 +15,9 @@ export const genders = ['male', 'female', 'nonbinary'] as const;
 
 export const devTokenRequest = z.object({ user_id: userId });
 
+/** `DELETE /api/users/delete-account`: `user_id` (query or body) is optional; if given, the caller's. */
+export const accountDeletionRequest = z.object({ user_id: userId.optional() });
+
 export const profileInput = z.object({
   display_name: z.string().trim().min(1).max(50),
   gender: z.enum(genders).nullish(),
