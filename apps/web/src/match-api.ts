@@ -1,30 +1,15 @@
 import type { FindMatchRequest, MatchView, reportReasons } from '@mm/client';
 
 /**
- * What the demo needs that the SDK does not carry yet: the partner's unlock view on a match and the
- * photo endpoints (DESIGN.md §3, progressive unlock). This is the one module that knows those
- * shapes and paths; each piece becomes an import from `@mm/client` once the SDK has it.
+ * What the demo needs that the SDK does not carry yet: the photo endpoints (upload, and the
+ * partner's photo at the viewer's unlock level). This is the one module that knows those paths.
  */
 
 export type Gender = NonNullable<FindMatchRequest['gender']>;
 export type MatchFilters = Omit<FindMatchRequest, 'user_id'>;
 
-/** The partner as the server lets the viewer see them at the current unlock level. */
-export interface PartnerView {
-  level: number;
-  display_name: string;
-  age?: number | null;
-  city?: string | null;
-  photo_url?: string | null;
-  photo_blur?: number;
-  interests?: string[];
-  bio?: string | null;
-  gender?: Gender | null;
-  next_level_at: number | null;
-}
-
-/** A match with the partner's unlock view (absent on a server without progressive unlock). */
-export type DemoMatch = MatchView & { partner?: PartnerView };
+/** A match with the partner as far as the chat unlocked them. */
+export type DemoMatch = MatchView;
 
 export type ReportReason = (typeof reportReasons)[number];
 

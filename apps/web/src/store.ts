@@ -62,6 +62,12 @@ export class DemoStore {
       .on('disconnected', () => this.setConnection(navigator.onLine ? 'reconnecting' : 'offline'))
       .on('message', (message) => this.onMessage(message))
       .on('match', () => void this.refreshMatches())
+      .on('unlocked', (event) => {
+        const match = this.match(event.match_id);
+        if (!match) return;
+        match.partner = event.partner;
+        this.changed();
+      })
       .on('typing', (event) => {
         if (event.user_id === this.session.userId) return;
         this.showTyping(event.match_id, event.is_typing);

@@ -2,6 +2,7 @@ import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import type {
   Ack,
   ErrorBody,
+  MatchUnlockedEvent,
   MatchView,
   MessageView,
   PresenceView,
@@ -21,6 +22,8 @@ export interface ChatClientEvents {
   presence: (presence: PresenceView) => void;
   /** A new match: it is followed from now on. */
   match: (match: MatchView) => void;
+  /** The chat crossed an unlock level: the partner as this user may now see them. */
+  unlocked: (event: MatchUnlockedEvent) => void;
   /** Connected and caught up: the replay after this (re)connect is done. */
   ready: () => void;
   disconnected: (reason: string) => void;
@@ -277,6 +280,7 @@ export class ChatClient {
       this.follow(match.id);
       this.emit('match', match);
     });
+    socket.on('match:unlocked', (event) => this.emit('unlocked', event));
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('read', (event) => this.emit('read', event));
     socket.on('presence', (presence) => this.emit('presence', presence));

@@ -19,6 +19,7 @@ import { DiscoveryService } from './profiles/discovery.service';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
+import { MatchViews } from './unlock/match-views';
 import { UserService } from './users/user.service';
 
 /** What the domain needs from outside; the embedded default and scaled mode differ only here. */
@@ -48,7 +49,8 @@ export function createServices(deps: DomainDeps) {
         ...(deps.logger && { logger: deps.logger }),
       })
     : new MemoryScoreCache(deps.keyPrefix);
-  const matches = new MatchService(deps.db, realtime, deps.rules, scores);
+  const views = new MatchViews(deps.db, realtime);
+  const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
     maxBatch: deps.rules.messageBatchMax,
     lanes: deps.rules.messageWriteLanes,
@@ -64,7 +66,9 @@ export function createServices(deps: DomainDeps) {
     matches,
     realtime,
     messageLimiter,
+    views,
     deps.metrics,
+    deps.logger,
   );
   const presenceStore = deps.redis
     ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
@@ -82,7 +86,7 @@ export function createServices(deps: DomainDeps) {
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,
-    secretChat: new SecretChatService(deps.db, matches, realtime),
+    secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
     sweeper: new MatchSweeper(deps.db, realtime, deps.logger),

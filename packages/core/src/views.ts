@@ -1,5 +1,6 @@
 import type { Match, Message, User } from '@mm/db';
-import type { MatchView, MessageView, ProfileView } from '@mm/client/contract';
+import { maskContacts } from './unlock/contact-masking';
+import type { MatchView, MessageView, PartnerView, ProfileView } from '@mm/client/contract';
 
 /** Rows to wire shapes: the one place timestamps become ISO strings. */
 
@@ -19,7 +20,8 @@ export function toProfileView(user: User): ProfileView {
   };
 }
 
-export function toMatchView(match: Match, viewerId: number): MatchView {
+/** `partner` is already cut to the viewer's unlock level (unlock/match-views.ts builds both). */
+export function toMatchView(match: Match, viewerId: number, partner: PartnerView): MatchView {
   return {
     id: match.id,
     partner_id: match.user_a === viewerId ? match.user_b : match.user_a,
@@ -31,17 +33,19 @@ export function toMatchView(match: Match, viewerId: number): MatchView {
     secret_chat: match.secret_chat,
     secret_requested_by: match.secret_requested_by,
     last_read_seq: match.user_a === viewerId ? match.a_last_read_seq : match.b_last_read_seq,
+    partner,
   };
 }
 
-export function toMessageView(message: Message): MessageView {
+/** `masked`: contact details hidden, as they are until the match is fully unlocked. */
+export function toMessageView(message: Message, masked = false): MessageView {
   return {
     id: message.id,
     match_id: message.match_id,
     seq: message.seq,
     sender_id: message.sender_id,
     client_id: message.client_id,
-    body: message.body,
+    body: masked ? maskContacts(message.body) : message.body,
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
   };

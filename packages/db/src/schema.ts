@@ -108,6 +108,18 @@ export interface DailyMatchCountsTable {
   count: number;
 }
 
+/** An uploaded photo and its blurred renditions, rendered at upload (same content type). */
+export interface UserPhotosTable {
+  user_id: number;
+  content_type: string;
+  clear: Buffer;
+  blur_50: Buffer;
+  blur_25: Buffer;
+  width: number;
+  height: number;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   matches: MatchesTable;
@@ -115,6 +127,7 @@ export interface Database {
   blocks: BlocksTable;
   reports: ReportsTable;
   daily_match_counts: DailyMatchCountsTable;
+  user_photos: UserPhotosTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -136,3 +149,5 @@ export type BlockUpdate = Updateable<BlocksTable>;
 export type Report = Selectable<ReportsTable>;
 export type NewReport = Insertable<ReportsTable>;
 export type ReportUpdate = Updateable<ReportsTable>;
+
+export type UserPhoto = Selectable<UserPhotosTable>;

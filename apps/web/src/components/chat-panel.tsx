@@ -109,9 +109,7 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         </ol>
       </div>
       <p class="typing" aria-live="polite" data-testid="typing">
-        {store.typing.has(matchId)
-          ? `${match.partner?.display_name ?? 'Mystery User'} is typing…`
-          : ''}
+        {store.typing.has(matchId) ? `${match.partner.display_name} is typing…` : ''}
       </p>
       {active ? (
         <form class="composer" onSubmit={submit}>

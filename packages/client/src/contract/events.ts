@@ -1,6 +1,11 @@
 import type { Ack, MatchView, MessageView } from './wire';
 import type { SendMessageRequest } from './schemas';
-import type { MatchEndedEvent, MatchExtendedEvent, SecretChatEvent } from './lifecycle';
+import type {
+  MatchEndedEvent,
+  MatchExtendedEvent,
+  MatchUnlockedEvent,
+  SecretChatEvent,
+} from './lifecycle';
 import type {
   PresenceView,
   ReadEvent,
@@ -32,6 +37,8 @@ export interface ServerToClientEvents {
   /** The match is over (expired, unmatched, blocked); both users' sockets have left its room. */
   'match:ended': (event: MatchEndedEvent) => void;
   'match:extended': (event: MatchExtendedEvent) => void;
+  /** The chat crossed an unlock level: the partner as this user may now see them. */
+  'match:unlocked': (event: MatchUnlockedEvent) => void;
   'secret_chat:requested': (event: SecretChatEvent) => void;
   /** From now on, new messages in the match are secret and purged after their TTL. */
   'secret_chat:active': (event: SecretChatEvent) => void;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { matchId, sendMessageRequest, userId } from './schemas';
-import { messageView } from './wire';
+import { messageView, partnerView } from './wire';
 
 /**
  * The match lifecycle after find-match: extend, end (unmatch, block), secret chat, report and
@@ -64,6 +64,12 @@ export const matchExtendedEvent = z
   })
   .meta({ id: 'MatchExtendedEvent' });
 export type MatchExtendedEvent = z.infer<typeof matchExtendedEvent>;
+
+/** `match:unlocked`, to each user with their own view: the chat crossed an unlock level. */
+export const matchUnlockedEvent = z
+  .object({ match_id: z.number().int(), level: z.number().int(), partner: partnerView })
+  .meta({ id: 'MatchUnlockedEvent' });
+export type MatchUnlockedEvent = z.infer<typeof matchUnlockedEvent>;
 
 /** `secret_chat:requested` (with who asked) and `secret_chat:active`, to both users. */
 export const secretChatEvent = z

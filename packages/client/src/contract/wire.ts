@@ -29,6 +29,39 @@ export type ProfileView = z.infer<typeof profileView>;
 
 export const matchStatuses = ['active', 'expired', 'unmatched', 'blocked'] as const;
 
+/** Total messages in a match at which each unlock level opens (DESIGN.md §3). */
+export const UNLOCK_THRESHOLDS = [0, 20, 60, 100, 150] as const;
+export const FULL_UNLOCK_LEVEL = 4;
+
+/**
+ * The partner as the viewer may see them at their unlock level. A field above the level is absent,
+ * never null-filled from the profile: level 1 adds age and city, 2 a 50 % blurred photo, 3 the
+ * interests, the bio and a 25 % blurred photo, 4 everything with the clear photo. A premium
+ * viewer is at level 4 from the start.
+ */
+export const partnerView = z
+  .object({
+    level: z.number().int().min(0).max(FULL_UNLOCK_LEVEL),
+    /** The match's total message count at which the next level opens; null at level 4. */
+    next_level_at: z.number().int().nullable(),
+    /** "Mystery User" below level 4. */
+    display_name: z.string(),
+    age: z.number().int().nullable().optional(),
+    city: z.string().nullable().optional(),
+    /**
+     * From level 2: the match's partner-photo endpoint, which renders the blur of the viewer's
+     * level; the clear photo's own address appears only at level 4. Null when there is no photo.
+     */
+    photo_url: z.string().nullable().optional(),
+    /** Percent of blur of the photo behind `photo_url`: 50 at level 2, 25 at level 3. */
+    photo_blur: z.number().int().optional(),
+    interests: z.array(z.string()).optional(),
+    bio: z.string().nullable().optional(),
+    gender: z.enum(genders).nullable().optional(),
+  })
+  .meta({ id: 'PartnerView', description: 'The match partner, as far as the chat unlocked them.' });
+export type PartnerView = z.infer<typeof partnerView>;
+
 export const matchView = z
   .object({
     id: z.number().int(),
@@ -46,6 +79,7 @@ export const matchView = z
     last_read_seq: z.number().int(),
     /** The partner's messages after `last_read_seq`; present in `my-matches`. */
     unread_count: z.number().int().optional(),
+    partner: partnerView,
   })
   .meta({ id: 'MatchView', description: 'A match as one of its two participants sees it.' });
 export type MatchView = z.infer<typeof matchView>;

@@ -25,7 +25,7 @@ import type { DomainRules } from '../config/env';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
 import { isPremium } from '../users/premium';
-import { toMatchView } from '../views';
+import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
 import { announceMatchEnded } from './match-events';
 import type { ScoreCache } from './score-cache';
@@ -49,6 +49,7 @@ export class MatchService {
     private readonly realtime: Realtime,
     private readonly rules: DomainRules,
     private readonly scores: ScoreCache,
+    private readonly views: MatchViews,
   ) {}
 
   /**
@@ -83,9 +84,10 @@ export class MatchService {
       const match = await this.pair(userId, candidate.id, premium);
       if (!match) continue;
       this.realtime.joinMatch([match.user_a, match.user_b], match.id);
-      this.realtime.toUsers([candidate.id], 'match:new', toMatchView(match, candidate.id));
-      this.realtime.toUsers([userId], 'match:new', toMatchView(match, userId));
-      return toMatchView(match, userId);
+      const [viewOfA, viewOfB] = await this.views.forBoth(match);
+      this.realtime.toUsers([match.user_a], 'match:new', viewOfA);
+      this.realtime.toUsers([match.user_b], 'match:new', viewOfB);
+      return match.user_a === userId ? viewOfA : viewOfB;
     }
     throw new AppError('NO_CANDIDATES', 'Nobody is available right now; try again later.');
   }
@@ -182,7 +184,7 @@ export class MatchService {
       expires_at: match.expires_at.toISOString(),
       extended_count: match.extended_count,
     });
-    return toMatchView(match, userId);
+    return this.views.forViewer(match, userId);
   }
 
   /** Ends the match for both at once; both users' sockets leave its room on every pod. */
@@ -194,7 +196,7 @@ export class MatchService {
       throw new AppError('MATCH_NOT_ACTIVE', 'This match has ended.');
     }
     announceMatchEnded(this.realtime, match, 'unmatched');
-    return toMatchView(match, userId);
+    return this.views.forViewer(match, userId);
   }
 
   /** Every match of the user, with the unread count of each. */
@@ -205,10 +207,8 @@ export class MatchService {
       userId,
       matches.map((match) => match.id),
     );
-    return matches.map((match) => ({
-      ...toMatchView(match, userId),
-      unread_count: unread.get(match.id) ?? 0,
-    }));
+    const views = await this.views.list(matches, userId);
+    return views.map((view) => ({ ...view, unread_count: unread.get(view.id) ?? 0 }));
   }
 
   async stats(userId: number): Promise<UserStats> {

@@ -3,7 +3,7 @@ import { acceptSecretChat, requestSecretChat, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
-import { toMatchView } from '../views';
+import type { MatchViews } from '../unlock/match-views';
 import type { MatchService } from './match.service';
 
 /**
@@ -16,17 +16,19 @@ export class SecretChatService {
     private readonly db: Kysely<Database>,
     private readonly matches: MatchService,
     private readonly realtime: Realtime,
+    private readonly views: MatchViews,
   ) {}
 
   /** Asking again, or after the other side asked, changes nothing and answers the match as is. */
   async request(userId: number, matchId: number): Promise<MatchView> {
     const match = await requestSecretChat(this.db, matchId, userId);
-    if (!match) return toMatchView(await this.matches.requireLive(matchId, userId), userId);
+    if (!match)
+      return this.views.forViewer(await this.matches.requireLive(matchId, userId), userId);
     this.realtime.toUsers([match.user_a, match.user_b], 'secret_chat:requested', {
       match_id: match.id,
       requested_by: userId,
     });
-    return toMatchView(match, userId);
+    return this.views.forViewer(match, userId);
   }
 
   /** Only the side that did not ask may accept; accepting an active one changes nothing. */
@@ -34,7 +36,7 @@ export class SecretChatService {
     const match = await acceptSecretChat(this.db, matchId, userId);
     if (!match) {
       const current = await this.matches.requireLive(matchId, userId);
-      if (current.secret_chat === 'active') return toMatchView(current, userId);
+      if (current.secret_chat === 'active') return this.views.forViewer(current, userId);
       throw new AppError(
         'SECRET_CHAT_NOT_REQUESTED',
         current.secret_chat === 'requested'
@@ -47,6 +49,6 @@ export class SecretChatService {
       match_id: match.id,
       requested_by: match.secret_requested_by!,
     });
-    return toMatchView(match, userId);
+    return this.views.forViewer(match, userId);
   }
 }

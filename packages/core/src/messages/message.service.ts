@@ -13,6 +13,9 @@ import type { RateLimiter } from '../limits/rate-limiter';
 import type { Realtime } from '../realtime/realtime';
 import type { Metrics } from '../observability/metrics';
 import type { MessageWriter } from './message-writer';
+import type { Logger } from '../logger';
+import { contactsVisible } from '../unlock/unlock-levels';
+import type { MatchViews } from '../unlock/match-views';
 import { toMessageView } from '../views';
 
 export interface SendResult {
@@ -29,30 +32,44 @@ export class MessageService {
     private readonly realtime: Realtime,
     /** Messages per user and window, over every socket, pod and the REST send. */
     private readonly limiter: RateLimiter,
+    private readonly views: MatchViews,
     private readonly metrics?: Pick<Metrics, 'messageSent'>,
+    private readonly logger?: Logger,
   ) {}
 
   /**
    * Counts against the sender's message rate (RATE_LIMITED with `retry_after` when over), then
    * stores a message under the match's next seq (batched with concurrent sends by the writer) and
-   * delivers `message:new` to the match room.
+   * delivers `message:new` to the match room. Until the match is fully unlocked, contact details
+   * are masked in what both sides get (stored as sent: the history shows them once unlocked).
+   * The message that crosses an unlock level also sends `match:unlocked` to both.
    * `origin` is a room left out of the delivery: the sending socket, which has the ack instead.
    */
   async send(senderId: number, input: SendMessageRequest, origin?: string): Promise<SendResult> {
     const { match_id: matchId, client_id: clientId, body } = sendMessageRequest.parse(input);
     await this.limiter.consume(senderId);
     const result = await this.writer.append({ matchId, senderId, clientId, body });
-    const view = toMessageView(result.message);
+    const { seq } = result.message;
+    // The seq is gapless, so it is the match's message count right after this message.
+    const view = toMessageView(result.message, !contactsVisible(seq));
     this.metrics?.messageSent(result.created);
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
     this.realtime.toMatch(matchId, 'message:new', view, origin);
+    if (result.created) {
+      // The message is stored and delivered whatever happens here: a failure only costs the event
+      // (clients also ask for the new view when their count reaches `next_level_at`).
+      await this.views.announceIfUnlocked(matchId, seq).catch((error: unknown) => {
+        this.logger?.warn({ err: error, matchId }, 'could not announce an unlock');
+      });
+    }
     return { message: view, created: result.created };
   }
 
   /** A page of history, oldest first within the page; `next_cursor` reads further back. */
   async history(userId: number, matchId: number, query: HistoryQuery): Promise<HistoryPage> {
-    await this.matches.requireParticipant(matchId, userId);
+    const match = await this.matches.requireParticipant(matchId, userId);
+    const masked = !contactsVisible(match.message_count);
     const { before, limit } = historyQuery.parse(query);
     const rows = await listMessagesBefore(this.db, {
       matchId,
@@ -62,7 +79,7 @@ export class MessageService {
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return {
-      messages: page.map(toMessageView),
+      messages: page.map((message) => toMessageView(message, masked)),
       next_cursor: hasMore && page[0] ? page[0].seq : null,
       has_more: hasMore,
     };

@@ -1,6 +1,7 @@
 import { syncRequest, type SyncPage, type SyncRequest } from '@mm/client/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
+import { contactsVisible } from '../unlock/unlock-levels';
 import { toMessageView } from '../views';
 
 /**
@@ -19,7 +20,11 @@ export class SyncService {
     }));
     const rows = await listMessagesAfter(this.db, userId, cursors, limit + 1);
     return {
-      messages: rows.slice(0, limit).map(toMessageView),
+      messages: rows
+        .slice(0, limit)
+        .map(({ match_message_count: count, ...message }) =>
+          toMessageView(message, !contactsVisible(count)),
+        ),
       has_more: rows.length > limit,
     };
   }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewUser } from '../schema';
+import type { Database, NewUser, User } from '../schema';
 
 export type ProfileFields = Pick<
   NewUser,
@@ -36,4 +36,24 @@ export function findUserById(db: Kysely<Database>, userId: number) {
     .where('id', '=', userId)
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
+}
+
+/** A user as a match partner is drawn from: the profile, and whether a photo was uploaded. */
+export type PartnerRow = User & { has_uploaded_photo: boolean };
+
+/** The (not deleted) users among these ids, with whether each uploaded a photo: one query. */
+export function findPartnerRows(db: Kysely<Database>, userIds: number[]): Promise<PartnerRow[]> {
+  if (userIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('users')
+    .selectAll('users')
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('user_photos').select('user_id').whereRef('user_id', '=', 'users.id'))
+        .$castTo<boolean>()
+        .as('has_uploaded_photo'),
+    )
+    .where('id', 'in', userIds)
+    .where('deleted_at', 'is', null)
+    .execute();
 }

@@ -1,0 +1,90 @@
+import type { MatchView } from '@mm/client/contract';
+import { findMatchById, findPartnerRows, type Database, type Match, type PartnerRow } from '@mm/db';
+import type { Kysely } from 'kysely';
+import type { Realtime } from '../realtime/realtime';
+import { isPremium } from '../users/premium';
+import { toMatchView } from '../views';
+import { partnerView } from './partner-view';
+import { levelCrossedAt, viewerLevel, type UnlockLevel } from './unlock-levels';
+
+type Pair = Pick<Match, 'id' | 'user_a' | 'user_b' | 'message_count'>;
+
+const partnerOf = (match: Pick<Match, 'user_a' | 'user_b'>, viewerId: number): number =>
+  match.user_a === viewerId ? match.user_b : match.user_a;
+
+/**
+ * Matches as each participant sees them: the partner cut to the viewer's unlock level. Every
+ * match that leaves the domain goes through here, so no path can skip the cut.
+ */
+export class MatchViews {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly realtime: Realtime,
+  ) {}
+
+  /** The match as one participant sees it. */
+  async forViewer(match: Match, viewerId: number): Promise<MatchView> {
+    const [view] = await this.list([match], viewerId);
+    return view!;
+  }
+
+  /** The user's matches as they see them; the viewer and every partner read in one query. */
+  async list(matches: Match[], viewerId: number): Promise<MatchView[]> {
+    const rows = await this.rows([viewerId, ...matches.map((m) => partnerOf(m, viewerId))]);
+    return matches.map((match) => this.view(match, viewerId, rows));
+  }
+
+  /** The match as each side sees it: `[user_a's view, user_b's view]`. */
+  async forBoth(match: Match): Promise<[MatchView, MatchView]> {
+    const rows = await this.rows([match.user_a, match.user_b]);
+    return [this.view(match, match.user_a, rows), this.view(match, match.user_b, rows)];
+  }
+
+  /**
+   * After a message that may have crossed an unlock level (its seq is the match's new total):
+   * tells each side whose view opened up, with the partner as they may now see them. A premium
+   * viewer saw everything already and is told nothing.
+   */
+  async announceIfUnlocked(matchId: number, messageCount: number): Promise<void> {
+    const level = levelCrossedAt(messageCount);
+    if (level === undefined) return;
+    const match = await findMatchById(this.db, matchId);
+    if (!match) return;
+    const rows = await this.rows([match.user_a, match.user_b]);
+    for (const viewerId of [match.user_a, match.user_b]) {
+      const viewer = rows.get(viewerId);
+      if (viewer && isPremium(viewer)) continue;
+      this.realtime.toUsers([viewerId], 'match:unlocked', {
+        match_id: match.id,
+        level,
+        partner: this.partner({ ...match, message_count: messageCount }, viewerId, rows, level),
+      });
+    }
+  }
+
+  private view(match: Match, viewerId: number, rows: Map<number, PartnerRow>): MatchView {
+    return toMatchView(match, viewerId, this.partner(match, viewerId, rows));
+  }
+
+  private partner(
+    match: Pair,
+    viewerId: number,
+    rows: Map<number, PartnerRow>,
+    level: UnlockLevel = this.level(match, rows.get(viewerId)),
+  ) {
+    const partner = rows.get(partnerOf(match, viewerId));
+    return partnerView(match.id, level, {
+      user: partner,
+      hasUploadedPhoto: partner?.has_uploaded_photo ?? false,
+    });
+  }
+
+  private level(match: Pick<Match, 'message_count'>, viewer: PartnerRow | undefined) {
+    return viewerLevel(match.message_count, viewer !== undefined && isPremium(viewer));
+  }
+
+  private async rows(userIds: number[]): Promise<Map<number, PartnerRow>> {
+    const rows = await findPartnerRows(this.db, [...new Set(userIds)]);
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+}

@@ -1,0 +1,56 @@
+import { FULL_UNLOCK_LEVEL, type PartnerView } from '@mm/client/contract';
+import type { User } from '@mm/db';
+import { ageOn } from '../matches/compatibility';
+import { nextLevelAt, photoBlurAt, type UnlockLevel } from './unlock-levels';
+
+export const MYSTERY_NAME = 'Mystery User';
+
+/** Where a viewer fetches the partner's photo of one match, rendered for the viewer's level. */
+export const partnerPhotoPath = (matchId: number, level: UnlockLevel): string =>
+  `/api/mystery/matches/${matchId}/partner-photo?level=${level}`;
+
+export interface PartnerSource {
+  /** The partner's row; undefined once they deleted their account. */
+  user: User | undefined;
+  /** Whether the partner uploaded a photo the server can render blurred. */
+  hasUploadedPhoto: boolean;
+}
+
+/**
+ * The partner as a viewer at `level` may see them. Each field is copied only from its level up,
+ * so nothing above the level is in the object at all (DESIGN.md §3): the clear photo's address
+ * appears only at level 4; below it the photo is the per-match endpoint that renders the blur.
+ */
+export function partnerView(
+  matchId: number,
+  level: UnlockLevel,
+  { user, hasUploadedPhoto }: PartnerSource,
+  today = new Date(),
+): PartnerView {
+  const view: PartnerView = {
+    level,
+    next_level_at: nextLevelAt(level),
+    display_name: MYSTERY_NAME,
+  };
+  if (!user) return view;
+  if (level >= 1) {
+    view.age = user.birth_date ? ageOn(user.birth_date, today) : null;
+    view.city = user.city;
+  }
+  const blur = photoBlurAt(level);
+  if (blur !== undefined) {
+    if (hasUploadedPhoto) view.photo_url = partnerPhotoPath(matchId, level);
+    // A photo given only as an outside address cannot be blurred here: it waits for level 4.
+    else view.photo_url = level >= FULL_UNLOCK_LEVEL ? user.photo_url : null;
+    if (blur > 0 && view.photo_url) view.photo_blur = blur;
+  }
+  if (level >= 3) {
+    view.interests = user.interests;
+    view.bio = user.bio;
+  }
+  if (level >= FULL_UNLOCK_LEVEL) {
+    view.display_name = user.display_name;
+    view.gender = user.gender;
+  }
+  return view;
+}
