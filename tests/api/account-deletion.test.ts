@@ -69,6 +69,19 @@ describe('account deletion', () => {
 
   it('when a user deletes their account, then the profile is erased, their matches end for both and what remains no longer names them', async () => {
     const { ann, bob, cid, dee, withBob, withCid, report } = await annWithMatches();
+    const photo = Buffer.from('not really a jpeg');
+    await database.db
+      .insertInto('user_photos')
+      .values({
+        user_id: ann.id,
+        content_type: 'image/jpeg',
+        clear: photo,
+        blur_50: photo,
+        blur_25: photo,
+        width: 1,
+        height: 1,
+      })
+      .execute();
     const bobSocket = await connect(api.url, bob);
     const cidSocket = await connect(api.url, cid);
     sockets.push(bobSocket, cidSocket);
@@ -97,6 +110,12 @@ describe('account deletion', () => {
       photo_url: null,
       deleted_at: expect.any(Date),
     });
+    const photos = await database.db
+      .selectFrom('user_photos')
+      .select('user_id')
+      .where('user_id', '=', ann.id)
+      .execute();
+    expect(photos).toEqual([]);
     const matches = await database.db
       .selectFrom('matches')
       .select(['id', 'status', 'ended_by'])
@@ -133,6 +152,8 @@ describe('account deletion', () => {
     // Bob's history still reads, without Ann's id on her message.
     const history = await bob.rest.history(withBob.id);
     expect(history.messages.map((m) => m.sender_id)).toEqual([null, bob.id]);
+    const bobsMatches = await bob.rest.myMatches(bob.id);
+    expect(bobsMatches.find((m) => m.id === withBob.id)).toMatchObject({ status: 'unmatched' });
   });
 
   it('when a deleted account calls anything that creates state, then it is 410 ACCOUNT_DELETED; a second deletion is 200', async () => {

@@ -7,10 +7,10 @@ export const DELETED_DISPLAY_NAME = 'Deleted user';
 /**
  * Erases the user's account in the caller's transaction: the profile's personal fields are
  * blanked and `deleted_at` set, every active match of theirs is ended (`unmatched`, ended by them),
- * the blocks they made and their daily counters are removed, and their messages no longer name
- * them (`sender_id` NULL). Reports they filed stay: moderation keeps its evidence. Returns the
- * matches it ended; `erased` is false when there was no live account to erase (none, or deleted
- * before), which makes a second call a no-op.
+ * their uploaded photo, the blocks they made and their daily counters are removed, and their
+ * messages no longer name them (`sender_id` NULL). Reports they filed stay: moderation keeps its
+ * evidence. Returns the matches it ended; `erased` is false when there was no live account to
+ * erase (none, or deleted before), which makes a second call a no-op.
  */
 export async function eraseAccount(trx: Transaction<Database>, userId: number) {
   const erased = await trx
@@ -53,6 +53,7 @@ export async function eraseAccount(trx: Transaction<Database>, userId: number) {
     )
     .where('sender_id', '=', userId)
     .execute();
+  await trx.deleteFrom('user_photos').where('user_id', '=', userId).execute();
   await trx.deleteFrom('blocks').where('blocker_id', '=', userId).execute();
   await trx.deleteFrom('daily_match_counts').where('user_id', '=', userId).execute();
   return { erased: true, endedMatches };
