@@ -11,6 +11,7 @@ import {
 import { docsRoutes } from './http/docs';
 import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
+import { callerKey, clientIp, rateLimit } from './http/rate-limit';
 import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-table';
 import { devTokenRoutes } from './routes/auth.routes';
 import { discoveryRoutes } from './routes/discovery.routes';
@@ -65,9 +66,13 @@ export function createApi({ services, logger, devTokens, operations }: ApiDeps):
       }),
     ),
   );
+  // Health, metrics and docs (above) are not limited; every other /api request is, per address,
+  // before authentication, so a flood of bad tokens is limited too; then per user after it.
+  app.use('/api', rateLimit(services.httpLimits.perIp, clientIp, logger));
   app.use(
     mountRoutes(routes, {
       tokens: services.tokens,
+      before: [rateLimit(services.httpLimits.perUser, callerKey, logger)],
       requireActiveAccount: (userId) => services.users.requireActiveAccount(userId),
     }),
   );

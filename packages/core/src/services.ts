@@ -70,6 +70,15 @@ export function createServices(deps: DomainDeps) {
     deps.metrics,
     deps.logger,
   );
+  // REST limits fail fast while Redis is away: the API lets requests through then (and logs it)
+  // rather than hold every request until Redis is back.
+  const httpLimiter = (name: string, rate: { points: number; windowSeconds: number }) =>
+    rate.points > 0
+      ? new RateLimiter(
+          { name, ...rate },
+          { ...(deps.redis && { redis: deps.redis }), keyPrefix: deps.keyPrefix, failFast: true },
+        )
+      : undefined;
   const presenceStore = deps.redis
     ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
     : new MemoryPresenceStore();
@@ -86,6 +95,11 @@ export function createServices(deps: DomainDeps) {
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,
+    /** REST request limits (absent when configured off); the API applies them. */
+    httpLimits: {
+      perIp: httpLimiter('rest-ip', deps.rules.httpRate.perIp),
+      perUser: httpLimiter('rest-user', deps.rules.httpRate.perUser),
+    },
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
