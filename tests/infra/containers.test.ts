@@ -11,49 +11,120 @@ import { alertRules } from '../support/monitoring';
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 
-describe.each(['api', 'gateway'])('the %s Dockerfile', (app) => {
-  const dockerfile = read(`apps/${app}/Dockerfile`);
+/** One build stage of the Dockerfile: its name, what it starts from, its instructions. */
+interface Stage {
+  name: string;
+  from: string;
+  instructions: string[];
+}
+
+/** The Dockerfile's stages, with continuation lines joined and comments dropped. */
+function dockerStages(dockerfile: string): { globalArgs: string[]; stages: Stage[] } {
   const instructions = dockerfile
     .replace(/\\\n/g, ' ')
     .split('\n')
     .filter((line) => /^[A-Z]+ /.test(line));
+  const firstFrom = instructions.findIndex((line) => line.startsWith('FROM '));
+  const stages: Stage[] = [];
+  for (const line of instructions.slice(firstFrom)) {
+    const from = /^FROM (\S+) AS (\S+)$/.exec(line);
+    if (from) stages.push({ from: from[1]!, name: from[2]!, instructions: [] });
+    else stages.at(-1)!.instructions.push(line);
+  }
+  return { globalArgs: instructions.slice(0, firstFrom), stages };
+}
 
-  it('when built, then it prunes, builds, and runs the compiled app as the node user from a runtime stage', () => {
-    const stages = instructions.filter((line) => line.startsWith('FROM '));
-    expect(stages.map((line) => line.split(' AS ')[1])).toEqual([
+describe('the Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const { globalArgs, stages } = dockerStages(dockerfile);
+  const stage = (name: string) => stages.find((s) => s.name === name)!;
+
+  it('when read, then APP (default api) picks the image, and every stage that uses APP declares it', () => {
+    expect(stages.map((s) => s.name)).toEqual([
       'base',
       'prune',
       'build',
+      'tini',
       'runtime',
+      'runtime-api',
+      'runtime-gateway',
+      'image',
     ]);
-    expect(dockerfile).toContain(`turbo@2.11.11 prune @mm/${app} --docker`);
-    expect(dockerfile).toContain(`turbo run build --filter=@mm/${app}...`);
-    expect(dockerfile).toContain('npm prune --omit=dev');
-    const runtime = instructions.slice(instructions.findIndex((l) => l.includes(' AS runtime')));
-    expect(runtime).toContain('USER node');
-    expect(runtime.some((line) => line.startsWith('RUN '))).toBe(false); // nothing built at runtime
-    expect(runtime).toContain(`CMD ["node", "apps/${app}/dist/main.js"]`);
-    expect(existsSync(path.join(ROOT, `apps/${app}/src/main.ts`))).toBe(true);
+    expect(globalArgs).toContain('ARG APP=api');
+    // Inside a stage a global ARG is empty unless declared again: `prune @mm/` would build nothing.
+    for (const { name, instructions } of stages) {
+      if (instructions.some((line) => line.includes('${APP}'))) {
+        expect({ name, declares: instructions.includes('ARG APP') }).toEqual({
+          name,
+          declares: true,
+        });
+      }
+    }
+    expect(stage('image').from).toBe('runtime-${APP}'); // the last stage: what a plain build yields
+    expect(stages.at(-1)!.name).toBe('image');
   });
 
-  it('when copying the workspaces into the runtime, then each exists and is one the app depends on', () => {
-    const pkg = JSON.parse(read(`apps/${app}/package.json`));
-    const workspaceDeps = Object.keys(pkg.dependencies).filter((dep) => dep.startsWith('@mm/'));
-    const copied = [...dockerfile.matchAll(/\/repo\/(packages\/\w+)\/dist /g)].map((m) => m[1]!);
-    for (const dir of copied) expect(existsSync(path.join(ROOT, dir, 'src'))).toBe(true);
-    // Every workspace the app needs at run time, and their own workspace dependencies.
-    const needed = new Set<string>();
-    const visit = (name: string) => {
-      const dir = `packages/${name.replace('@mm/', '')}`;
-      if (needed.has(dir)) return;
-      needed.add(dir);
-      const deps = JSON.parse(read(`${dir}/package.json`)).dependencies ?? {};
-      Object.keys(deps)
-        .filter((d) => d.startsWith('@mm/'))
-        .forEach(visit);
-    };
-    workspaceDeps.forEach(visit);
-    expect(copied.sort()).toEqual([...needed].sort());
+  describe.each(['api', 'gateway'])('built with APP=%s', (app) => {
+    const expand = (line: string) => line.replaceAll('${APP}', app);
+    /** The stages the final image is made of, from the last back to the first `FROM`. */
+    const chain: Stage[] = [];
+    for (let s: Stage | undefined = stage('image'); s; s = stage(expand(s.from))) chain.unshift(s);
+    const runtime = chain.flatMap((s) => s.instructions.map(expand));
+    const all = stages.flatMap((s) => s.instructions.map(expand)).join('\n');
+
+    it('when built, then it prunes, builds, and runs the compiled app as the node user from a runtime stage', () => {
+      expect(chain.map((s) => s.name)).toEqual(['runtime', `runtime-${app}`, 'image']);
+      expect(stage('runtime').from).toBe('${NODE_IMAGE}');
+      expect(all).toContain(`turbo@2.11.11 prune @mm/${app} --docker`);
+      expect(all).toContain(`turbo run build --filter=@mm/${app}...`);
+      expect(all).toContain('npm prune --omit=dev');
+      expect(runtime).toContain('USER node');
+      expect(runtime.some((line) => line.startsWith('RUN '))).toBe(false); // nothing built at runtime
+      expect(runtime.filter((line) => line.startsWith('CMD '))).toEqual([
+        `CMD ["node", "apps/${app}/dist/main.js"]`,
+      ]);
+      expect(runtime.some((line) => line.startsWith('HEALTHCHECK '))).toBe(true);
+      expect(existsSync(path.join(ROOT, `apps/${app}/src/main.ts`))).toBe(true);
+    });
+
+    it('when stopped, then SIGTERM reaches node: tini is PID 1 and nothing runs through a shell', () => {
+      expect(runtime.filter((line) => line.startsWith('ENTRYPOINT '))).toEqual([
+        'ENTRYPOINT ["/usr/bin/tini", "--"]',
+      ]);
+      expect(runtime).toContain('COPY --from=tini /usr/bin/tini /usr/bin/tini');
+      expect(stage('tini').instructions.join(' ')).toMatch(/apt-get install .*\btini\b/);
+      // The exec form: a shell-form CMD would make `sh -c` the process tini signals.
+      expect(runtime.find((line) => line.startsWith('CMD '))).toMatch(/^CMD \[/);
+    });
+
+    it('when copying the workspaces into the runtime, then each exists and is one the app depends on', () => {
+      const pkg = JSON.parse(read(`apps/${app}/package.json`));
+      const workspaceDeps = Object.keys(pkg.dependencies).filter((dep) => dep.startsWith('@mm/'));
+      const copies = runtime.filter((line) => line.startsWith('COPY --from=build '));
+      const copied = copies.flatMap(
+        (line) => /\/repo\/(packages\/\w+)\/dist /.exec(line)?.[1] ?? [],
+      );
+      for (const dir of copied) expect(existsSync(path.join(ROOT, dir, 'src'))).toBe(true);
+      expect(copies).toContain(`COPY --from=build /repo/apps/${app}/dist apps/${app}/dist`);
+      // Every workspace the app needs at run time, and their own workspace dependencies.
+      const needed = new Set<string>();
+      const visit = (name: string) => {
+        const dir = `packages/${name.replace('@mm/', '')}`;
+        if (needed.has(dir)) return;
+        needed.add(dir);
+        const deps = JSON.parse(read(`${dir}/package.json`)).dependencies ?? {};
+        Object.keys(deps)
+          .filter((d) => d.startsWith('@mm/'))
+          .forEach(visit);
+      };
+      workspaceDeps.forEach(visit);
+      expect(copied.sort()).toEqual([...needed].sort());
+    });
+  });
+
+  it('when the old per-app Dockerfiles are looked for, then they are gone (one recipe to maintain)', () => {
+    expect(existsSync(path.join(ROOT, 'apps/api/Dockerfile'))).toBe(false);
+    expect(existsSync(path.join(ROOT, 'apps/gateway/Dockerfile'))).toBe(false);
   });
 });
 
@@ -81,6 +152,19 @@ describe('docker compose and nginx', () => {
         condition: 'service_completed_successfully',
       });
       expect(services[name].environment.REDIS_URL).toBe('redis://redis:6379');
+    }
+    // Each app image is the one Dockerfile built with its APP; the migration runs from the api image.
+    for (const name of ['migrate', 'api-1', 'api-2', 'gateway-1', 'gateway-2']) {
+      const app = name === 'migrate' ? 'api' : name.replace(/-\d$/, '');
+      expect(services[name].image).toBe(`mystery-match/${app}:\${TAG:-local}`);
+      expect(services[name].build).toEqual({
+        context: '..',
+        dockerfile: 'Dockerfile',
+        args: { APP: app },
+      });
+      expect(existsSync(path.join(ROOT, 'infra', services[name].build.context, 'Dockerfile'))).toBe(
+        true,
+      );
     }
     const drain = Number(services['gateway-1'].environment.GATEWAY_DRAIN_WINDOW_SECONDS);
     expect(parseInt(services['gateway-1'].stop_grace_period, 10)).toBeGreaterThanOrEqual(

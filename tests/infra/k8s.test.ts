@@ -157,7 +157,15 @@ describe.each(overlays)('the %s overlay', (overlay) => {
     const [migrate] = containersOf(job);
     const [api] = containersOf(named(manifests, 'Deployment', APPS.api));
     expect(migrate.image).toBe(api.image);
-    expect(migrate.command).toEqual(['node', 'packages/db/dist/migrate.cli.js']);
+    // args, never command: command would replace the image's tini entrypoint (signals to node).
+    expect(migrate.args).toEqual(['node', 'packages/db/dist/migrate.cli.js']);
+    for (const container of [
+      migrate,
+      api,
+      ...containersOf(named(manifests, 'Deployment', APPS.gateway)),
+    ]) {
+      expect(container.command).toBeUndefined();
+    }
     expect(migrate.envFrom).toEqual(api.envFrom);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
   });

@@ -91,6 +91,36 @@ describe('the realtime gateway across two processes', () => {
     expect(delivered.map((m) => m.body)).toEqual(acked.map((m) => m.body));
   });
 
+  it('when the 20th message is sent on gateway A, then both sides, on either gateway, are told of level 1 with their own view, and contacts arrive masked', async () => {
+    const { annSocket, bobSocket, matchId } = await matchedPair();
+    const delivered = collect<MessageView>(bobSocket, 'message:new');
+    const annUnlocked = nextEvent(annSocket, 'match:unlocked');
+    const bobUnlocked = nextEvent(bobSocket, 'match:unlocked');
+
+    const first = await sendMessage(annSocket, {
+      match_id: matchId,
+      client_id: 'contact',
+      body: 'reach me at ann@example.com',
+    });
+    expect(first.body).toBe('reach me at [contact hidden]');
+    for (let n = 2; n <= 20; n++) {
+      await sendMessage(annSocket, { match_id: matchId, client_id: `u-${n}`, body: `n${n}` });
+    }
+
+    const [toAnn, toBob] = await Promise.all([annUnlocked, bobUnlocked]);
+    expect(toAnn).toMatchObject({ match_id: matchId, level: 1, partner: { level: 1 } });
+    expect(toBob).toMatchObject({ match_id: matchId, level: 1, partner: { level: 1 } });
+    // Level 1 shows age and city, never the name: each side still sees a mystery.
+    expect(toAnn.partner.display_name).toBe('Mystery User');
+    expect(toBob.partner.display_name).toBe('Mystery User');
+    await eventually(
+      async () => delivered.length,
+      (n) => n >= 20,
+    );
+    expect(delivered[0]!.body).toBe('reach me at [contact hidden]');
+    expect(JSON.stringify(delivered)).not.toContain('ann@example.com');
+  });
+
   it('when one client_id is sent on two pods at once, then both acks carry the one stored message', async () => {
     const { ann, annSocket, matchId } = await matchedPair();
     const annOnB = await open(gatewayB.url, ann);

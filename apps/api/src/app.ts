@@ -18,6 +18,7 @@ import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
 import { moderationRoutes } from './routes/moderation.routes';
 import { mysteryRoutes } from './routes/mystery.routes';
+import { photoRoutes } from './routes/photos.routes';
 import { userRoutes } from './routes/users.routes';
 
 export interface ApiDeps {
@@ -40,6 +41,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...mysteryRoutes(services),
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
+    ...photoRoutes(services),
   ];
   return routes;
 }

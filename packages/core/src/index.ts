@@ -19,6 +19,8 @@ export * from './messages/sync.service';
 export * from './profiles/discovery.service';
 export * from './presence/presence-store';
 export * from './presence/presence.service';
+export * from './photos/photo-renditions';
+export * from './photos/photo.service';
 export * from './realtime/realtime';
 export * from './runtime/listen';
 export * from './runtime/redis';

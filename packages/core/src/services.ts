@@ -19,6 +19,7 @@ import { DiscoveryService } from './profiles/discovery.service';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
+import { PhotoService } from './photos/photo.service';
 import { MatchViews } from './unlock/match-views';
 import { UserService } from './users/user.service';
 
@@ -100,6 +101,7 @@ export function createServices(deps: DomainDeps) {
       perIp: httpLimiter('rest-ip', deps.rules.httpRate.perIp),
       perUser: httpLimiter('rest-user', deps.rules.httpRate.perUser),
     },
+    photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */

@@ -14,3 +14,4 @@ export * from './queries/health.queries';
 export * from './queries/chat-sync.queries';
 export * from './queries/read-receipts.queries';
 export * from './queries/presence.queries';
+export * from './queries/photos.queries';

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { z, ZodObject, ZodType } from 'zod';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z, type ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/client/contract';
 import type { TokenService } from '@mm/core';
 import { assertSelf, authenticate } from './authenticate';
@@ -24,6 +24,8 @@ export interface RouteContext<
   userId: A extends true ? number : undefined;
   /** Answers with another of the route's documented statuses (`alsoStatus`) instead. */
   setStatus(status: number): void;
+  /** Routes with `upload`: the raw request body and its declared content type. */
+  upload: { contentType: string | undefined; bytes: Buffer };
   req: Request;
   res: Response;
 }
@@ -56,6 +58,16 @@ export interface RouteSpec<
   alsoStatus?: number[];
   response: R;
   /**
+   * The body is a file, not JSON: read raw up to `maxBytes` whatever its declared type (the
+   * handler checks the type, so a wrong one is a clear 415 rather than an empty body).
+   */
+  upload?: { contentTypes: readonly string[]; maxBytes: number };
+  /**
+   * The answer is a file: the handler returns a `BinaryFile` (response: `binaryFile`), sent with its
+   * content type and this Cache-Control instead of JSON.
+   */
+  binary?: { contentTypes: readonly string[]; cacheControl: string };
+  /**
    * True: a deleted account may still call it (account deletion itself, so a second call is a
    * no-op). Every other authenticated route that is not a GET refuses a deleted account.
    */
@@ -64,6 +76,9 @@ export interface RouteSpec<
   errors?: ErrorCode[];
   handler(context: RouteContext<P, Q, B, A>): Promise<z.input<R>> | z.input<R>;
 }
+
+/** What a `binary` route's handler answers. */
+export const binaryFile = z.object({ content_type: z.string(), bytes: z.instanceof(Buffer) });
 
 /** A spec with its types erased, as tables hold them. */
 export type AnyRouteSpec = RouteSpec<Schema, Schema, Schema, ZodType, boolean>;
@@ -100,8 +115,8 @@ export const refusesDeletedAccount = (spec: AnyRouteSpec): boolean =>
 /**
  * The routes on an Express router. Each request is parsed with the route's schemas (a bad field is
  * 400 VALIDATION_FAILED naming it), a `user_id` in the path, query or body must be the caller's
- * own (403), a deleted account may not create state (410), and the handler's result is parsed with the response schema, so a field the schema
- * does not name never reaches the client.
+ * own (403), a deleted account may not create state (410), and the handler's result is parsed
+ * with the response schema, so a field the schema does not name never reaches the client.
  */
 export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Router {
   const router = Router();
@@ -110,10 +125,18 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
     const chain: RequestHandler[] = [];
     if (spec.auth) chain.push(authenticated);
     chain.push(...(options.before ?? []));
+    if (spec.upload) {
+      chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
+    }
     chain.push(async (req, res) => {
       const params = spec.params ? spec.params.parse(req.params) : {};
       const query = spec.query ? spec.query.parse(req.query) : {};
       const body = spec.body ? spec.body.parse(req.body ?? {}) : {};
+      const upload = {
+        contentType: req.headers['content-type'],
+        // A JSON body was already parsed by the app's JSON reader: not a file either way.
+        bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      };
       if (spec.auth) {
         for (const input of [params, query, body] as Record<string, unknown>[]) {
           if (typeof input.user_id === 'number') assertSelf(res, input.user_id);
@@ -127,8 +150,14 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
       const setStatus = (other: number) => {
         status = other;
       };
-      const context = { params, query, body, userId, setStatus, req, res };
+      const context = { params, query, body, userId, setStatus, upload, req, res };
       const result = await spec.handler(context as never);
+      if (spec.binary) {
+        const file = binaryFile.parse(result);
+        res.status(status).type(file.content_type).set('cache-control', spec.binary.cacheControl);
+        res.send(file.bytes);
+        return;
+      }
       res.status(status).json(spec.response.parse(result));
     });
     router[spec.method](expressPath(spec.path), ...chain);
@@ -140,7 +169,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
 export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) codes.add('VALIDATION_FAILED');
-  if (spec.body) codes.add('PAYLOAD_TOO_LARGE');
+  if (spec.body || spec.upload) codes.add('PAYLOAD_TOO_LARGE');
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && named) codes.add('FORBIDDEN');
@@ -155,6 +184,12 @@ export interface DocumentInfo {
   version: string;
   description?: string;
 }
+
+/** A file body in the OpenAPI document: raw bytes of each of these types. */
+const fileContent = (types: readonly string[]) =>
+  Object.fromEntries(
+    types.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' } }]),
+  );
 
 /** The OpenAPI 3 document of these routes, generated from the schemas that validate them. */
 export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
@@ -196,6 +231,9 @@ export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
             content: { 'application/json': { schema: spec.body } },
           },
         }),
+        ...(spec.upload && {
+          body: { required: true, content: fileContent(spec.upload.contentTypes) },
+        }),
       },
       responses: {
         ...Object.fromEntries(
@@ -203,7 +241,9 @@ export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
             String(status),
             {
               description: 'Success.',
-              content: { 'application/json': { schema: spec.response } },
+              content: spec.binary
+                ? fileContent(spec.binary.contentTypes)
+                : { 'application/json': { schema: spec.response } },
             },
           ]),
         ),

@@ -6,3 +6,4 @@ export * from './schemas';
 export * from './wire';
 export * from './chat';
 export * from './discovery';
+export * from './photos';

@@ -76,6 +76,8 @@ export const commonEnv = z.object({
   MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
   /** Batches the writer keeps in flight at once, each on its own pool connection. */
   MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  /** The largest profile photo upload accepted, in bytes (it is resized before it is stored). */
+  PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(5_000_000),
   /** Seconds a gateway takes, after SIGTERM, to let its sockets move to other pods before closing. */
   GATEWAY_DRAIN_WINDOW_SECONDS: z.coerce.number().min(0).max(600).default(20),
   /** A query slower than this is logged (SQL only) besides being timed in the metrics. */
@@ -126,6 +128,7 @@ export interface DomainRules {
   messageBatchMax: number;
   messageWriteLanes: number;
   presenceTtlMs: number;
+  photoMaxBytes: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -153,6 +156,7 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     messageBatchMax: e.MESSAGE_BATCH_MAX,
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
     presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
+    photoMaxBytes: e.PHOTO_MAX_BYTES,
   };
 }
 
