@@ -9,6 +9,7 @@ import {
   type Services,
 } from '@mm/core';
 import { docsRoutes } from './http/docs';
+import { errorCodesDescription } from './http/error-docs';
 import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
 import { callerKey, clientIp, rateLimit } from './http/rate-limit';
@@ -64,7 +65,9 @@ export function createApi({ services, logger, devTokens, operations }: ApiDeps):
       openApiDocument(routes, {
         title: 'Mystery Match API',
         version: '0.1.0',
-        description: 'The match lifecycle over REST; the chat itself runs over Socket.IO.',
+        description:
+          'The match lifecycle over REST; the chat itself runs over Socket.IO.\n\n' +
+          errorCodesDescription(),
       }),
     ),
   );
