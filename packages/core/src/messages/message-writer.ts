@@ -1,13 +1,11 @@
 import {
-  findMessagesByKeys,
-  insertMessageBatch,
-  lockMatchesForAppend,
+  appendMessageBatch,
+  type BatchMessage,
+  type BatchOutcome,
   type Database,
-  type LockedMatch,
   type Message,
-  type NewBatchMessage,
 } from '@mm/db';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
 
 export interface AppendRequest {
@@ -24,24 +22,6 @@ export interface AppendResult {
   created: boolean;
 }
 
-/** How a message is stored in a match as it stands now: secret or not, and until when. */
-export interface AppendTerms {
-  isSecret: boolean;
-  expiresAt: Date | null;
-}
-
-/**
- * The rule for a new message in a locked match: only while it is active and unexpired. While a
- * secret chat is active, messages are secret and expire `secretTtlMs` after they are sent.
- */
-export function appendTerms(match: LockedMatch, now: Date, secretTtlMs: number): AppendTerms {
-  if (match.status !== 'active' || match.expires_at.getTime() <= now.getTime()) {
-    throw new AppError('MATCH_NOT_ACTIVE', 'This match has ended.', { status: match.status });
-  }
-  const isSecret = match.secret_chat === 'active';
-  return { isSecret, expiresAt: isSecret ? new Date(now.getTime() + secretTtlMs) : null };
-}
-
 interface Pending {
   request: AppendRequest;
   resolve(result: AppendResult): void;
@@ -49,7 +29,7 @@ interface Pending {
 }
 
 export interface MessageWriterOptions {
-  /** Most messages in one transaction. */
+  /** Most messages in one batch (one statement). */
   maxBatch: number;
   /**
    * Batches written at once, each on its own connection. A match always goes through the same
@@ -69,13 +49,14 @@ interface Lane {
 
 /**
  * Appends messages in batches (group commit). Sends that arrive while a lane's batch is being
- * written wait for its next one, so under load one transaction of a few statements stores many
+ * written wait for its next one, so under load one round trip to the database stores many
  * messages, and when the service is idle a send waits only for the next turn of the event loop.
  *
  * Every guarantee of the one-by-one path holds per message: the batch locks its matches (in id
  * order, so concurrent batches here or on other pods never deadlock), seqs stay gapless and a
  * resend racing on another pod finds the original; each message is decided on its own, and one
- * refused message does not fail the others.
+ * refused message does not fail the others. The rules themselves run in the database
+ * (`append_messages`), under the locks; this class batches, folds repeats and maps outcomes.
  */
 export class MessageWriter {
   private readonly lanes: Lane[];
@@ -105,12 +86,12 @@ export class MessageWriter {
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, this.options.maxBatch);
       try {
-        const outcomes = await this.db.transaction().execute((trx) => this.write(trx, batch));
+        const outcomes = await this.write(batch.map((pending) => pending.request));
         outcomes.forEach((outcome, i) =>
           outcome instanceof AppError ? batch[i]!.reject(outcome) : batch[i]!.resolve(outcome),
         );
       } catch (error) {
-        // The transaction failed as a whole (connection lost, say): nothing of it is stored, and
+        // The statement failed as a whole (connection lost, say): nothing of it is stored, and
         // each sender's retry with the same client_id is safe.
         batch.forEach((pending) => pending.reject(error));
       }
@@ -118,62 +99,35 @@ export class MessageWriter {
     lane.writing = false;
   }
 
-  private async write(
-    trx: Transaction<Database>,
-    batch: Pending[],
-  ): Promise<(AppendResult | AppError)[]> {
-    const now = new Date();
-    const matches = await lockMatchesForAppend(trx, [
-      ...new Set(batch.map((p) => p.request.matchId)),
-    ]);
-    const isParticipant = (r: AppendRequest) => {
-      const match = matches.get(r.matchId);
-      return match !== undefined && (match.user_a === r.senderId || match.user_b === r.senderId);
-    };
-    const stored = await findMessagesByKeys(trx, batch.map((p) => p.request).filter(isParticipant));
-    const original = new Map(
-      stored.map((m) => [
-        keyOf({ matchId: m.match_id, senderId: m.sender_id!, clientId: m.client_id }),
-        m,
-      ]),
-    );
-
-    const nextSeq = new Map<number, number>();
-    const firstInBatch = new Map<string, number>();
-    const toInsert: NewBatchMessage[] = [];
-    const insertIndex: (number | undefined)[] = [];
-    const outcomes: (AppendResult | AppError | number)[] = batch.map(({ request }, i) => {
-      if (!isParticipant(request)) return new AppError('NOT_FOUND', 'No such match.');
+  /** One statement for the batch; the same send twice in it is stored once and answered twice. */
+  private async write(requests: AppendRequest[]): Promise<(AppendResult | AppError)[]> {
+    const firstOf = new Map<string, number>();
+    const unique: BatchMessage[] = [];
+    const slot = requests.map((request) => {
       const key = keyOf(request);
-      const existing = original.get(key);
-      if (existing) return { message: existing, created: false };
-      const first = firstInBatch.get(key);
-      if (first !== undefined) return first; // the same send twice in one batch: resolved below
-      const match = matches.get(request.matchId)!;
-      let terms: AppendTerms;
-      try {
-        terms = appendTerms(match, now, this.options.secretTtlMs);
-      } catch (error) {
-        if (error instanceof AppError) return error;
-        throw error;
+      let index = firstOf.get(key);
+      if (index === undefined) {
+        index = unique.push(request) - 1;
+        firstOf.set(key, index);
+        return { index, repeat: false };
       }
-      const seq = (nextSeq.get(match.id) ?? match.message_count) + 1;
-      nextSeq.set(match.id, seq);
-      firstInBatch.set(key, i);
-      insertIndex[i] = toInsert.length;
-      toInsert.push({ ...request, seq, ...terms });
-      return i;
+      return { index, repeat: true };
     });
+    const outcomes = await appendMessageBatch(this.db, unique, this.options.secretTtlMs);
+    return slot.map(({ index, repeat }) => toResult(outcomes[index]!, repeat));
+  }
+}
 
-    const inserted = await insertMessageBatch(trx, toInsert);
-    const bySeq = new Map(inserted.map((m) => [`${m.match_id}:${m.seq}`, m]));
-    const messageAt = (i: number) => {
-      const row = toInsert[insertIndex[i]!]!;
-      return bySeq.get(`${row.matchId}:${row.seq}`)!;
-    };
-    return outcomes.map((outcome, i) => {
-      if (typeof outcome !== 'number') return outcome;
-      return { message: messageAt(outcome), created: outcome === i };
-    });
+function toResult(outcome: BatchOutcome, repeat: boolean): AppendResult | AppError {
+  switch (outcome.outcome) {
+    case 'not_found':
+      return new AppError('NOT_FOUND', 'No such match.');
+    case 'not_active': {
+      // An active match refused here has expired: report it as such, as the sweeper will.
+      const status = outcome.matchStatus === 'active' ? 'expired' : outcome.matchStatus;
+      return new AppError('MATCH_NOT_ACTIVE', 'This match has ended.', { status });
+    }
+    default:
+      return { message: outcome.message, created: outcome.outcome === 'new' && !repeat };
   }
 }

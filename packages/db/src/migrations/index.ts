@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import * as initial from './20261123T000000_initial';
 import * as dailyMatchCounts from './20261123T123500_daily_match_counts';
 import * as userPhotos from './20261123T140000_user_photos';
+import * as appendMessages from './20261123T150000_append_messages';
 
 // Listed statically (not read from a folder) so sources, compiled output and bundles all work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -9,4 +10,5 @@ export const migrations: Record<string, Migration> = {
   '20261123T000000_initial': initial,
   '20261123T123500_daily_match_counts': dailyMatchCounts,
   '20261123T140000_user_photos': userPhotos,
+  '20261123T150000_append_messages': appendMessages,
 };
