@@ -148,6 +148,24 @@ describe('profile discovery', () => {
     expect(body.profiles.map((p: { id: number }) => p.id)).toEqual([shown!.id, alsoShown!.id]);
   });
 
+  it('when two people are or were matched, then neither finds the other in discovery, so a card cannot get ahead of the unlock levels', async () => {
+    const { city, users, caller } = await cityOf(3);
+    await caller.rest.saveProfile({ display_name: 'caller', city });
+    const match = await caller.rest.findMatch(caller.id, { city });
+    const partner = users.find((u) => u.id === match.partner_id)!;
+    const others = users.filter((u) => u !== partner).map((u) => u.id);
+    const everyone = users.map((u) => u.id).join(',');
+    const inCity = `city=${encodeURIComponent(city)}`;
+    expect((await walk(caller, inCity, 50)).sort()).toEqual(others.sort());
+    expect(
+      (await caller.rest.profilesBatch(users.map((u) => u.id))).map((p) => p.id).sort(),
+    ).toEqual(others.sort());
+    expect(await partner.rest.profilesBatch([caller.id])).toEqual([]);
+    await caller.rest.unmatch(match.id);
+    const after = await call(caller, `/api/v1/matching/profiles/batch?profile_ids=${everyone}`);
+    expect(after.body.profiles.map((p: { id: number }) => p.id).sort()).toEqual(others.sort());
+  });
+
   it('when the batch names more than 50 ids, or none, or a bad one, then it is 400 naming profile_ids', async () => {
     const caller = await createUser(api.url, freshUserId());
     const ids = Array.from({ length: 51 }, (_, i) => i + 1).join(',');

@@ -8,7 +8,8 @@ import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 
 const visibility =
-  'Only approved profiles that are not deleted, not the caller and not blocked either way. A ' +
+  'Only approved profiles that are not deleted, not the caller, not blocked either way and never ' +
+  'matched with the caller (a partner is seen through the match, at its unlock level). A ' +
   'card shows only gender, age, city and interests (what the find-match filters reveal anyway); ' +
   'the rest of a profile unlocks in a match.';
 

@@ -8,7 +8,8 @@ import { ageRangeInOrder, genders, profileFilterFields, userId } from './schemas
  * stranger unlocks it in a match. A discovery card therefore carries only what the find-match
  * filters reveal anyway (anyone can learn a candidate's gender, age, city and interests by
  * narrowing the filters until one person is left): never the name, bio, photo, email, birth date
- * or premium state.
+ * or premium state. Nor does discovery ever show someone the caller has been matched with: their
+ * card, looked up by the match's `partner_id`, would get ahead of the unlock levels.
  */
 
 /** A list in a query string: `a,b` or `x=a&x=b`, both read as `['a', 'b']`. */
@@ -60,7 +61,8 @@ export const discoveryCard = z
     description:
       'A profile as discovery shows it: only what the find-match filters reveal anyway (gender, ' +
       'age, city, interests). Name, bio, photo, email, birth date and premium state stay hidden ' +
-      'until the profile unlocks in a match.',
+      'until the profile unlocks in a match. People the caller has been matched with never ' +
+      'appear in discovery.',
   });
 export type DiscoveryCard = z.infer<typeof discoveryCard>;
 

@@ -11,7 +11,7 @@ import { AppError } from '../errors';
 
 /**
  * Profile discovery: cards of the profiles the caller may see (approved, not deleted, not the
- * caller, not blocked either way). A card shows only what the find-match filters reveal anyway;
+ * caller, not blocked either way, never matched with the caller). A card shows only what the find-match filters reveal anyway;
  * see `discoveryCard` in the contract for why.
  */
 export class DiscoveryService {

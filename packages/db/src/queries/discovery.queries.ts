@@ -1,6 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
-import { visibleTo, withinFilters, type ProfileFilters } from './matchmaking.queries';
+import {
+  notMatchedWith,
+  visibleTo,
+  withinFilters,
+  type ProfileFilters,
+  type UsersQuery,
+} from './matchmaking.queries';
 
 /**
  * What a discovery card may show, and nothing else: the fields the find-match filters reveal
@@ -15,6 +21,13 @@ const CARD = [
   'u.city',
   'u.interests',
 ] as const;
+
+/**
+ * Visible to the user and never matched with them: a partner's card, looked up by their
+ * `partner_id`, would show fields the match has not unlocked yet (gender opens only at level 4).
+ */
+const discoverableBy = <O>(qb: UsersQuery<O>, userId: number) =>
+  notMatchedWith(visibleTo(qb, userId), userId, { activeOnly: false });
 
 /**
  * A page of profiles `userId` may discover, newest profile first, after the keyset `beforeId`.
@@ -32,7 +45,7 @@ export function scrollProfilesQuery(db: Kysely<Database>, userId: number, page: 
   return db
     .selectFrom('users as u')
     .select(CARD)
-    .$call((qb) => visibleTo(qb, userId))
+    .$call((qb) => discoverableBy(qb, userId))
     .$call((qb) => withinFilters(qb, page))
     .$if(page.beforeId !== undefined, (qb) => qb.where('u.id', '<', page.beforeId!))
     .orderBy('u.id', 'desc')
@@ -44,7 +57,7 @@ export function profilesByIds(db: Kysely<Database>, userId: number, ids: number[
   return db
     .selectFrom('users as u')
     .select(CARD)
-    .$call((qb) => visibleTo(qb, userId))
+    .$call((qb) => discoverableBy(qb, userId))
     .where('u.id', '=', sql<number>`ANY(${ids}::bigint[])`)
     .execute();
 }

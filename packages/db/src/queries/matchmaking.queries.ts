@@ -46,6 +46,29 @@ export function visibleTo<O>(qb: UsersQuery<O>, userId: number): UsersQuery<O> {
     );
 }
 
+/** Profiles with no match with `userId` (`activeOnly`: no active one). */
+export function notMatchedWith<O>(
+  qb: UsersQuery<O>,
+  userId: number,
+  { activeOnly }: { activeOnly: boolean },
+): UsersQuery<O> {
+  return qb.where(({ not, exists, selectFrom }) =>
+    not(
+      exists(
+        selectFrom('matches as m')
+          .select(sql.lit(1).as('one'))
+          .$if(activeOnly, (q) => q.where('m.status', '=', 'active'))
+          .where(({ or, and, eb }) =>
+            or([
+              and([eb('m.user_a', '=', userId), eb('m.user_b', '=', eb.ref('u.id'))]),
+              and([eb('m.user_b', '=', userId), eb('m.user_a', '=', eb.ref('u.id'))]),
+            ]),
+          ),
+      ),
+    ),
+  );
+}
+
 /** Profiles inside the filters. */
 export function withinFilters<O>(qb: UsersQuery<O>, filters: ProfileFilters): UsersQuery<O> {
   const { gender, minAge, maxAge, city, interests } = filters;
@@ -87,21 +110,7 @@ export function listCandidates(db: Kysely<Database>, userId: number, filters: Ca
     .$call((qb) => visibleTo(qb, userId))
     .$call((qb) => withinFilters(qb, filters))
     .where('u.last_active_at', '>=', filters.activeSince)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('matches as m')
-            .select(sql.lit(1).as('one'))
-            .where('m.status', '=', 'active')
-            .where(({ or, and, eb }) =>
-              or([
-                and([eb('m.user_a', '=', userId), eb('m.user_b', '=', eb.ref('u.id'))]),
-                and([eb('m.user_b', '=', userId), eb('m.user_a', '=', eb.ref('u.id'))]),
-              ]),
-            ),
-        ),
-      ),
-    )
+    .$call((qb) => notMatchedWith(qb, userId, { activeOnly: true }))
     .orderBy('u.last_active_at', 'desc')
     .orderBy('u.id')
     .limit(filters.limit)
