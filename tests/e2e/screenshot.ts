@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       [ann.page, 'Then I owe you a coffee there'],
       [bob.page, 'Deal! A terrible espresso, I promise'],
       [ann.page, 'Ha, you still have not told me your name'],
-      [bob.page, 'Six more messages and you will see it ;)'],
+      [bob.page, 'Fifty more messages and you will see it ;)'],
     ];
     for (const [page, text] of last) await send(page, text);
     await storedMessages(ann.page, last.at(-1)![1]).waitFor();
@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     await ann.page.getByText('is typing…').waitFor();
     await bob.page.getByLabel('Message', { exact: true }).fill('');
 
+    // Sending scrolls the chat into view; the pictures show each page from its top.
+    for (const page of [ann.page, bob.page]) await page.evaluate(() => window.scrollTo(0, 0));
     await ann.page.screenshot({ path: path.join(DOCS, 'demo.png') });
     await bob.page.screenshot({ path: path.join(DOCS, 'demo-phone.png') });
     console.log(`saved ${path.join(DOCS, 'demo.png')} and demo-phone.png`);

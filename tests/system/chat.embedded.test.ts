@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { RestClient, sendMessage } from '@mm/client';
 import { connect, createUser, nextEvent } from '../support/chat';
 import { startApp, type RunningProcess } from '../support/processes';
@@ -47,5 +48,27 @@ describe('the embedded default (one process, PGlite)', () => {
     const bobAfterRestart = new RestClient(service.url, () => bob.token);
     const page = await bobAfterRestart.history(match.id);
     expect(page.messages).toEqual([acked]);
+  }, 120_000);
+
+  it('when a photo is uploaded, then PGlite stores it and it comes back as the same image', async () => {
+    service ??= await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    const ann = await createUser(service.url, 3, 'Ann');
+    const photo = await sharp({
+      create: { width: 64, height: 48, channels: 3, background: '#3366cc' },
+    })
+      .png()
+      .toBuffer();
+    const upload = await fetch(`${service.url}/api/users/me/photo`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'image/png' },
+      body: new Uint8Array(photo),
+    });
+    expect(upload.status).toBe(200);
+    const own = await fetch(`${service.url}/api/users/me/photo`, {
+      headers: { authorization: `Bearer ${ann.token}` },
+    });
+    expect(own.status).toBe(200);
+    const meta = await sharp(Buffer.from(await own.arrayBuffer())).metadata();
+    expect(meta).toMatchObject({ format: 'webp', width: 64, height: 48 });
   }, 120_000);
 });

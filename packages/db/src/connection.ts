@@ -26,11 +26,15 @@ export interface DatabaseOptions {
 }
 
 // Both drivers hand rows back in the same JS types: int8 (ids, counts) as number (ids stay far below
-// 2^53), `date` as its 'YYYY-MM-DD' text (a Date would shift it by the time zone).
+// 2^53), `date` as its 'YYYY-MM-DD' text (a Date would shift it by the time zone), and `bytea` as
+// a Buffer (pg's own parser does that; PGlite's gives a plain Uint8Array).
 const INT8 = 20;
 const DATE = 1082;
+const BYTEA = 17;
 const parseInt8 = (value: string) => Number(value);
 const keepText = (value: string) => value;
+/** bytea in Postgres's hex output format: `\x` and two hex digits a byte. */
+const parseBytea = (value: string) => Buffer.from(value.slice(2), 'hex');
 
 const pgTypeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -61,7 +65,7 @@ export async function openDatabase(
   // PGlite is WASM: imported lazily so scaled pods never load it.
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(config.dataDir, {
-    parsers: { [INT8]: parseInt8, [DATE]: keepText },
+    parsers: { [INT8]: parseInt8, [DATE]: keepText, [BYTEA]: parseBytea },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), ...(log && { log }) });
   return {
