@@ -24,6 +24,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DomainRules } from '../config/env';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
+import { toProfileFilters } from '../profiles/profile-filters';
 import { isPremium } from '../users/premium';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
@@ -70,11 +71,7 @@ export class MatchService {
     }
     await touchLastActive(this.db, userId, new Date()); // searching is activity
     const candidates = await listCandidates(this.db, userId, {
-      ...(filters.gender && { gender: filters.gender }),
-      ...(filters.min_age !== undefined && { minAge: filters.min_age }),
-      ...(filters.max_age !== undefined && { maxAge: filters.max_age }),
-      ...(filters.city && { city: filters.city }),
-      ...(filters.interests && { interests: filters.interests }),
+      ...toProfileFilters(filters),
       activeSince: new Date(Date.now() - this.rules.activeWithinMs),
       limit: CANDIDATE_POOL,
     });

@@ -8,6 +8,7 @@ import {
 import { profilesByIds, scrollProfiles, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
+import { toProfileFilters } from './profile-filters';
 
 /**
  * Profile discovery: cards of the profiles the caller may see (approved, not deleted, not the
@@ -22,11 +23,7 @@ export class DiscoveryService {
     const query = discoveryScrollQuery.parse(input);
     const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await scrollProfiles(this.db, userId, {
-      ...(query.gender && { gender: query.gender }),
-      ...(query.min_age !== undefined && { minAge: query.min_age }),
-      ...(query.max_age !== undefined && { maxAge: query.max_age }),
-      ...(query.city && { city: query.city }),
-      ...(query.interests && { interests: query.interests }),
+      ...toProfileFilters(query),
       ...(beforeId !== undefined && { beforeId }),
       limit: query.limit,
     });
