@@ -8,7 +8,8 @@ import { JWT_SECRET, scaledEnv } from '../support/realtime';
 /**
  * The REST limits live in Redis, so two API pods share one budget per user and per address. Two
  * API processes on one Redis prefix, 5 requests per user and 20 per address a minute. Each test
- * comes from an address of its own (X-Forwarded-For, which the API trusts as behind a proxy).
+ * comes from an address of its own (X-Forwarded-For, as the one proxy the API trusts by default
+ * would send it).
  */
 describe('REST rate limits across two API pods', () => {
   let schema: TestSchema;
@@ -96,6 +97,13 @@ describe('REST rate limits across two API pods', () => {
     expect(Number(limited.retryAfter)).toBeGreaterThan(0);
     const anonymous = await call(pods[0]!, '/api/mystery/my-matches/1', { ip });
     expect(anonymous.status).toBe(429);
+
+    // A client's own X-Forwarded-For entry is not taken as its address: only the last hop counts.
+    const spoofed = await call(pods[0]!, '/api/users/me', {
+      token: 'not-a-token',
+      ip: `203.0.113.99, ${ip}`,
+    });
+    expect(spoofed.status).toBe(429);
 
     const other = nextAddress();
     expect(

@@ -32,6 +32,8 @@ export interface ApiDeps {
    * readiness that checks nothing.
    */
   operations?: Operations;
+  /** Proxies in front that append to X-Forwarded-For (`TRUST_PROXY_HOPS`); 1 unless said. */
+  trustProxyHops?: number;
 }
 
 /** Every REST route of the API, once: mounted and documented from this one list. */
@@ -48,11 +50,19 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
 }
 
 /** The REST app, not listening: the scaled main, the embedded default and tests mount it. */
-export function createApi({ services, logger, devTokens, operations }: ApiDeps): Express {
+export function createApi({
+  services,
+  logger,
+  devTokens,
+  operations,
+  trustProxyHops = 1,
+}: ApiDeps): Express {
   const ops = operations ?? standaloneOperations();
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // A hop count, not `true`: with `true` the client's own X-Forwarded-For entry would be taken as
+  // its address, and anyone could step around the per-address rate limit.
+  app.set('trust proxy', trustProxyHops);
   app.use(httpMetrics(ops.metrics));
   const quiet = new Set<string>(OPS_PATHS); // probes and scrapes every few seconds: not logged
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? '') } }));

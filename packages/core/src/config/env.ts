@@ -26,6 +26,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 export const commonEnv = z.object({
   PORT: port.default(3000),
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * Proxies in front of the API that append to X-Forwarded-For (nginx, the Ingress): the client's
+   * address (per-address rate limit, logs) is read that many entries from the right, so a client
+   * cannot choose it by sending the header itself. 0: the connection's peer.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Schema (search_path) for the tables; tests give each file its own. */
@@ -93,7 +99,7 @@ export type RuntimeMode = 'embedded' | 'scaled';
 
 export interface AppConfig {
   mode: RuntimeMode;
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxyHops: number };
   log: { level: string };
   database:
     | { kind: 'postgres'; url: string; poolSize: number; schema?: string }
@@ -175,7 +181,7 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
   const e = parseEnv(required, env);
   return {
     mode,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, trustProxyHops: e.TRUST_PROXY_HOPS },
     log: { level: e.LOG_LEVEL },
     database: e.DATABASE_URL
       ? {
