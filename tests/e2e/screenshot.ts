@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await bob.page.getByLabel('Message', { exact: true }).fill('');
 
     // Sending scrolls the chat into view; the pictures show each page from its top.
-    for (const page of [ann.page, bob.page]) await page.evaluate(() => window.scrollTo(0, 0));
+    for (const page of [ann.page, bob.page]) await page.evaluate('window.scrollTo(0, 0)');
     await ann.page.screenshot({ path: path.join(DOCS, 'demo.png') });
     await bob.page.screenshot({ path: path.join(DOCS, 'demo-phone.png') });
     console.log(`saved ${path.join(DOCS, 'demo.png')} and demo-phone.png`);
