@@ -11,6 +11,7 @@ import {
   listActiveMatchIds,
   listCandidates,
   listMatchesOfUser,
+  lockLiveUsers,
   orderedPair,
   takeDailyMatchSlot,
   touchLastActive,
@@ -117,6 +118,8 @@ export class MatchService {
   ): Promise<Match | undefined> {
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // First, so a concurrent account deletion either sees this match or stops it.
+        if (!(await lockLiveUsers(trx, [userId, otherId]))) throw new PairTaken();
         if (!premium && !(await takeDailyMatchSlot(trx, userId, this.rules.dailyMatchLimit))) {
           throw this.limitReached();
         }
