@@ -20,6 +20,8 @@ export interface RateResult {
   errors: number;
   achieved_per_s: number;
   latency: LatencySummary;
+  /** CPU used per 1,000 delivered messages by the system's processes, PostgreSQL and Redis. */
+  cpu_ms_per_1k_messages?: { app: number; postgres: number; redis: number };
 }
 
 interface Connected {

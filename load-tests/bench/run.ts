@@ -9,6 +9,7 @@ import { connectAll, runAtRate, type RateResult } from './chat-load';
 import { socketHeapProfile } from './socket-heap';
 import { percentile, round } from './stats';
 import {
+  cpuUse,
   JWT_SECRET,
   rssBytes,
   seedDeepHistory,
@@ -43,7 +44,17 @@ async function rateLadder(system: StartedSystem): Promise<RateResult[]> {
   const results: RateResult[] = [];
   try {
     for (const rate of settings.rates) {
+      const before = cpuUse(system);
       const result = await runAtRate(byPair, rate, settings.seconds, `r${rate}`);
+      const after = cpuUse(system);
+      // CPU per 1,000 delivered messages: what the design costs, whatever else the machine does.
+      const per1k = (key: keyof typeof before) =>
+        round(((after[key] - before[key]) / Math.max(1, result.delivered)) * 1000);
+      result.cpu_ms_per_1k_messages = {
+        app: per1k('app'),
+        postgres: per1k('postgres'),
+        redis: per1k('redis'),
+      };
       results.push(result);
       console.error(`${system.name} @ ${rate}/s: ${JSON.stringify(result)}`);
       if (!passes(result)) break;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { TokenService } from '@mm/core';
@@ -135,6 +135,46 @@ async function seedPairs(
 }
 
 /** Resident set size of a process, from /proc (Linux). */
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on Linux). */
+const TICKS_PER_S = 100;
+
+/** CPU time a process has used so far (user + system), in ms. */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
+
+/** Every process whose command is one of `names` (PostgreSQL backends, redis-server). */
+function pidsNamed(names: string[]): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return names.includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** CPU ms used so far by the system's own processes, by PostgreSQL and by Redis. */
+export function cpuUse(system: StartedSystem): { app: number; postgres: number; redis: number } {
+  const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuMsOf(pid), 0);
+  const own = [system.api, ...system.gateways].flatMap((p) => (p?.child.pid ? [p.child.pid] : []));
+  return {
+    app: sum(own),
+    postgres: sum(pidsNamed(['postgres'])),
+    redis: sum(pidsNamed(['redis-server'])),
+  };
+}
+
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
