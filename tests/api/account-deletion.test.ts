@@ -175,6 +175,15 @@ describe('account deletion', () => {
       expect(body.error.code).toBe('ACCOUNT_DELETED');
     }
     expect((await call(ann, 'GET', '/api/users/me')).status).toBe(404);
+    // Nor may it open a socket.
+    const refusal = await connect(api.url, ann).then(
+      (socket) => {
+        socket.disconnect();
+        return 'connected';
+      },
+      (error: { data?: { code?: string } }) => error.data?.code,
+    );
+    expect(refusal).toBe('ACCOUNT_DELETED');
     const again = await call(ann, 'DELETE', '/api/users/delete-account', { user_id: ann.id });
     expect(again).toEqual({ status: 200, body: { ok: true } });
     const row = await database.db

@@ -49,7 +49,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'one that does not exist.',
   ACCOUNT_DELETED:
     'The caller deleted their account: its token still verifies, but nothing that creates or ' +
-    'changes state is allowed any more.',
+    'changes state is allowed any more, and no socket may connect with it.',
   PROFILE_REQUIRED: 'Create your profile (`PUT /api/users/me`) first.',
   PROFILE_NOT_APPROVED:
     'Your profile is not approved yet; `details.verification_status` says where it stands.',
