@@ -66,7 +66,6 @@ export function createApi({
   app.use(httpMetrics(ops.metrics));
   const quiet = new Set<string>(OPS_PATHS); // probes and scrapes every few seconds: not logged
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? '') } }));
-  app.use(express.json({ limit: '100kb' }));
 
   const routes = apiRoutes({ services, devTokens });
   app.use(healthRoutes(ops));
@@ -82,8 +81,10 @@ export function createApi({
     ),
   );
   // Health, metrics and docs (above) are not limited; every other /api request is, per address,
-  // before authentication, so a flood of bad tokens is limited too; then per user after it.
+  // before its body is read and before authentication, so a flood of bad tokens or large bodies
+  // is limited too; then per user after authentication.
   app.use('/api', rateLimit(services.httpLimits.perIp, clientIp, logger));
+  app.use(express.json({ limit: '100kb' }));
   app.use(
     mountRoutes(routes, {
       tokens: services.tokens,
