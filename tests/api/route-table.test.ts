@@ -1,5 +1,6 @@
 import { RestClient } from '@mm/client';
 import { apiRoutes } from '@mm/api';
+import { ERROR_STATUS } from '@mm/client/contract';
 import { createUser } from '../support/chat';
 import { startTestService, type TestService } from '../support/embedded';
 
@@ -38,6 +39,15 @@ describe('the REST route table', () => {
     }
     const operations = Object.values(document.paths).flatMap((item) => Object.keys(item));
     expect(operations).toHaveLength(routes.length);
+  });
+
+  it('when the OpenAPI document is read, then its description lists every error code', async () => {
+    const document = (await (await call('GET', '/api/openapi.json')).json()) as {
+      info: { description: string };
+    };
+    for (const code of Object.keys(ERROR_STATUS)) {
+      expect(document.info.description).toContain(`\`${code}\``);
+    }
   });
 
   it('when the docs page is read, then it is HTML naming the routes', async () => {

@@ -3,6 +3,12 @@ import { createLogger, loadAppConfig } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
 
+/** REST limits no test's own traffic reaches (the limiter still runs on every request). */
+export const HIGH_HTTP_RATE_LIMITS = {
+  HTTP_RATE_LIMIT_PER_IP: '1000000',
+  HTTP_RATE_LIMIT_PER_USER: '1000000',
+};
+
 export interface TestService {
   url: string;
   service: EmbeddedService;
@@ -23,6 +29,8 @@ export async function startTestService(
     DATABASE_URL: schema.url,
     DATABASE_SCHEMA: schema.schema,
     DATABASE_POOL_SIZE: '5',
+    // Every test drives the API from 127.0.0.1 in bursts; only rate-limit tests lower these.
+    ...HIGH_HTTP_RATE_LIMITS,
     ...env,
   });
   const service = await startEmbedded(config, createLogger({ level: 'silent', name: label }));

@@ -22,6 +22,8 @@ export function scaledEnv(
     DEV_TOKENS: 'true',
     // Tests send bursts; only the rate-limit test runs with a small limit.
     MESSAGE_RATE_LIMIT: '100000',
+    HTTP_RATE_LIMIT_PER_IP: '1000000',
+    HTTP_RATE_LIMIT_PER_USER: '1000000',
     ...extra,
   };
 }

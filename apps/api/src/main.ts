@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     logger,
     devTokens: config.auth.devTokens,
     operations: { metrics, health },
+    trustProxyHops: config.http.trustProxyHops,
   });
   const server = createServer(api);
   const port = await listen(server, config.http.port, config.http.host);

@@ -66,7 +66,13 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     }),
   });
   const operations = { metrics, health };
-  const api = createApi({ services, logger, devTokens: config.auth.devTokens, operations });
+  const api = createApi({
+    services,
+    logger,
+    devTokens: config.auth.devTokens,
+    operations,
+    trustProxyHops: config.http.trustProxyHops,
+  });
   const web = webClientDir();
   if (!web) logger.warn('the web client is not built (turbo run build): serving the API only');
   server.on('request', web ? withWebClient(api, web) : api);

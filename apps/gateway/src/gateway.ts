@@ -7,7 +7,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '@mm/client/contract';
-import type { Logger, Services } from '@mm/core';
+import { AppError, type Logger, type Services } from '@mm/core';
 import { authenticateHandshake } from './handshake';
 import { registerChatHandlers } from './handlers/chat.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
@@ -45,16 +45,25 @@ export function registerGateway(
   authenticateHandshake(io, services.tokens);
   const matchRooms = new WeakMap<GatewaySocket, string[]>();
   io.use((socket, next) => {
-    services.matches.activeMatchIds(socket.data.userId).then(
-      (ids) => {
-        matchRooms.set(socket, ids.map(matchRoom));
-        next();
-      },
-      (error: unknown) => {
-        logger.error({ err: error, userId: socket.data.userId }, 'could not load match rooms');
-        next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
-      },
-    );
+    const userId = socket.data.userId;
+    // A deleted account's token still verifies until it expires: refuse it here (ACCOUNT_DELETED).
+    services.users
+      .requireActiveAccount(userId)
+      .then(() => services.matches.activeMatchIds(userId))
+      .then(
+        (ids) => {
+          matchRooms.set(socket, ids.map(matchRoom));
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof AppError) {
+            next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+            return;
+          }
+          logger.error({ err: error, userId }, 'could not load match rooms');
+          next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
+        },
+      );
   });
   const context = { logger, inFlight, isDraining };
   io.on('connection', (socket) => {

@@ -1,5 +1,8 @@
 import type {
   BlockRequest,
+  DiscoveryCard,
+  DiscoveryPage,
+  DiscoveryScrollQuery,
   ErrorBody,
   FindMatchRequest,
   HistoryPage,
@@ -46,6 +49,11 @@ export class RestClient {
 
   saveProfile(profile: ProfileInput): Promise<ProfileView> {
     return this.request('PUT', '/api/users/me', profile);
+  }
+
+  /** Deletes the caller's account for good; calling it again changes nothing. */
+  async deleteAccount(): Promise<void> {
+    await this.request('DELETE', '/api/users/delete-account');
   }
 
   async findMatch(userId: number, filters: MatchFilters = {}): Promise<MatchView> {
@@ -109,6 +117,26 @@ export class RestClient {
 
   onlineStatus(matchId: number, userId: number): Promise<OnlineStatus> {
     return this.request('GET', `/api/mystery/chat/online-status/${matchId}/${userId}`);
+  }
+
+  /** A page of discovery cards; pass the previous page's `next_cursor` as `cursor`. */
+  scrollProfiles(query: DiscoveryScrollQuery = {}): Promise<DiscoveryPage> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined)
+        params.set(key, Array.isArray(value) ? value.join(',') : String(value));
+    }
+    const suffix = params.size > 0 ? `?${params}` : '';
+    return this.request('GET', `/api/v1/matching/profiles/scroll${suffix}`);
+  }
+
+  /** Discovery cards by id (at most 50); ids the caller may not see are left out. */
+  async profilesBatch(profileIds: number[]): Promise<DiscoveryCard[]> {
+    const { profiles } = await this.request<{ profiles: DiscoveryCard[] }>(
+      'GET',
+      `/api/v1/matching/profiles/batch?profile_ids=${profileIds.join(',')}`,
+    );
+    return profiles;
   }
 
   private async matchAction(path: string, body?: { match_id: number }): Promise<MatchView> {

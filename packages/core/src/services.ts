@@ -15,6 +15,7 @@ import type { Metrics } from './observability/metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { RateLimiter } from './limits/rate-limiter';
+import { DiscoveryService } from './profiles/discovery.service';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
@@ -42,7 +43,7 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(deps: DomainDeps) {
   const realtime = new Realtime(deps.broadcaster);
-  const users = new UserService(deps.db, deps.rules);
+  const users = new UserService(deps.db, deps.rules, realtime);
   const scores = deps.redis
     ? new RedisScoreCache(deps.redis, {
         keyPrefix: deps.keyPrefix,
@@ -70,6 +71,15 @@ export function createServices(deps: DomainDeps) {
     deps.metrics,
     deps.logger,
   );
+  // REST limits fail fast while Redis is away: the API lets requests through then (and logs it)
+  // rather than hold every request until Redis is back.
+  const httpLimiter = (name: string, rate: { points: number; windowSeconds: number }) =>
+    rate.points > 0
+      ? new RateLimiter(
+          { name, ...rate },
+          { ...(deps.redis && { redis: deps.redis }), keyPrefix: deps.keyPrefix, failFast: true },
+        )
+      : undefined;
   const presenceStore = deps.redis
     ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
     : new MemoryPresenceStore();
@@ -79,12 +89,18 @@ export function createServices(deps: DomainDeps) {
   return {
     tokens: new TokenService(deps.jwtSecret),
     users,
+    discovery: new DiscoveryService(deps.db),
     matches,
     messages,
     sync: new SyncService(deps.db),
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,
+    /** REST request limits (absent when configured off); the API applies them. */
+    httpLimits: {
+      perIp: httpLimiter('rest-ip', deps.rules.httpRate.perIp),
+      perUser: httpLimiter('rest-user', deps.rules.httpRate.perUser),
+    },
     photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),

@@ -67,6 +67,11 @@ export interface RouteSpec<
    * content type and this Cache-Control instead of JSON.
    */
   binary?: { contentTypes: readonly string[]; cacheControl: string };
+  /**
+   * True: a deleted account may still call it (account deletion itself, so a second call is a
+   * no-op). Every other authenticated route that is not a GET refuses a deleted account.
+   */
+  deletedAccountMayCall?: boolean;
   /** Error codes this route answers with beyond the ones every route of its kind may give. */
   errors?: ErrorCode[];
   handler(context: RouteContext<P, Q, B, A>): Promise<z.input<R>> | z.input<R>;
@@ -96,13 +101,22 @@ export interface MountOptions {
   tokens: TokenService;
   /** Runs after authentication, before parsing: rate limits. */
   before?: RequestHandler[];
+  /** Throws ACCOUNT_DELETED for a deleted account; asked before every route that creates state. */
+  requireActiveAccount?: (userId: number) => Promise<void>;
 }
+
+/**
+ * Authenticated routes that create or change state (every method but GET) refuse a deleted
+ * account: its token stays valid until it expires, but it may no longer act.
+ */
+export const refusesDeletedAccount = (spec: AnyRouteSpec): boolean =>
+  spec.auth && spec.method !== 'get' && !spec.deletedAccountMayCall;
 
 /**
  * The routes on an Express router. Each request is parsed with the route's schemas (a bad field is
  * 400 VALIDATION_FAILED naming it), a `user_id` in the path, query or body must be the caller's
- * own (403), and the handler's result is parsed with the response schema, so a field the schema
- * does not name never reaches the client.
+ * own (403), a deleted account may not create state (410), and the handler's result is parsed
+ * with the response schema, so a field the schema does not name never reaches the client.
  */
 export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Router {
   const router = Router();
@@ -129,6 +143,9 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
         }
       }
       const userId = spec.auth ? (res.locals.userId as number) : undefined;
+      if (userId !== undefined && refusesDeletedAccount(spec)) {
+        await options.requireActiveAccount?.(userId);
+      }
       let status = spec.status ?? 200;
       const setStatus = (other: number) => {
         status = other;
@@ -156,6 +173,7 @@ export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && named) codes.add('FORBIDDEN');
+  if (refusesDeletedAccount(spec)) codes.add('ACCOUNT_DELETED');
   codes.add('RATE_LIMITED');
   codes.add('INTERNAL');
   return [...codes];
@@ -207,7 +225,11 @@ export function openApiDocument(specs: AnyRouteSpec[], info: DocumentInfo) {
         ...(spec.params && { params: spec.params }),
         ...(spec.query && { query: spec.query }),
         ...(spec.body && {
-          body: { required: true, content: { 'application/json': { schema: spec.body } } },
+          body: {
+            // A body whose every field is optional may be left out.
+            required: !spec.body.safeParse({}).success,
+            content: { 'application/json': { schema: spec.body } },
+          },
         }),
         ...(spec.upload && {
           body: { required: true, content: fileContent(spec.upload.contentTypes) },

@@ -1,4 +1,4 @@
-import { profileInput, profileView } from '@mm/client/contract';
+import { accountDeletionRequest, okResponse, profileInput, profileView } from '@mm/client/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 
@@ -23,6 +23,27 @@ export function userRoutes({ users }: Services): AnyRouteSpec[] {
       response: profileView,
       errors: ['NOT_FOUND'],
       handler: ({ userId }) => users.getProfile(userId),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/users/delete-account',
+      summary: "Delete the caller's account: erase the profile and end every match",
+      description:
+        'In one transaction: the profile is erased (name "Deleted user", personal fields emptied), ' +
+        'every active match ends for both (partners hear `match:ended`, reason `unmatched`), the ' +
+        "caller's blocks are removed and their messages no longer name them (`sender_id` null). " +
+        'Reports they filed are kept for moderation. Afterwards their token can no longer change ' +
+        'anything (410 ACCOUNT_DELETED). Calling it again answers 200 and changes nothing.',
+      tags: ['users'],
+      auth: true,
+      deletedAccountMayCall: true,
+      query: accountDeletionRequest,
+      body: accountDeletionRequest,
+      response: okResponse,
+      handler: async ({ userId }) => {
+        await users.deleteAccount(userId);
+        return { ok: true as const };
+      },
     }),
   ];
 }

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   TOKEN_EXPIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  ACCOUNT_DELETED: 410,
   PROFILE_REQUIRED: 409,
   PROFILE_NOT_APPROVED: 403,
   MATCH_NOT_ACTIVE: 409,
@@ -28,6 +29,60 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * What each code means to a client and what its `details` carry: the source of docs/errors.md and
+ * of the error list in the OpenAPI document. Typed over every code, so a new code cannot be added
+ * without saying what it means.
+ */
+export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
+  VALIDATION_FAILED:
+    'A field of the path, query or body is missing or invalid (or the body is not JSON). ' +
+    '`details.fields` lists `{field, message}` for each.',
+  UNAUTHENTICATED: 'No bearer token, or one that does not verify.',
+  TOKEN_EXPIRED: 'The bearer token has expired: get a new one.',
+  FORBIDDEN:
+    "A `user_id` in the path, query or body is not the token's subject: you can only act as " +
+    'yourself.',
+  NOT_FOUND:
+    'No such resource, or not one of yours: a match you are not part of is answered exactly as ' +
+    'one that does not exist.',
+  ACCOUNT_DELETED:
+    'The caller deleted their account: its token still verifies, but nothing that creates or ' +
+    'changes state is allowed any more, and no socket may connect with it.',
+  PROFILE_REQUIRED: 'Create your profile (`PUT /api/users/me`) first.',
+  PROFILE_NOT_APPROVED:
+    'Your profile is not approved yet; `details.verification_status` says where it stands.',
+  MATCH_NOT_ACTIVE:
+    'The match has ended (expired, unmatched or blocked); `details.status` says how, when known.',
+  NO_CANDIDATES: 'Nobody inside your filters is available right now; try again later.',
+  DAILY_LIMIT_REACHED:
+    'A free account started its matches for today; `details.limit` and `details.resets_at` (the ' +
+    'next UTC midnight).',
+  EXTENSION_LIMIT_REACHED: 'A free account may extend a match once; `details.extended_count`.',
+  SECRET_CHAT_NOT_REQUESTED:
+    'There is no pending secret-chat request that you may accept (the requester cannot accept ' +
+    'their own).',
+  RATE_LIMITED:
+    'Too many requests or messages: wait `details.retry_after` seconds (also the `Retry-After` ' +
+    'header over REST).',
+  PAYLOAD_TOO_LARGE:
+    'The body (or socket frame, or photo) is too large; `details.max_bytes` when there is one ' +
+    'limit to name.',
+  UNSUPPORTED_MEDIA_TYPE:
+    'The upload is not of an accepted type; `details.accepted` lists the types.',
+  INVALID_IMAGE: 'The upload is empty or not a readable image.',
+  PHOTO_LOCKED:
+    "The partner's photo is not unlocked at this match's level yet; `details.level` and " +
+    '`details.opens_at_level`.',
+  UNKNOWN_EVENT: 'Socket only: the event name is not one the server handles.',
+  UNAVAILABLE:
+    'The server is draining or a dependency is down: reconnect or retry shortly (another pod ' +
+    'will answer).',
+  INTERNAL:
+    'Something went wrong on our side; nothing about it is disclosed. Safe to retry idempotent ' +
+    'requests.',
+};
 
 export interface ErrorBody {
   code: ErrorCode;

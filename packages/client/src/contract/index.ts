@@ -5,4 +5,5 @@ export * from './rooms';
 export * from './schemas';
 export * from './wire';
 export * from './chat';
+export * from './discovery';
 export * from './photos';

@@ -15,6 +15,9 @@ export const genders = ['male', 'female', 'nonbinary'] as const;
 
 export const devTokenRequest = z.object({ user_id: userId });
 
+/** `DELETE /api/users/delete-account`: `user_id` (query or body) is optional; if given, the caller's. */
+export const accountDeletionRequest = z.object({ user_id: userId.optional() });
+
 export const profileInput = z.object({
   display_name: z.string().trim().min(1).max(50),
   gender: z.enum(genders).nullish(),
@@ -32,22 +35,30 @@ export const profileInput = z.object({
 const age = z.coerce.number().int().min(18).max(120);
 
 /**
- * Find match: the caller and, optionally, who they are looking for. Every filter narrows the
- * candidates; `interests` keeps those who share at least one.
+ * Who the caller is looking for: the find-match filters, shared with profile discovery. Every
+ * filter narrows the candidates; `interests` keeps those who share at least one.
  */
+export const profileFilterFields = {
+  gender: z.enum(genders).optional(),
+  min_age: age.optional(),
+  max_age: age.optional(),
+  city: z.string().trim().min(1).max(100).optional(),
+  interests: z.array(z.string().trim().min(1).max(40)).min(1).max(20).optional(),
+};
+
+/** An age range must not be upside down; the error names `min_age`. */
+export const ageRangeInOrder: [
+  (r: { min_age?: number | undefined; max_age?: number | undefined }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (r) => r.min_age === undefined || r.max_age === undefined || r.min_age <= r.max_age,
+  { message: 'must not be above max_age', path: ['min_age'] },
+];
+
+/** Find match: the caller and, optionally, who they are looking for. */
 export const findMatchRequest = z
-  .object({
-    user_id: userId,
-    gender: z.enum(genders).optional(),
-    min_age: age.optional(),
-    max_age: age.optional(),
-    city: z.string().trim().min(1).max(100).optional(),
-    interests: z.array(z.string().trim().min(1).max(40)).min(1).max(20).optional(),
-  })
-  .refine((r) => r.min_age === undefined || r.max_age === undefined || r.min_age <= r.max_age, {
-    message: 'must not be above max_age',
-    path: ['min_age'],
-  });
+  .object({ user_id: userId, ...profileFilterFields })
+  .refine(...ageRangeInOrder);
 
 /** What a message body may be: 1 to 4000 characters once trimmed. */
 export const messageBody = z.string().trim().min(1).max(4000);

@@ -26,6 +26,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 export const commonEnv = z.object({
   PORT: port.default(3000),
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * Proxies in front of the API that append to X-Forwarded-For (nginx, the Ingress): the client's
+   * address (per-address rate limit, logs) is read that many entries from the right, so a client
+   * cannot choose it by sending the header itself. 0: the connection's peer.
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Schema (search_path) for the tables; tests give each file its own. */
@@ -62,6 +68,16 @@ export const commonEnv = z.object({
   /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
   MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(60),
   MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(10),
+  /**
+   * REST requests one client address may make per window, on every /api route (before auth, so a
+   * flood of bad tokens is limited too); 0 turns the limit off. Shared by every API pod through
+   * Redis in scaled mode.
+   */
+  HTTP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
+  HTTP_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  /** REST requests one user may make per window on authenticated routes; 0 turns it off. */
+  HTTP_RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(300),
+  HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   /** Most messages stored in one transaction by the batching writer. */
   MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
   /** Batches the writer keeps in flight at once, each on its own pool connection. */
@@ -83,7 +99,7 @@ export type RuntimeMode = 'embedded' | 'scaled';
 
 export interface AppConfig {
   mode: RuntimeMode;
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxyHops: number };
   log: { level: string };
   database:
     | { kind: 'postgres'; url: string; poolSize: number; schema?: string }
@@ -110,6 +126,11 @@ export interface DomainRules {
   extendMs: number;
   secretMessageTtlMs: number;
   messageRate: { points: number; windowSeconds: number };
+  /** REST request limits; `points: 0` means no limit. */
+  httpRate: {
+    perIp: { points: number; windowSeconds: number };
+    perUser: { points: number; windowSeconds: number };
+  };
   messageBatchMax: number;
   messageWriteLanes: number;
   presenceTtlMs: number;
@@ -128,6 +149,16 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     extendMs: e.MATCH_EXTEND_HOURS * HOUR_MS,
     secretMessageTtlMs: e.SECRET_MESSAGE_TTL_SECONDS * 1000,
     messageRate: { points: e.MESSAGE_RATE_LIMIT, windowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS },
+    httpRate: {
+      perIp: {
+        points: e.HTTP_RATE_LIMIT_PER_IP,
+        windowSeconds: e.HTTP_RATE_LIMIT_PER_IP_WINDOW_SECONDS,
+      },
+      perUser: {
+        points: e.HTTP_RATE_LIMIT_PER_USER,
+        windowSeconds: e.HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS,
+      },
+    },
     messageBatchMax: e.MESSAGE_BATCH_MAX,
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
     presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
@@ -150,7 +181,7 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
   const e = parseEnv(required, env);
   return {
     mode,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, trustProxyHops: e.TRUST_PROXY_HOPS },
     log: { level: e.LOG_LEVEL },
     database: e.DATABASE_URL
       ? {

@@ -23,7 +23,12 @@ export class RateLimiter {
 
   constructor(
     readonly limit: RateLimit,
-    store: { redis?: Redis; keyPrefix: string },
+    store: {
+      redis?: Redis;
+      keyPrefix: string;
+      /** Fail at once (instead of waiting for a reconnect) while Redis is not connected. */
+      failFast?: boolean;
+    },
   ) {
     const options = {
       keyPrefix: `${store.keyPrefix}:rl:${limit.name}`,
@@ -31,7 +36,11 @@ export class RateLimiter {
       duration: limit.windowSeconds,
     };
     this.limiter = store.redis
-      ? new RateLimiterRedis({ ...options, storeClient: store.redis })
+      ? new RateLimiterRedis({
+          ...options,
+          storeClient: store.redis,
+          rejectIfRedisNotReady: store.failFast ?? false,
+        })
       : new RateLimiterMemory(options);
   }
 

@@ -11,6 +11,7 @@ import {
   listActiveMatchIds,
   listCandidates,
   listMatchesOfUser,
+  lockLiveUsers,
   orderedPair,
   takeDailyMatchSlot,
   touchLastActive,
@@ -24,6 +25,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DomainRules } from '../config/env';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
+import { toProfileFilters } from '../profiles/profile-filters';
 import { isPremium } from '../users/premium';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
@@ -70,11 +72,7 @@ export class MatchService {
     }
     await touchLastActive(this.db, userId, new Date()); // searching is activity
     const candidates = await listCandidates(this.db, userId, {
-      ...(filters.gender && { gender: filters.gender }),
-      ...(filters.min_age !== undefined && { minAge: filters.min_age }),
-      ...(filters.max_age !== undefined && { maxAge: filters.max_age }),
-      ...(filters.city && { city: filters.city }),
-      ...(filters.interests && { interests: filters.interests }),
+      ...toProfileFilters(filters),
       activeSince: new Date(Date.now() - this.rules.activeWithinMs),
       limit: CANDIDATE_POOL,
     });
@@ -120,6 +118,8 @@ export class MatchService {
   ): Promise<Match | undefined> {
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // First, so a concurrent account deletion either sees this match or stops it.
+        if (!(await lockLiveUsers(trx, [userId, otherId]))) throw new PairTaken();
         if (!premium && !(await takeDailyMatchSlot(trx, userId, this.rules.dailyMatchLimit))) {
           throw this.limitReached();
         }

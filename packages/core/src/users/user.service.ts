@@ -1,14 +1,23 @@
 import { profileInput, type ProfileInput, type ProfileView } from '@mm/client/contract';
-import { findUserById, upsertUserProfile, type Database } from '@mm/db';
+import {
+  eraseAccount,
+  findUserById,
+  isAccountDeleted,
+  upsertUserProfile,
+  type Database,
+} from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { DomainRules } from '../config/env';
 import { AppError } from '../errors';
+import { announceMatchEnded } from '../matches/match-events';
+import type { Realtime } from '../realtime/realtime';
 import { toProfileView } from '../views';
 
 export class UserService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rules: Pick<DomainRules, 'autoApproveProfiles'>,
+    private readonly realtime: Realtime,
   ) {}
 
   /** Creates or updates the caller's own profile. The id is always the caller's: never from input. */
@@ -29,6 +38,7 @@ export class UserService {
       // Only a new profile takes this; a later save never changes the status.
       { verification_status: this.rules.autoApproveProfiles ? 'approved' : 'pending' },
     );
+    if (!user) throw accountDeleted();
     return toProfileView(user);
   }
 
@@ -37,4 +47,27 @@ export class UserService {
     if (!user) throw new AppError('NOT_FOUND', 'No such user.');
     return toProfileView(user);
   }
+
+  /**
+   * Deletes the caller's account (DESIGN.md §3): in one transaction the profile is erased, every
+   * active match ended and their messages no longer name them (see `eraseAccount`); then each
+   * partner hears `match:ended` as after an unmatch. A second call changes nothing.
+   */
+  async deleteAccount(userId: number): Promise<void> {
+    const { endedMatches } = await this.db
+      .transaction()
+      .execute((trx) => eraseAccount(trx, userId));
+    for (const match of endedMatches) announceMatchEnded(this.realtime, match, 'unmatched');
+  }
+
+  /**
+   * A deleted account's token still verifies until it expires; nothing may create state with it
+   * (410 ACCOUNT_DELETED). A user without a profile yet is not deleted.
+   */
+  async requireActiveAccount(userId: number): Promise<void> {
+    if (await isAccountDeleted(this.db, userId)) throw accountDeleted();
+  }
 }
+
+const accountDeleted = () =>
+  new AppError('ACCOUNT_DELETED', 'This account was deleted; it can no longer act.');

@@ -6,7 +6,10 @@ export type ProfileFields = Pick<
   'display_name' | 'gender' | 'birth_date' | 'city' | 'interests' | 'bio' | 'photo_url'
 >;
 
-/** Creates the user with the given id (the token's subject) or updates their profile fields. */
+/**
+ * Creates the user with the given id (the token's subject) or updates their profile fields.
+ * Undefined when the account was deleted: an erased profile never comes back.
+ */
 export function upsertUserProfile(
   db: Kysely<Database>,
   userId: number,
@@ -19,10 +22,11 @@ export function upsertUserProfile(
     .onConflict((oc) =>
       oc
         .column('id')
-        .doUpdateSet({ ...profile, updated_at: new Date(), last_active_at: new Date() }),
+        .doUpdateSet({ ...profile, updated_at: new Date(), last_active_at: new Date() })
+        .where('users.deleted_at', 'is', null),
     )
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 export function findUserById(db: Kysely<Database>, userId: number) {

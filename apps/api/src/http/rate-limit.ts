@@ -1,0 +1,36 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { AppError, type Logger, type RateLimiter } from '@mm/core';
+
+/**
+ * Takes one point of `limiter` for the request's key (no key: not limited), or answers 429
+ * RATE_LIMITED with `Retry-After` (see the error handler). When the store itself fails (Redis
+ * away), the request goes through and the failure is logged: a rate limit must not turn a Redis
+ * outage into an API outage.
+ */
+export function rateLimit(
+  limiter: RateLimiter | undefined,
+  keyOf: (req: Request, res: Response) => string | number | undefined,
+  logger: Logger,
+): RequestHandler {
+  return async (req, res, next) => {
+    const key = limiter && keyOf(req, res);
+    if (key === undefined) return next();
+    try {
+      await limiter!.consume(key);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      logger.warn(
+        { err: error, limit: limiter!.limit.name },
+        'rate limit store failed; not limiting',
+      );
+    }
+    next();
+  };
+}
+
+/** The client's address as Express sees it (`trust proxy` decides how far X-Forwarded-For counts). */
+export const clientIp = (req: Request): string | undefined => req.ip ?? req.socket.remoteAddress;
+
+/** The authenticated caller, set by `authenticate()`; routes without a token have none. */
+export const callerKey = (_req: Request, res: Response): number | undefined =>
+  res.locals.userId as number | undefined;

@@ -1,0 +1,90 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../schema';
+
+/** What an erased profile keeps of a name: the column is NOT NULL. */
+export const DELETED_DISPLAY_NAME = 'Deleted user';
+
+/**
+ * Erases the user's account in the caller's transaction: the profile's personal fields are
+ * blanked and `deleted_at` set, every active match of theirs is ended (`unmatched`, ended by them),
+ * their uploaded photo, the blocks they made and their daily counters are removed, and their
+ * messages no longer name them (`sender_id` NULL). Reports they filed stay: moderation keeps its
+ * evidence. Returns the matches it ended; `erased` is false when there was no live account to
+ * erase (none, or deleted before), which makes a second call a no-op.
+ */
+export async function eraseAccount(trx: Transaction<Database>, userId: number) {
+  const erased = await trx
+    .updateTable('users')
+    .set({
+      display_name: DELETED_DISPLAY_NAME,
+      email: null,
+      gender: null,
+      birth_date: null,
+      city: null,
+      interests: [],
+      bio: null,
+      photo_url: null,
+      deleted_at: sql`now()`,
+      updated_at: sql`now()`,
+    })
+    .where('id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (!erased) return { erased: false, endedMatches: [] };
+
+  const endedMatches = await trx
+    .updateTable('matches')
+    .set({ status: 'unmatched', ended_at: sql`now()`, ended_by: userId })
+    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .where('status', '=', 'active')
+    .returning(['id', 'user_a', 'user_b'])
+    .execute();
+  // Through the user's matches, so the (match_id, seq) index finds the rows: messages has no
+  // index on sender_id, and this must not scan every message.
+  await trx
+    .updateTable('messages')
+    .set({ sender_id: null })
+    .where('match_id', 'in', (eb) =>
+      eb
+        .selectFrom('matches')
+        .select('id')
+        .where((m) => m.or([m('user_a', '=', userId), m('user_b', '=', userId)])),
+    )
+    .where('sender_id', '=', userId)
+    .execute();
+  await trx.deleteFrom('user_photos').where('user_id', '=', userId).execute();
+  await trx.deleteFrom('blocks').where('blocker_id', '=', userId).execute();
+  await trx.deleteFrom('daily_match_counts').where('user_id', '=', userId).execute();
+  return { erased: true, endedMatches };
+}
+
+/** Whether the user's account was deleted (false for a user with no profile yet). */
+export async function isAccountDeleted(db: Kysely<Database>, userId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('deleted_at')
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return row?.deleted_at != null;
+}
+
+/**
+ * Share-locks the rows of these users for the caller's transaction, and tells whether all are
+ * live (exist, not deleted). Taken before a match is stored: an account deletion (which updates
+ * the row first) then either waits for the match and ends it, or makes this answer false.
+ */
+export async function lockLiveUsers(
+  trx: Transaction<Database>,
+  userIds: number[],
+): Promise<boolean> {
+  const rows = await trx
+    .selectFrom('users')
+    .select('id')
+    .where('id', 'in', userIds)
+    .where('deleted_at', 'is', null)
+    .orderBy('id')
+    .forShare()
+    .execute();
+  return rows.length === new Set(userIds).size;
+}

@@ -1,0 +1,33 @@
+import { createUser, freshUserId } from '../support/chat';
+import { startTestService, type TestService } from '../support/embedded';
+
+/** The REST limits in the embedded default: in process memory, same answers as with Redis. */
+describe('REST rate limits in the embedded default', () => {
+  let api: TestService;
+
+  beforeAll(async () => {
+    api = await startTestService('rate_embedded', {
+      HTTP_RATE_LIMIT_PER_USER: '4',
+      HTTP_RATE_LIMIT_PER_IP: '1000',
+    });
+  });
+  afterAll(() => api?.stop());
+
+  it('when a user goes past their budget, then it is 429 with Retry-After while others and the probes go on', async () => {
+    // createUser spends one call (the profile save); the dev token is not a user's call.
+    const ann = await createUser(api.url, freshUserId());
+    const bob = await createUser(api.url, freshUserId());
+    const me = () =>
+      fetch(`${api.url}/api/users/me`, { headers: { authorization: `Bearer ${ann.token}` } });
+    for (let i = 0; i < 3; i++) expect((await me()).status).toBe(200);
+    const limited = await me();
+    expect(limited.status).toBe(429);
+    const { error } = (await limited.json()) as {
+      error: { code: string; details: { retry_after: number } };
+    };
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(limited.headers.get('retry-after')).toBe(String(error.details.retry_after));
+    expect((await bob.rest.saveProfile({ display_name: 'Bob' })).display_name).toBe('Bob');
+    expect((await fetch(`${api.url}/health`)).status).toBe(200);
+  });
+});
