@@ -244,6 +244,9 @@ describe('the realtime gateway across two processes', () => {
   it('when Bob has sockets on both pods, then Ann sees him online until the last one goes', async () => {
     const { ann, bob, annSocket, bobSocket } = await matchedPair();
     const bobOnA = await open(gatewayA.url, bob);
+    // A connecting socket is told its partners' presence once its own is stored: before that,
+    // closing Bob's socket on B could still find him with no other socket.
+    await nextEvent(bobOnA, 'presence');
     const seen = collect<{ user_id: number; online: boolean; last_seen_at: string }>(
       annSocket,
       'presence',

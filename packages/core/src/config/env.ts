@@ -78,10 +78,14 @@ export const commonEnv = z.object({
   /** REST requests one user may make per window on authenticated routes; 0 turns it off. */
   HTTP_RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(300),
   HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
-  /** Most messages stored in one transaction by the batching writer. */
+  /** Most messages stored in one statement by the batching writer. */
   MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
-  /** Batches the writer keeps in flight at once, each on its own pool connection. */
-  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * Batches the writer keeps in flight at once, each on its own pool connection. One measured
+   * best (docs/benchmarks.md): fewer, larger batches cost the pod and PostgreSQL less CPU per
+   * message, and one statement in flight still stores up to MESSAGE_BATCH_MAX messages.
+   */
+  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(1),
   /** The largest profile photo upload accepted, in bytes (it is resized before it is stored). */
   PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(5_000_000),
   /** Seconds a gateway takes, after SIGTERM, to let its sockets move to other pods before closing. */

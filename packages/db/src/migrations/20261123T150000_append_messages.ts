@@ -27,20 +27,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     )
     LANGUAGE plpgsql
     SET search_path FROM CURRENT
+    SET plan_cache_mode = force_generic_plan
     AS $fn$
     #variable_conflict use_column
+    DECLARE
+      message_ids regclass := pg_get_serial_sequence('messages', 'id')::regclass;
     BEGIN
       -- In id order, so concurrent batches here or on other pods never deadlock.
       PERFORM 1 FROM matches WHERE matches.id = ANY (match_ids) ORDER BY matches.id FOR UPDATE;
 
+      -- Lookups are LATERAL ... LIMIT 1 so each stays an index probe whatever the planner thinks
+      -- of a small table, and new rows get their id here (nextval) so the answer needs no join
+      -- back to the inserted rows: the cost stays linear in the batch.
       RETURN QUERY
-      WITH input AS (
-        SELECT i.ord, i.match_id, i.sender_id, i.client_id, i.body
-        FROM unnest(match_ids, sender_ids, client_ids, bodies)
-          WITH ORDINALITY AS i (match_id, sender_id, client_id, body, ord)
-      ),
-      decided AS (
-        SELECT i.*, m.status AS match_status, m.message_count, m.secret_chat = 'active' AS secret,
+      WITH decided AS (
+        SELECT i.ord, i.match_id, i.sender_id, i.client_id, i.body,
+          m.status AS match_status, m.message_count, m.secret_chat = 'active' AS secret,
           e.id AS existing_id,
           CASE
             WHEN m.id IS NULL OR i.sender_id NOT IN (m.user_a, m.user_b) THEN 'not_found'
@@ -48,39 +50,59 @@ export async function up(db: Kysely<any>): Promise<void> {
             WHEN m.status <> 'active' OR m.expires_at <= now() THEN 'not_active'
             ELSE 'new'
           END AS outcome
-        FROM input i
-        LEFT JOIN matches m ON m.id = i.match_id
-        LEFT JOIN messages e
-          ON e.match_id = i.match_id AND e.sender_id = i.sender_id AND e.client_id = i.client_id
+        FROM unnest(match_ids, sender_ids, client_ids, bodies)
+          WITH ORDINALITY AS i (match_id, sender_id, client_id, body, ord)
+        LEFT JOIN LATERAL (
+          SELECT * FROM matches WHERE matches.id = i.match_id LIMIT 1
+        ) m ON true
+        LEFT JOIN LATERAL (
+          SELECT messages.id FROM messages
+          WHERE messages.match_id = i.match_id AND messages.sender_id = i.sender_id
+            AND messages.client_id = i.client_id
+          LIMIT 1
+        ) e ON true
       ),
       numbered AS (
         SELECT d.*,
-          d.message_count + row_number() OVER (PARTITION BY d.match_id ORDER BY d.ord) AS new_seq
+          CASE WHEN d.outcome = 'new' THEN nextval(message_ids) END AS new_id,
+          CASE WHEN d.outcome = 'new' THEN d.message_count + count(*)
+            FILTER (WHERE d.outcome = 'new')
+            OVER (PARTITION BY d.match_id ORDER BY d.ord ROWS UNBOUNDED PRECEDING) END AS new_seq,
+          CASE WHEN d.secret THEN now() + make_interval(secs => secret_ttl_ms / 1000.0) END
+            AS new_expires_at
         FROM decided d
-        WHERE d.outcome = 'new'
       ),
       inserted AS (
-        INSERT INTO messages (match_id, seq, sender_id, client_id, body, is_secret, expires_at)
-        SELECT n.match_id, n.new_seq, n.sender_id, n.client_id, n.body, n.secret,
-          CASE WHEN n.secret THEN now() + make_interval(secs => secret_ttl_ms / 1000.0) END
+        INSERT INTO messages
+          (id, match_id, seq, sender_id, client_id, body, is_secret, created_at, expires_at)
+        SELECT n.new_id, n.match_id, n.new_seq, n.sender_id, n.client_id, n.body, n.secret,
+          now(), n.new_expires_at
         FROM numbered n
-        RETURNING *
+        WHERE n.outcome = 'new'
       ),
       counts AS (
         UPDATE matches SET message_count = c.last_seq
-        FROM (SELECT n.match_id, max(n.new_seq) AS last_seq FROM numbered n GROUP BY n.match_id) c
+        FROM (
+          SELECT n.match_id, max(n.new_seq) AS last_seq FROM numbered n
+          WHERE n.outcome = 'new' GROUP BY n.match_id
+        ) c
         WHERE matches.id = c.match_id
       )
-      SELECT d.ord, d.outcome, d.match_status,
-        coalesce(ins.id, e.id), coalesce(ins.match_id, e.match_id), coalesce(ins.seq, e.seq),
-        coalesce(ins.sender_id, e.sender_id), coalesce(ins.client_id, e.client_id),
-        coalesce(ins.body, e.body), coalesce(ins.is_secret, e.is_secret),
-        coalesce(ins.created_at, e.created_at), coalesce(ins.expires_at, e.expires_at)
-      FROM decided d
-      LEFT JOIN numbered n ON n.ord = d.ord
-      LEFT JOIN inserted ins ON ins.match_id = n.match_id AND ins.seq = n.new_seq
-      LEFT JOIN messages e ON e.id = d.existing_id
-      ORDER BY d.ord;
+      SELECT n.ord, n.outcome, n.match_status,
+        CASE WHEN n.outcome = 'new' THEN n.new_id ELSE e.id END,
+        CASE WHEN n.outcome = 'new' THEN n.match_id ELSE e.match_id END,
+        CASE WHEN n.outcome = 'new' THEN n.new_seq ELSE e.seq END,
+        CASE WHEN n.outcome = 'new' THEN n.sender_id ELSE e.sender_id END,
+        CASE WHEN n.outcome = 'new' THEN n.client_id ELSE e.client_id END,
+        CASE WHEN n.outcome = 'new' THEN n.body ELSE e.body END,
+        CASE WHEN n.outcome = 'new' THEN n.secret ELSE e.is_secret END,
+        CASE WHEN n.outcome = 'new' THEN now() ELSE e.created_at END,
+        CASE WHEN n.outcome = 'new' THEN n.new_expires_at ELSE e.expires_at END
+      FROM numbered n
+      LEFT JOIN LATERAL (
+        SELECT * FROM messages WHERE messages.id = n.existing_id LIMIT 1
+      ) e ON true
+      ORDER BY n.ord;
     END
     $fn$
   `.execute(db);
