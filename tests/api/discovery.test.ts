@@ -29,6 +29,12 @@ describe('profile discovery', () => {
     return { status: response.status, body: (await response.json()) as any };
   };
 
+  /** Discovery names profiles by per-viewer refs; the test reads them back to user ids. */
+  const refs = () => api.service.services.profileRefs;
+  const idOf = (viewer: TestUser) => (card: { ref: string }) =>
+    refs().resolve(viewer.id, card.ref)!;
+  const refsFor = (viewer: TestUser, ids: number[]) => ids.map((id) => refs().ref(viewer.id, id));
+
   let cityNo = 0;
   /** `count` users with full profiles in a city of their own, and a caller elsewhere. */
   async function cityOf(count: number) {
@@ -63,7 +69,7 @@ describe('profile discovery', () => {
       );
       expect(status).toBe(200);
       expect(body.profiles.length).toBeLessThanOrEqual(limit);
-      ids.push(...body.profiles.map((p: { id: number }) => p.id));
+      ids.push(...body.profiles.map(idOf(caller)));
       expect(body.has_more).toBe(body.next_cursor !== null);
       if (!body.has_more) return ids;
       cursor = body.next_cursor;
@@ -71,7 +77,7 @@ describe('profile discovery', () => {
     throw new Error('the scroll never ended');
   }
 
-  it('when a card is shown, then it carries exactly id, gender, age, city and interests', async () => {
+  it('when a card is shown, then it carries exactly ref, gender, age, city and interests, and the ref works for the caller only', async () => {
     const { city, users, caller } = await cityOf(1);
     const { body } = await call(
       caller,
@@ -79,17 +85,29 @@ describe('profile discovery', () => {
     );
     expect(body.profiles).toHaveLength(1);
     const [card] = body.profiles;
-    expect(Object.keys(card).sort()).toEqual(['age', 'city', 'gender', 'id', 'interests']);
+    expect(Object.keys(card).sort()).toEqual(['age', 'city', 'gender', 'interests', 'ref']);
     expect(card).toEqual({
-      id: users[0]!.id,
+      ref: expect.any(String),
       gender: 'male',
       age: expect.any(Number),
       city,
       interests: ['music', 'hiking'],
     });
-    const batch = await call(caller, `/api/v1/matching/profiles/batch?profile_ids=${card.id}`);
+    expect(idOf(caller)(card)).toBe(users[0]!.id);
+    const batch = await call(caller, `/api/v1/matching/profiles/batch?profile_ids=${card.ref}`);
     expect(batch.body.profiles).toEqual([card]);
     expect(JSON.stringify(body) + JSON.stringify(batch.body)).not.toMatch(/Secret Name|bio|http/);
+
+    // Another viewer gets another ref for the same profile, and cannot use the caller's.
+    const other = await createUser(api.url, freshUserId());
+    const theirs = await call(
+      other,
+      `/api/v1/matching/profiles/scroll?city=${encodeURIComponent(city)}`,
+    );
+    expect(theirs.body.profiles[0].ref).not.toBe(card.ref);
+    expect(await other.rest.profilesBatch([card.ref])).toEqual([]);
+    // Nor does a user id stand in for a ref.
+    expect(await caller.rest.profilesBatch([String(users[0]!.id)])).toEqual([]);
   });
 
   it('when the scroll is walked page by page, then every visible profile comes once, newest first', async () => {
@@ -111,7 +129,7 @@ describe('profile discovery', () => {
     // youngest are the last two.
     const { body: everyone } = await call(caller, `/api/v1/matching/profiles/scroll?${inCity}`);
     const ages = new Map<number, number>(
-      everyone.profiles.map((p: { id: number; age: number }) => [p.id, p.age]),
+      everyone.profiles.map((p: { ref: string; age: number }) => [idOf(caller)(p), p.age]),
     );
     const youngest = ages.get(users[5]!.id)!;
     const young = await walk(caller, `${inCity}&max_age=${youngest + 1}`, 50);
@@ -139,13 +157,13 @@ describe('profile discovery', () => {
 
     const visible = [shown!.id, alsoShown!.id].sort();
     expect((await walk(caller, `city=${encodeURIComponent(city)}`, 2)).sort()).toEqual(visible);
-    const everyone = [...users.map((u) => u.id), caller.id, 987_654_321];
+    const everyone = refsFor(caller, [...users.map((u) => u.id), caller.id, 987_654_321]);
     const { status, body } = await call(
       caller,
       `/api/v1/matching/profiles/batch?profile_ids=${everyone.join(',')}`,
     );
     expect(status).toBe(200);
-    expect(body.profiles.map((p: { id: number }) => p.id)).toEqual([shown!.id, alsoShown!.id]);
+    expect(body.profiles.map(idOf(caller))).toEqual([shown!.id, alsoShown!.id]);
   });
 
   it('when two people are or were matched, then neither finds the other in discovery, so a card cannot get ahead of the unlock levels', async () => {
@@ -154,28 +172,37 @@ describe('profile discovery', () => {
     const match = await caller.rest.findMatch(caller.id, { city });
     const partner = users.find((u) => u.id === match.partner_id)!;
     const others = users.filter((u) => u !== partner).map((u) => u.id);
-    const everyone = users.map((u) => u.id).join(',');
+    const everyone = refsFor(
+      caller,
+      users.map((u) => u.id),
+    );
     const inCity = `city=${encodeURIComponent(city)}`;
     expect((await walk(caller, inCity, 50)).sort()).toEqual(others.sort());
-    expect(
-      (await caller.rest.profilesBatch(users.map((u) => u.id))).map((p) => p.id).sort(),
-    ).toEqual(others.sort());
-    expect(await partner.rest.profilesBatch([caller.id])).toEqual([]);
+    expect((await caller.rest.profilesBatch(everyone)).map(idOf(caller)).sort()).toEqual(
+      others.sort(),
+    );
+    expect(await partner.rest.profilesBatch(refsFor(partner, [caller.id]))).toEqual([]);
     await caller.rest.unmatch(match.id);
-    const after = await call(caller, `/api/v1/matching/profiles/batch?profile_ids=${everyone}`);
-    expect(after.body.profiles.map((p: { id: number }) => p.id).sort()).toEqual(others.sort());
+    const after = await caller.rest.profilesBatch(everyone);
+    expect(after.map(idOf(caller)).sort()).toEqual(others.sort());
   });
 
-  it('when the batch names more than 50 ids, or none, or a bad one, then it is 400 naming profile_ids', async () => {
+  it('when the batch names more than 50 refs, or none, or a malformed one, then it is 400 naming profile_ids', async () => {
     const caller = await createUser(api.url, freshUserId());
-    const ids = Array.from({ length: 51 }, (_, i) => i + 1).join(',');
-    for (const query of [`profile_ids=${ids}`, 'profile_ids=', 'profile_ids=1,x', '']) {
+    const ids = refsFor(
+      caller,
+      Array.from({ length: 51 }, (_, i) => i + 1),
+    ).join(',');
+    for (const query of [`profile_ids=${ids}`, 'profile_ids=', 'profile_ids=ok,not*a*ref', '']) {
       const { status, body } = await call(caller, `/api/v1/matching/profiles/batch?${query}`);
       expect(status).toBe(400);
       expect(body.error.code).toBe('VALIDATION_FAILED');
       expect(body.error.details.fields[0].field).toMatch(/^profile_ids/);
     }
-    const fifty = Array.from({ length: 50 }, (_, i) => i + 1).join(',');
+    const fifty = refsFor(
+      caller,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    ).join(',');
     expect(
       (await call(caller, `/api/v1/matching/profiles/batch?profile_ids=${fifty}`)).status,
     ).toBe(200);

@@ -130,11 +130,11 @@ export class RestClient {
     return this.request('GET', `/api/v1/matching/profiles/scroll${suffix}`);
   }
 
-  /** Discovery cards by id (at most 50); ids the caller may not see are left out. */
-  async profilesBatch(profileIds: number[]): Promise<DiscoveryCard[]> {
+  /** Discovery cards by their `ref` (at most 50); refs the caller may not use are left out. */
+  async profilesBatch(refs: string[]): Promise<DiscoveryCard[]> {
     const { profiles } = await this.request<{ profiles: DiscoveryCard[] }>(
       'GET',
-      `/api/v1/matching/profiles/batch?profile_ids=${profileIds.join(',')}`,
+      `/api/v1/matching/profiles/batch?profile_ids=${refs.join(',')}`,
     );
     return profiles;
   }

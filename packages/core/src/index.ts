@@ -17,6 +17,7 @@ export * from './observability/resources';
 export * from './messages/read-receipt.service';
 export * from './messages/sync.service';
 export * from './profiles/discovery.service';
+export * from './profiles/profile-refs';
 export * from './presence/presence-store';
 export * from './presence/presence.service';
 export * from './photos/photo-renditions';

@@ -16,6 +16,7 @@ import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { RateLimiter } from './limits/rate-limiter';
 import { DiscoveryService } from './profiles/discovery.service';
+import { ProfileRefs } from './profiles/profile-refs';
 import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
@@ -51,6 +52,7 @@ export function createServices(deps: DomainDeps) {
       })
     : new MemoryScoreCache(deps.keyPrefix);
   const views = new MatchViews(deps.db, realtime);
+  const profileRefs = new ProfileRefs(deps.jwtSecret);
   const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
     maxBatch: deps.rules.messageBatchMax,
@@ -89,7 +91,8 @@ export function createServices(deps: DomainDeps) {
   return {
     tokens: new TokenService(deps.jwtSecret),
     users,
-    discovery: new DiscoveryService(deps.db),
+    discovery: new DiscoveryService(deps.db, profileRefs),
+    profileRefs,
     matches,
     messages,
     sync: new SyncService(deps.db),

@@ -11,7 +11,8 @@ const visibility =
   'Only approved profiles that are not deleted, not the caller, not blocked either way and never ' +
   'matched with the caller (a partner is seen through the match, at its unlock level). A ' +
   'card shows only gender, age, city and interests (what the find-match filters reveal anyway); ' +
-  'the rest of a profile unlocks in a match.';
+  'the rest of a profile unlocks in a match. Cards name profiles by a ref valid for the caller ' +
+  'only, never by user id.';
 
 /** Profile discovery (DESIGN.md §4), at the seed API's paths. */
 export function discoveryRoutes({ discovery }: Services): AnyRouteSpec[] {
@@ -30,7 +31,8 @@ export function discoveryRoutes({ discovery }: Services): AnyRouteSpec[] {
     route({
       method: 'get',
       path: '/api/v1/matching/profiles/batch',
-      summary: 'Discovery cards by id (at most 50); hidden or unknown ids are left out',
+      summary:
+        'Discovery cards by their ref (at most 50); refs the caller may not use are left out',
       description: visibility,
       tags: ['discovery'],
       auth: true,

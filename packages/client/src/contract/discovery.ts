@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ageRangeInOrder, genders, profileFilterFields, userId } from './schemas';
+import { ageRangeInOrder, genders, profileFilterFields } from './schemas';
 
 /**
  * Profile discovery: browsing who is out there before (and apart from) find-match.
@@ -8,8 +8,9 @@ import { ageRangeInOrder, genders, profileFilterFields, userId } from './schemas
  * stranger unlocks it in a match. A discovery card therefore carries only what the find-match
  * filters reveal anyway (anyone can learn a candidate's gender, age, city and interests by
  * narrowing the filters until one person is left): never the name, bio, photo, email, birth date
- * or premium state. Nor does discovery ever show someone the caller has been matched with: their
- * card, looked up by the match's `partner_id`, would get ahead of the unlock levels.
+ * or premium state. A card names its profile by an opaque `ref` valid for the caller only, never
+ * the user id: cards noted while scrolling cannot be matched to a later partner's `partner_id`.
+ * Nor does discovery ever show someone the caller has been matched with.
  */
 
 /** A list in a query string: `a,b` or `x=a&x=b`, both read as `['a', 'b']`. */
@@ -41,15 +42,23 @@ export const discoveryScrollQuery = z
   })
   .refine(...ageRangeInOrder);
 
+/** A card's `ref`: base64url, as the server hands it out. */
+const profileRef = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'is not a profile ref');
+
 export const discoveryBatchQuery = z.object({
-  profile_ids: queryList(userId)
-    .pipe(z.array(z.number()).min(1).max(DISCOVERY_BATCH_MAX, `at most ${DISCOVERY_BATCH_MAX} ids`))
-    .meta({ description: `Comma-separated profile ids, at most ${DISCOVERY_BATCH_MAX}.` }),
+  profile_ids: queryList(profileRef)
+    .pipe(
+      z.array(z.string()).min(1).max(DISCOVERY_BATCH_MAX, `at most ${DISCOVERY_BATCH_MAX} refs`),
+    )
+    .meta({
+      description: `Comma-separated card \`ref\`s from discovery, at most ${DISCOVERY_BATCH_MAX}.`,
+    }),
 });
 
 export const discoveryCard = z
   .object({
-    id: z.number().int(),
+    /** Opaque and valid for the caller only (batch takes it back); not the user id. */
+    ref: z.string(),
     gender: z.enum(genders).nullable(),
     /** Whole years, from the UTC date; null when the profile has no birth date. */
     age: z.number().int().nullable(),
@@ -61,8 +70,8 @@ export const discoveryCard = z
     description:
       'A profile as discovery shows it: only what the find-match filters reveal anyway (gender, ' +
       'age, city, interests). Name, bio, photo, email, birth date and premium state stay hidden ' +
-      'until the profile unlocks in a match. People the caller has been matched with never ' +
-      'appear in discovery.',
+      'until the profile unlocks in a match. `ref` names the profile for this caller only, never by ' +
+      'its user id. People the caller has been matched with never appear in discovery.',
   });
 export type DiscoveryCard = z.infer<typeof discoveryCard>;
 
@@ -78,9 +87,9 @@ export type DiscoveryPage = z.infer<typeof discoveryPage>;
 
 export const discoveryBatch = z
   .object({
-    /** In the order asked; ids that are unknown, hidden or blocked are simply absent. */
+    /** In the order asked; refs that are unknown, hidden, blocked or not the caller's are absent. */
     profiles: z.array(discoveryCard),
   })
-  .meta({ id: 'DiscoveryBatch', description: 'Discovery cards by id.' });
+  .meta({ id: 'DiscoveryBatch', description: 'Discovery cards by ref.' });
 
 export type DiscoveryScrollQuery = z.input<typeof discoveryScrollQuery>;

@@ -9,71 +9,71 @@ import { profilesByIds, scrollProfiles, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
 import { toProfileFilters } from './profile-filters';
+import type { ProfileRefs } from './profile-refs';
 
 /**
  * Profile discovery: cards of the profiles the caller may see (approved, not deleted, not the
- * caller, not blocked either way, never matched with the caller). A card shows only what the find-match filters reveal anyway;
- * see `discoveryCard` in the contract for why.
+ * caller, not blocked either way, never matched with the caller). A card shows only what the
+ * find-match filters reveal anyway, under a reference for this caller only (`ProfileRefs`); see
+ * `discoveryCard` in the contract for why. The cursor is such a reference too.
  */
 export class DiscoveryService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly refs: ProfileRefs,
+  ) {}
 
   /** One page of the scroll, newest profile first; `next_cursor` continues after it. */
   async scroll(userId: number, input: DiscoveryScrollQuery): Promise<DiscoveryPage> {
     const query = discoveryScrollQuery.parse(input);
-    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const beforeId = query.cursor === undefined ? undefined : this.cursorId(userId, query.cursor);
     const rows = await scrollProfiles(this.db, userId, {
       ...toProfileFilters(query),
       ...(beforeId !== undefined && { beforeId }),
       limit: query.limit,
     });
     const hasMore = rows.length > query.limit;
-    const profiles = rows.slice(0, query.limit).map(toCard);
-    const last = profiles.at(-1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
     return {
-      profiles,
-      next_cursor: hasMore && last ? encodeCursor(last.id) : null,
+      profiles: page.map((row) => this.card(userId, row)),
+      next_cursor: hasMore && last ? this.refs.ref(userId, last.id) : null,
       has_more: hasMore,
     };
   }
 
-  /** The cards of these ids, in the order asked; unknown or hidden ids are left out. */
-  async batch(userId: number, profileIds: number[]): Promise<DiscoveryCard[]> {
-    const { profile_ids: ids } = discoveryBatchQuery.parse({ profile_ids: profileIds });
+  /** The cards behind these refs, in the order asked; refs the caller may not use are left out. */
+  async batch(userId: number, refs: string[]): Promise<DiscoveryCard[]> {
+    const { profile_ids: asked } = discoveryBatchQuery.parse({ profile_ids: refs });
+    const ids = [...new Set(asked)].flatMap((ref) => this.refs.resolve(userId, ref) ?? []);
     const unique = [...new Set(ids)];
     const byId = new Map(
-      (await profilesByIds(this.db, userId, unique)).map((row) => [row.id, toCard(row)]),
+      (await profilesByIds(this.db, userId, unique)).map((row) => [row.id, row]),
     );
-    return unique.flatMap((id) => byId.get(id) ?? []);
+    return unique.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [this.card(userId, row)] : [];
+    });
   }
-}
 
-/** Only the card's fields, whatever the row holds. */
-function toCard(row: DiscoveryCard): DiscoveryCard {
-  return {
-    id: row.id,
-    gender: row.gender,
-    age: row.age,
-    city: row.city,
-    interests: row.interests,
-  };
-}
-
-// The cursor is opaque to clients (base64url JSON), so the keyset behind it may change later.
-function encodeCursor(beforeId: number): string {
-  return Buffer.from(JSON.stringify({ before: beforeId })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const { before } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      before?: unknown;
+  /** Only the card's fields, whatever the row holds, under the caller's reference. */
+  private card(userId: number, row: DiscoveryRow): DiscoveryCard {
+    return {
+      ref: this.refs.ref(userId, row.id),
+      gender: row.gender,
+      age: row.age,
+      city: row.city,
+      interests: row.interests,
     };
-    if (typeof before === 'number' && Number.isSafeInteger(before) && before > 0) return before;
-  } catch {
-    // falls through to the 400 below
   }
-  throw new AppError('VALIDATION_FAILED', 'Invalid request: cursor.', {
-    fields: [{ field: 'cursor', message: 'is not a cursor this API gave out' }],
-  });
+
+  private cursorId(userId: number, cursor: string): number {
+    const id = this.refs.resolve(userId, cursor);
+    if (id !== undefined) return id;
+    throw new AppError('VALIDATION_FAILED', 'Invalid request: cursor.', {
+      fields: [{ field: 'cursor', message: 'is not a cursor this API gave you' }],
+    });
+  }
 }
+
+type DiscoveryRow = Omit<DiscoveryCard, 'ref'> & { id: number };
