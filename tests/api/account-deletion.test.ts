@@ -158,7 +158,12 @@ describe('account deletion', () => {
 
   it('when a deleted account calls anything that creates state, then it is 410 ACCOUNT_DELETED; a second deletion is 200', async () => {
     const { city, ann, withBob } = await annWithMatches();
+    const annSocket = await connect(api.url, ann);
+    sockets.push(annSocket);
+    const closed = new Promise((resolve) => annSocket.once('disconnect', resolve));
     await ann.rest.deleteAccount();
+    // Her open sockets are closed by the server at once, not left until they drop.
+    expect(await closed).toBe('io server disconnect');
     const refused = [
       await call(ann, 'PUT', '/api/users/me', { display_name: 'Back again' }),
       await call(ann, 'POST', '/api/mystery/find-match', { user_id: ann.id, city }),

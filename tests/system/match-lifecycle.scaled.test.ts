@@ -13,7 +13,7 @@ import { scaledEnv } from '../support/realtime';
 /**
  * Ending a match over REST (the API pod, through the Redis emitter) reaches both users on two
  * other gateway processes: both hear `match:ended`, and every socket of theirs leaves the match
- * room. Room membership is read across the processes by an observer node on the same adapter.
+ * room (or, for an account deleted, is closed). Room membership is read across the processes by an observer node on the same adapter.
  */
 describe('ending a match across two gateway processes', () => {
   let schema: TestSchema;
@@ -104,6 +104,21 @@ describe('ending a match across two gateway processes', () => {
       () => inRoom(matchId),
       (ids) => ids.length === 0,
     );
+  });
+
+  it('when Ann deletes her account over REST, then Bob hears match:ended and both her devices are disconnected on both processes', async () => {
+    const { ann, sockets: own, matchId } = await matchedPair();
+    const [annOnA, annOnB, bobOnB] = own as [ChatSocket, ChatSocket, ChatSocket];
+    const closed = [annOnA, annOnB].map(
+      (socket) => new Promise((resolve) => socket.once('disconnect', resolve)),
+    );
+    const bobHears = nextEvent(bobOnB, 'match:ended');
+
+    await ann.rest.deleteAccount();
+
+    expect(await bobHears).toEqual({ match_id: matchId, reason: 'unmatched' });
+    expect(await Promise.all(closed)).toEqual(['io server disconnect', 'io server disconnect']);
+    expect(bobOnB.connected).toBe(true);
   });
 
   it('when Ann blocks Bob, then the match ends for both as blocked and the room empties on both processes', async () => {

@@ -266,10 +266,12 @@ export class ChatClient {
     socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
       const code = error.data?.code;
       if (code === undefined || socket.active) return; // a transport error: Socket.IO retries
-      if (
-        (code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED') &&
-        typeof this.options.token === 'string'
-      ) {
+      // A deleted account stays deleted; a fixed token that is bad stays bad.
+      const final =
+        code === 'ACCOUNT_DELETED' ||
+        ((code === 'UNAUTHENTICATED' || code === 'TOKEN_EXPIRED') &&
+          typeof this.options.token === 'string');
+      if (final) {
         this.emit('error', { code, message: error.message });
         return;
       }

@@ -16,6 +16,7 @@ function recordingBroadcaster() {
     emit: (event: string, payload: unknown) => emitted.push({ rooms, except, event, payload }),
     socketsJoin: () => undefined,
     socketsLeave: () => undefined,
+    disconnectSockets: () => undefined,
   });
   const broadcaster: RoomBroadcaster = {
     to: (room) => operator(Array.isArray(room) ? room : [room]),

@@ -54,4 +54,5 @@ export interface SocketData {
 }
 
 /** The handshake's `connect_error` carries `data.code`, one of these. */
-export type HandshakeErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'UNAVAILABLE';
+export type HandshakeErrorCode =
+  'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'UNAVAILABLE' | 'ACCOUNT_DELETED';

@@ -13,6 +13,7 @@ export interface RoomOperator {
   emit(event: string, ...args: any[]): unknown;
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
+  disconnectSockets(close?: boolean): void;
 }
 
 type EventName = keyof ServerToClientEvents;
@@ -50,6 +51,11 @@ export class Realtime {
 
   leaveMatch(userIds: number[], matchId: number): void {
     this.target.to(userIds.map(userRoom)).socketsLeave(matchRoom(matchId));
+  }
+
+  /** Closes every socket of these users, on every pod (their clients are told `io server disconnect`). */
+  disconnectUsers(userIds: number[]): void {
+    this.target.to(userIds.map(userRoom)).disconnectSockets();
   }
 }
 

@@ -51,13 +51,15 @@ export class UserService {
   /**
    * Deletes the caller's account (DESIGN.md §3): in one transaction the profile is erased, every
    * active match ended and their messages no longer name them (see `eraseAccount`); then each
-   * partner hears `match:ended` as after an unmatch. A second call changes nothing.
+   * partner hears `match:ended` as after an unmatch, and the user's own sockets are closed on every
+   * pod (a reconnect is refused with ACCOUNT_DELETED). A second call changes nothing.
    */
   async deleteAccount(userId: number): Promise<void> {
     const { endedMatches } = await this.db
       .transaction()
       .execute((trx) => eraseAccount(trx, userId));
     for (const match of endedMatches) announceMatchEnded(this.realtime, match, 'unmatched');
+    this.realtime.disconnectUsers([userId]);
   }
 
   /**

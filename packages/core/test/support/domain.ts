@@ -13,7 +13,7 @@ export const uniquePrefix = (label: string) => `mmtest:${label}:${randomBytes(4)
 /** One thing the domain asked the realtime layer to do. */
 export interface Broadcast {
   rooms: string[];
-  kind: 'emit' | 'join' | 'leave';
+  kind: 'emit' | 'join' | 'leave' | 'disconnect';
   event?: string;
   payload?: unknown;
   /** The room joined or left. */
@@ -36,6 +36,7 @@ export class RecordingBroadcaster implements RoomBroadcaster {
       socketsJoin: (target) => void this.log.push({ rooms, kind: 'join', target: String(target) }),
       socketsLeave: (target) =>
         void this.log.push({ rooms, kind: 'leave', target: String(target) }),
+      disconnectSockets: () => void this.log.push({ rooms, kind: 'disconnect' }),
     };
     return operator;
   }
