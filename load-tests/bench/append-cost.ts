@@ -23,7 +23,12 @@ async function main() {
       for (let r = 0; r < 20; r++) await run(); // warm-up: connection, plans
       const start = performance.now();
       for (let r = 0; r < rounds; r++) await run();
-      return { label, ms_per_call: Number(((performance.now() - start) / rounds).toFixed(3)) };
+      const ms = Number(((performance.now() - start) / rounds).toFixed(3));
+      return { label, ms_per_call: ms } as {
+        label: string;
+        ms_per_call: number;
+        us_per_message?: number;
+      };
     };
     const results = [
       await time('SELECT 1', 500, () => sql`SELECT 1`.execute(db)),

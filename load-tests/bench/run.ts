@@ -5,6 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TokenService } from '@mm/core';
+import { createTestSchema } from '@mm/db/testing';
+import { testRedisUrl, uniqueRedisPrefix } from '../../tests/support/processes';
 import { connectAll, runAtRate, type RateResult } from './chat-load';
 import { socketHeapProfile } from './socket-heap';
 import { percentile, round } from './stats';
@@ -144,6 +146,27 @@ async function historyAtDepth() {
   }
 }
 
+/** The heap an idle authenticated socket keeps in the real gateway, on a fresh schema. */
+async function gatewayHeapProfile(sockets: number) {
+  const schema = await createTestSchema('bench_heap');
+  try {
+    const tokens = new TokenService(JWT_SECRET);
+    return await socketHeapProfile(sockets, {
+      kind: 'gateway',
+      env: {
+        DATABASE_URL: schema.url,
+        DATABASE_SCHEMA: schema.schema,
+        REDIS_URL: testRedisUrl,
+        REDIS_PREFIX: uniqueRedisPrefix('bench-heap'),
+        JWT_SECRET,
+      },
+      auth: (userId) => ({ token: tokens.sign(userId) }),
+    });
+  } finally {
+    await schema.drop();
+  }
+}
+
 async function main() {
   const machine = {
     cpus: os.cpus().length,
@@ -160,7 +183,10 @@ async function main() {
   if (settings.only.has('chat')) result.chat = await chatThroughput();
   if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory();
   if (settings.only.has('socket-heap')) {
-    result.socket_heap = await socketHeapProfile(settings.heapProfileSockets);
+    result.socket_heap = {
+      'socket.io alone': await socketHeapProfile(settings.heapProfileSockets),
+      'our gateway': await gatewayHeapProfile(settings.heapProfileSockets),
+    };
   }
   if (settings.only.has('history')) result.history = await historyAtDepth();
 

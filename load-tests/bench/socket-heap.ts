@@ -5,16 +5,25 @@ import path from 'node:path';
 import { connectAll } from './chat-load';
 import { round } from './stats';
 
+/** What the child serves: Socket.IO alone, or the real gateway with its database and Redis. */
+export interface HeapServer {
+  kind: 'bare' | 'gateway';
+  env?: Record<string, string>;
+  /** The handshake `auth` of the i-th client. */
+  auth?: (i: number) => Record<string, unknown>;
+}
+
 /**
- * Where an idle socket's memory goes: connects `sockets` clients to the gateway's Socket.IO server
- * (no domain handlers) in a child process, then reads the retained heap per socket after a full
- * GC, by constructor, from a heap snapshot. It shows the floor Socket.IO over `ws` sets before any
- * code of ours runs.
+ * Where an idle socket's memory goes: connects `sockets` clients to a Socket.IO server in a child
+ * process, then reads the retained heap per socket after a full GC, by constructor, from a heap
+ * snapshot. `bare` shows the floor Socket.IO over `ws` sets before any code of ours runs;
+ * `gateway` what an authenticated socket costs in the real gateway.
  */
-export async function socketHeapProfile(sockets: number) {
+export async function socketHeapProfile(sockets: number, server: HeapServer = { kind: 'bare' }) {
   const child = fork(path.join(__dirname, 'socket-heap-server.ts'), [], {
     execArgv: ['--expose-gc', '--conditions=source', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...server.env, HEAP_SERVER: server.kind },
   });
   try {
     const { port } = await reply<{ port: number }>(child);
@@ -30,7 +39,7 @@ export async function socketHeapProfile(sockets: number) {
       userId: i + 1,
       matchId: 0,
       gatewayUrl: `http://127.0.0.1:${port}`,
-      auth: {},
+      auth: server.auth?.(i + 1) ?? {},
     }));
     const connected = await connectAll(participants, 500);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
