@@ -66,6 +66,7 @@ describeInBrowser('the demo web client in a real browser', () => {
         city: 'Lisbon',
         birthDate: '1994-05-17',
         interests: 'jazz, hiking',
+        photoHue: 200,
       });
       await signIn(bob.page, 2);
       await setUpProfile(bob.page, {
@@ -138,6 +139,26 @@ describeInBrowser('the demo web client in a real browser', () => {
       // Nothing above level 1 yet: neither the name nor the interests.
       expect(await bob.page.locator('.partner-name').textContent()).toContain('Mystery User');
       expect(await bob.page.getByRole('list', { name: 'Interests' }).count()).toBe(0);
+    });
+  }, 90_000);
+
+  it("when the match reaches 60 messages, then Bob sees Ann's photo, blurred 50 % by the server", async () => {
+    await withScreenshots('unlock-photo', pages(), async () => {
+      expect(await bob.page.locator('.avatar img').count()).toBe(0); // no photo below level 2
+      const sent = (await messageBodies(ann.page)).length;
+      for (let n = sent + 1; n <= 60; n++) await send(ann.page, `Message number ${n}`);
+      await storedMessages(bob.page, 'Message number 60').waitFor();
+
+      await unlockLevel(bob.page, 2).waitFor();
+      const photo = bob.page.locator('.avatar[data-blur="50"] img');
+      await photo.waitFor();
+      expect(await photo.getAttribute('alt')).toBe("Partner's photo, 50 % blurred");
+      // Loaded from the server's per-match endpoint, with Bob's token (an object URL).
+      expect(await photo.getAttribute('src')).toMatch(/^blob:/);
+      // ...and it decodes: the image has pixels.
+      await bob.page.waitForFunction(
+        `document.querySelector('.avatar[data-blur="50"] img')?.naturalWidth > 0`,
+      );
     });
   }, 90_000);
 
