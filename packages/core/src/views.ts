@@ -1,5 +1,6 @@
 import type { Match, Message, User } from '@mm/db';
 import { maskContacts } from './unlock/contact-masking';
+import { contactsVisible } from './unlock/unlock-levels';
 import type { MatchView, MessageView, PartnerView, ProfileView } from '@mm/client/contract';
 
 /** Rows to wire shapes: the one place timestamps become ISO strings. */
@@ -37,8 +38,12 @@ export function toMatchView(match: Match, viewerId: number, partner: PartnerView
   };
 }
 
-/** `masked`: contact details hidden, as they are until the match is fully unlocked. */
-export function toMessageView(message: Message, masked = false): MessageView {
+/**
+ * `matchMessageCount`: the match's total now; below level 4 contact details are masked (stored
+ * as written, so they show once the match is fully unlocked).
+ */
+export function toMessageView(message: Message, matchMessageCount: number): MessageView {
+  const masked = !contactsVisible(matchMessageCount);
   return {
     id: message.id,
     match_id: message.match_id,

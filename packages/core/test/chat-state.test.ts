@@ -7,6 +7,7 @@ import { defaultDomainRules } from '../src/config/env';
 import { createServices, type Services } from '../src/services';
 import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presence-store';
 import type { RoomBroadcaster } from '../src/realtime/realtime';
+import { insertMatch } from './support/domain';
 
 /** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
 function recordingBroadcaster() {
@@ -54,20 +55,8 @@ describe('sync, read receipts and presence in the domain', () => {
     await schema?.drop();
   });
 
-  async function newMatch(a: number, b: number, fields: Record<string, unknown> = {}) {
-    const row = await handle.db
-      .insertInto('matches')
-      .values({
-        user_a: a,
-        user_b: b,
-        created_by: a,
-        expires_at: new Date(Date.now() + 3_600_000),
-        ...fields,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const newMatch = (a: number, b: number, fields: Record<string, unknown> = {}) =>
+    insertMatch(handle.db, a, b, fields);
 
   async function sendMany(matchId: number, senderId: number, count: number, tag = 'm') {
     const sent = [];

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 import { AppError } from '../src/errors';
 import { MessageWriter, type AppendRequest } from '../src/messages/message-writer';
+import { insertMatch } from './support/domain';
 
 /** Two writers on two pools stand for two gateway pods writing to one Postgres. */
 describe('MessageWriter (batched appends)', () => {
@@ -28,24 +29,8 @@ describe('MessageWriter (batched appends)', () => {
     await schema?.drop();
   });
 
-  async function newMatch(
-    a: number,
-    b: number,
-    fields: Record<string, unknown> = {},
-  ): Promise<number> {
-    const row = await podA.db
-      .insertInto('matches')
-      .values({
-        user_a: a,
-        user_b: b,
-        created_by: a,
-        expires_at: new Date(Date.now() + 3_600_000),
-        ...fields,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const newMatch = (a: number, b: number, fields: Record<string, unknown> = {}) =>
+    insertMatch(podA.db, a, b, fields);
 
   const send = (
     writer: MessageWriter,

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { signIn, type Session } from '../session';
 import { describeError } from '../store';
+import { FormError } from './form-error';
 
 /** Demo sign-in: any user id, through the development token endpoint. */
 export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
@@ -43,11 +44,7 @@ export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
     </main>
   );

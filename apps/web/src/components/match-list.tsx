@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { DemoMatch, Gender, MatchFilters } from '../match-api';
 import { describeError, type DemoStore } from '../store';
 import { useStore } from '../use-store';
+import { FormError } from './form-error';
 
 interface Props {
   store: DemoStore;
@@ -66,11 +67,7 @@ export function MatchList({ store, selected, onOpen }: Props) {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Looking…' : 'Find a match'}
         </button>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
       {store.matches.length === 0 && <p class="muted">No matches yet.</p>}
       <ul class="match-list">

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { uploadPhoto } from '../match-api';
 import { apiOrigin, type Session } from '../session';
 import { describeError } from '../store';
+import { FormError } from './form-error';
 
 interface Props {
   session: Session;
@@ -95,11 +96,7 @@ export function ProfileForm({ session, profile, onSaved }: Props) {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Saving…' : 'Save profile'}
         </button>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
     </section>
   );

@@ -14,7 +14,6 @@ import type { Realtime } from '../realtime/realtime';
 import type { Metrics } from '../observability/metrics';
 import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
-import { contactsVisible } from '../unlock/unlock-levels';
 import type { MatchViews } from '../unlock/match-views';
 import { toMessageView } from '../views';
 
@@ -51,7 +50,7 @@ export class MessageService {
     const result = await this.writer.append({ matchId, senderId, clientId, body });
     const { seq } = result.message;
     // The seq is gapless, so it is the match's message count right after this message.
-    const view = toMessageView(result.message, !contactsVisible(seq));
+    const view = toMessageView(result.message, seq);
     this.metrics?.messageSent(result.created);
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
@@ -69,7 +68,6 @@ export class MessageService {
   /** A page of history, oldest first within the page; `next_cursor` reads further back. */
   async history(userId: number, matchId: number, query: HistoryQuery): Promise<HistoryPage> {
     const match = await this.matches.requireParticipant(matchId, userId);
-    const masked = !contactsVisible(match.message_count);
     const { before, limit } = historyQuery.parse(query);
     const rows = await listMessagesBefore(this.db, {
       matchId,
@@ -79,7 +77,7 @@ export class MessageService {
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return {
-      messages: page.map((message) => toMessageView(message, masked)),
+      messages: page.map((message) => toMessageView(message, match.message_count)),
       next_cursor: hasMore && page[0] ? page[0].seq : null,
       has_more: hasMore,
     };

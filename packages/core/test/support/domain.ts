@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import type { DatabaseHandle, NewUser } from '@mm/db';
+import { sql, type Kysely } from 'kysely';
+import type { Database, DatabaseHandle, NewUser } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 import type { Redis } from 'ioredis';
 import { defaultDomainRules, type DomainRules } from '../../src/config/env';
@@ -147,3 +147,24 @@ export const countRows = async (database: DatabaseHandle, query: string): Promis
   const { rows } = await sql<{ n: number }>`${sql.raw(query)}`.execute(database.db);
   return Number(rows[0]!.n);
 };
+
+/** Inserts a match between `a` and `b` (a < b) expiring in an hour; fields override. */
+export async function insertMatch(
+  db: Kysely<Database>,
+  a: number,
+  b: number,
+  fields: Record<string, unknown> = {},
+): Promise<number> {
+  const row = await db
+    .insertInto('matches')
+    .values({
+      user_a: a,
+      user_b: b,
+      created_by: a,
+      expires_at: new Date(Date.now() + 3_600_000),
+      ...fields,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
