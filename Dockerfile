@@ -62,11 +62,14 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
 # The start command of each app (exec form cannot expand ${APP}, so one stage per app).
+# --single-threaded-gc: V8 sizes its GC helper threads by the node's cores, not the pod's CPU
+# limit; on a pod's share of cores they cost more than they save (about 40 % more CPU per chat
+# message in `npm run bench`, docs/benchmarks.md). It cannot be set through NODE_OPTIONS.
 FROM runtime AS runtime-api
-CMD ["node", "apps/api/dist/main.js"]
+CMD ["node", "--single-threaded-gc", "apps/api/dist/main.js"]
 
 FROM runtime AS runtime-gateway
-CMD ["node", "apps/gateway/dist/main.js"]
+CMD ["node", "--single-threaded-gc", "apps/gateway/dist/main.js"]
 
 # The image: the runtime of the app APP names.
 FROM runtime-${APP} AS image
