@@ -46,24 +46,21 @@ export function registerGateway(
   const matchRooms = new WeakMap<GatewaySocket, string[]>();
   io.use((socket, next) => {
     const userId = socket.data.userId;
-    // A deleted account's token still verifies until it expires: refuse it here (ACCOUNT_DELETED).
-    services.users
-      .requireActiveAccount(userId)
-      .then(() => services.matches.activeMatchIds(userId))
-      .then(
-        (ids) => {
-          matchRooms.set(socket, ids.map(matchRoom));
-          next();
-        },
-        (error: unknown) => {
-          if (error instanceof AppError) {
-            next(Object.assign(new Error(error.message), { data: { code: error.code } }));
-            return;
-          }
-          logger.error({ err: error, userId }, 'could not load match rooms');
-          next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
-        },
-      );
+    // A deleted account's token still verifies until it expires: refused here (ACCOUNT_DELETED).
+    services.users.admitConnection(userId).then(
+      (ids) => {
+        matchRooms.set(socket, ids.map(matchRoom));
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof AppError) {
+          next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+          return;
+        }
+        logger.error({ err: error, userId }, 'could not load match rooms');
+        next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
+      },
+    );
   });
   const context = { logger, inFlight, isDraining };
   io.on('connection', (socket) => {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { eraseAccount } from '@mm/db';
 import { AppError } from '../src/errors';
-import { newUser, openDomain, type Domain } from './support/domain';
+import { insertMatch, newUser, openDomain, type Domain } from './support/domain';
 
 describe('account deletion racing find-match', () => {
   let domain: Domain;
@@ -55,5 +55,43 @@ describe('account deletion racing find-match', () => {
       .where((eb) => eb.or([eb('user_a', '=', leaving), eb('user_b', '=', leaving)]))
       .execute();
     expect(matches).toEqual([]);
+  });
+});
+
+describe('admitting a connecting socket', () => {
+  let domain: Domain;
+
+  beforeAll(async () => {
+    domain = await openDomain('admit_connection');
+  });
+  afterAll(() => domain?.close());
+
+  it('when a user connects, then they get the ids of their active matches and no others', async () => {
+    // Ids rise in this order, and a match's user_a is the lower id: `me` is on both sides.
+    const [lower, me, higher, ended] = await Promise.all(
+      [1, 2, 3, 4].map(() => newUser(domain.database)),
+    );
+    const db = domain.database.db;
+    const active = [await insertMatch(db, lower!, me!), await insertMatch(db, me!, higher!)];
+    await insertMatch(db, me!, ended!, { status: 'unmatched', ended_at: new Date() });
+    await insertMatch(db, lower!, higher!); // not theirs
+
+    expect((await domain.services.users.admitConnection(me!)).sort()).toEqual(active.sort());
+  });
+
+  it('when a user with no profile yet connects, then they are admitted with no match', async () => {
+    expect(await domain.services.users.admitConnection(987_654_321)).toEqual([]);
+  });
+
+  it('when a deleted account connects, then it is refused with ACCOUNT_DELETED', async () => {
+    const [leaving, partner] = await Promise.all([1, 2].map(() => newUser(domain.database)));
+    await insertMatch(domain.database.db, leaving!, partner!);
+    await domain.services.users.deleteAccount(leaving!);
+
+    const refusal = await domain.services.users
+      .admitConnection(leaving!)
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(AppError);
+    expect((refusal as AppError).code).toBe('ACCOUNT_DELETED');
   });
 });

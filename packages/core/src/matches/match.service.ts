@@ -8,7 +8,6 @@ import {
   findMatchById,
   findUserById,
   insertActiveMatch,
-  listActiveMatchIds,
   listCandidates,
   listMatchesOfUser,
   lockLiveUsers,
@@ -225,11 +224,6 @@ export class MatchService {
       remaining_today: limit === null ? null : Math.max(0, limit - counts.matches_today),
       resets_at: nextUtcMidnight().toISOString(),
     };
-  }
-
-  /** The rooms a connecting socket joins. */
-  activeMatchIds(userId: number): Promise<number[]> {
-    return listActiveMatchIds(this.db, userId);
   }
 
   /** The match, if the user is part of it. Anyone else is told it does not exist. */

@@ -1,6 +1,7 @@
 import { profileInput, type ProfileInput, type ProfileView } from '@mm/client/contract';
 import {
   eraseAccount,
+  findConnectingUser,
   findUserById,
   isAccountDeleted,
   upsertUserProfile,
@@ -68,6 +69,17 @@ export class UserService {
    */
   async requireActiveAccount(userId: number): Promise<void> {
     if (await isAccountDeleted(this.db, userId)) throw accountDeleted();
+  }
+
+  /**
+   * Admits a connecting socket: ACCOUNT_DELETED for a deleted account, otherwise the ids of the
+   * user's active matches, whose rooms it joins. One round trip, since after a pod dies all of its
+   * clients reconnect through here at once.
+   */
+  async admitConnection(userId: number): Promise<number[]> {
+    const { deleted, activeMatchIds } = await findConnectingUser(this.db, userId);
+    if (deleted) throw accountDeleted();
+    return activeMatchIds;
   }
 }
 

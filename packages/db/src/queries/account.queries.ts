@@ -59,6 +59,27 @@ export async function eraseAccount(trx: Transaction<Database>, userId: number) {
   return { erased: true, endedMatches };
 }
 
+/**
+ * What a connecting socket needs, in one round trip: whether the account was deleted, and the ids
+ * of the user's active matches (the rooms it joins). A user with no profile yet is not deleted.
+ */
+export async function findConnectingUser(
+  db: Kysely<Database>,
+  userId: number,
+): Promise<{ deleted: boolean; activeMatchIds: number[] }> {
+  const { rows } = await sql<{ deleted_at: Date | null; match_id: number | null }>`
+    SELECT u.deleted_at, m.id AS match_id
+    FROM (SELECT ${userId}::bigint AS id) AS caller
+    LEFT JOIN users u ON u.id = caller.id
+    LEFT JOIN matches m
+      ON m.status = 'active' AND (m.user_a = caller.id OR m.user_b = caller.id)
+  `.execute(db);
+  return {
+    deleted: rows[0]?.deleted_at != null,
+    activeMatchIds: rows.flatMap((row) => (row.match_id === null ? [] : [row.match_id])),
+  };
+}
+
 /** Whether the user's account was deleted (false for a user with no profile yet). */
 export async function isAccountDeleted(db: Kysely<Database>, userId: number): Promise<boolean> {
   const row = await db

@@ -33,14 +33,3 @@ export function listMatchesOfUser(db: Kysely<Database>, userId: number) {
     .orderBy('id', 'desc')
     .execute();
 }
-
-/** Ids of the user's active matches: the rooms a new socket joins. */
-export async function listActiveMatchIds(db: Kysely<Database>, userId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('matches')
-    .select('id')
-    .where('status', '=', 'active')
-    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
-    .execute();
-  return rows.map((row) => row.id);
-}
