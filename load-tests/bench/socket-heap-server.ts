@@ -4,7 +4,13 @@
 // handlers, presence, Redis adapter) on the PostgreSQL and Redis given in the environment.
 import { createServer } from 'node:http';
 import { writeHeapSnapshot } from 'node:v8';
-import { createLogger, createServices, connectRedis, loadAppConfig } from '@mm/core';
+import {
+  createLogger,
+  createServices,
+  domainSettings,
+  connectRedis,
+  loadAppConfig,
+} from '@mm/core';
 import { openDatabase } from '@mm/db';
 import { createSocketServer, registerGateway, useRedisAdapter } from '@mm/gateway';
 
@@ -19,9 +25,7 @@ async function main() {
     const services = createServices({
       db: database.db,
       broadcaster: io,
-      jwtSecret: config.auth.jwtSecret,
-      rules: config.rules,
-      keyPrefix: config.keyPrefix,
+      ...domainSettings(config),
       redis: connectRedis(config.redis!.url, 'heap-gateway', logger),
       logger,
     });

@@ -8,6 +8,7 @@ import {
   createLogger,
   createMetrics,
   createServices,
+  domainSettings,
   HealthChecks,
   listen,
   socketIoKey,
@@ -32,9 +33,7 @@ async function main(): Promise<void> {
   const services = createServices({
     db: database.db,
     broadcaster: emitter,
-    jwtSecret: config.auth.jwtSecret,
-    rules: config.rules,
-    keyPrefix: config.keyPrefix,
+    ...domainSettings(config),
     redis,
     metrics,
     logger,

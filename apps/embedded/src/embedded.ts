@@ -4,6 +4,7 @@ import { createApi } from '@mm/api';
 import {
   createMetrics,
   createServices,
+  domainSettings,
   HealthChecks,
   type AppConfig,
   type Logger,
@@ -45,9 +46,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   const services = createServices({
     db: database.db,
     broadcaster: io,
-    jwtSecret: config.auth.jwtSecret,
-    rules: config.rules,
-    keyPrefix: config.keyPrefix,
+    ...domainSettings(config),
     metrics,
     logger,
   });

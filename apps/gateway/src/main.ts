@@ -6,6 +6,7 @@ import {
   createLogger,
   createMetrics,
   createServices,
+  domainSettings,
   HealthChecks,
   listen,
   opsRequestHandler,
@@ -41,9 +42,7 @@ async function main(): Promise<void> {
   const services = createServices({
     db: database.db,
     broadcaster: io,
-    jwtSecret: config.auth.jwtSecret,
-    rules: config.rules,
-    keyPrefix: config.keyPrefix,
+    ...domainSettings(config),
     redis,
     metrics,
     logger,

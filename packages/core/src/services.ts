@@ -2,7 +2,7 @@ import type { Database } from '@mm/db';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { TokenService } from './auth/tokens';
-import type { DomainRules } from './config/env';
+import type { AppConfig, DomainRules } from './config/env';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
 import { MatchSweeper } from './matches/match-sweeper';
@@ -38,6 +38,13 @@ export interface DomainDeps {
   metrics?: Metrics;
   /** Where the domain logs what it handles itself (a cache that is down, a failed sweep). */
   logger?: Logger;
+}
+
+/** The part of `DomainDeps` read straight off the app's configuration, the same for every app. */
+export function domainSettings(
+  config: AppConfig,
+): Pick<DomainDeps, 'jwtSecret' | 'rules' | 'keyPrefix'> {
+  return { jwtSecret: config.auth.jwtSecret, rules: config.rules, keyPrefix: config.keyPrefix };
 }
 
 export type Services = ReturnType<typeof createServices>;
