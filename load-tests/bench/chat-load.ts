@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { summarize, type LatencySummary } from './stats';
+import type { CpuUse } from './systems';
 
 /** One side of a chat pair: who it is, which gateway it talks to, what it sends in the handshake. */
 export interface Participant {
@@ -20,8 +21,8 @@ export interface RateResult {
   errors: number;
   achieved_per_s: number;
   latency: LatencySummary;
-  /** CPU used per 1,000 delivered messages by the system's processes, PostgreSQL and Redis. */
-  cpu_ms_per_1k_messages?: { app: number; postgres: number; redis: number };
+  /** CPU used per 1,000 delivered messages by each part (see `CpuUse`). */
+  cpu_ms_per_1k_messages?: Record<keyof CpuUse, number>;
 }
 
 interface Connected {

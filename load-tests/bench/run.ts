@@ -13,6 +13,7 @@ import { percentile, round } from './stats';
 import {
   cpuUse,
   JWT_SECRET,
+  nodeArgs,
   rssBytes,
   seedDeepHistory,
   startBareRelay,
@@ -24,7 +25,7 @@ const env = process.env;
 const settings = {
   pairs: Number(env.BENCH_PAIRS ?? 100),
   seconds: Number(env.BENCH_SECONDS ?? 10),
-  warmupSeconds: Number(env.BENCH_WARMUP_SECONDS ?? 10),
+  warmupSeconds: Number(env.BENCH_WARMUP_SECONDS ?? 40),
   rates: (env.BENCH_RATES ?? '1000,1500,2000,2500,3000,4000,5000,6000,7000,8000')
     .split(',')
     .map(Number),
@@ -33,7 +34,15 @@ const settings = {
   historyDepth: Number(env.BENCH_HISTORY_DEPTH ?? 100_000),
   heapProfileSockets: Number(env.BENCH_HEAP_PROFILE_SOCKETS ?? 2_000),
   only: new Set((env.BENCH_ONLY ?? 'chat,idle,socket-heap,history').split(',')),
+  systems: new Set((env.BENCH_SYSTEMS ?? 'ours,relay').split(',')),
 };
+
+/** The systems compared, in the order run; `BENCH_SYSTEMS=ours` skips the relay while iterating. */
+const systemStarters = () =>
+  [
+    ...(settings.systems.has('ours') ? [startScaledSystem] : []),
+    ...(settings.systems.has('relay') ? [startBareRelay] : []),
+  ] as const;
 
 const passes = (r: RateResult) =>
   r.latency.p99_ms < settings.targetP99Ms && r.lost === 0 && r.duplicated === 0 && r.errors === 0;
@@ -64,6 +73,7 @@ async function rateLadder(system: StartedSystem): Promise<RateResult[]> {
         app: per1k('app'),
         postgres: per1k('postgres'),
         redis: per1k('redis'),
+        load_generator: per1k('load_generator'),
       };
       results.push(result);
       console.error(`${system.name} @ ${rate}/s: ${JSON.stringify(result)}`);
@@ -77,7 +87,7 @@ async function rateLadder(system: StartedSystem): Promise<RateResult[]> {
 
 async function chatThroughput() {
   const out: Record<string, { steps: RateResult[]; best_passing_rate: number | null }> = {};
-  for (const start of [startScaledSystem, startBareRelay]) {
+  for (const start of systemStarters()) {
     const system = await start();
     try {
       const steps = await rateLadder(system);
@@ -93,7 +103,7 @@ async function chatThroughput() {
 /** RSS growth of one gateway process per idle authenticated socket, ours beside the bare relay. */
 async function idleSocketMemory() {
   const out: Record<string, unknown> = {};
-  for (const start of [startScaledSystem, startBareRelay]) {
+  for (const start of systemStarters()) {
     const system = await start();
     try {
       const gateway = system.gateways[0]!;
@@ -182,11 +192,12 @@ async function main() {
     memory_gb: round(os.totalmem() / 2 ** 30),
     node: process.version,
     load_generator: 'same machine',
+    node_args: nodeArgs,
   };
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine,
-    settings: { ...settings, only: [...settings.only] },
+    settings: { ...settings, only: [...settings.only], systems: [...settings.systems] },
   };
   if (settings.only.has('chat')) result.chat = await chatThroughput();
   if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory();

@@ -74,9 +74,18 @@ export async function startScaledSystem(): Promise<StartedSystem> {
   };
 }
 
-/** BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each process to <dir> when it stops. */
+/**
+ * Node flags of every started process. By default the one production uses (see the Dockerfile):
+ * V8's collector on the main thread only. Its helper threads, sized by the host's cores, cost
+ * more than they save where cores are shared: on this machine they took about 40 % more CPU per
+ * message, ours and the relay's alike. `BENCH_NODE_ARGS=` (empty) measures V8's default.
+ * BENCH_CPU_PROF=<dir> adds a V8 CPU profile of each process, written to <dir> when it stops.
+ */
 const profileDir = process.env.BENCH_CPU_PROF;
-const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+export const nodeArgs = [
+  ...(process.env.BENCH_NODE_ARGS ?? '--single-threaded-gc').split(' ').filter(Boolean),
+  ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+];
 
 /** The ceiling: the same two-process topology and Redis adapter, relaying without persistence. */
 export async function startBareRelay(): Promise<StartedSystem> {
@@ -134,17 +143,24 @@ async function seedPairs(
   return rows.rows.map((r) => ({ a: r.user_a, b: r.user_b, matchId: r.id }));
 }
 
-/** Resident set size of a process, from /proc (Linux). */
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on Linux). */
 const TICKS_PER_S = 100;
 
-/** CPU time a process has used so far (user + system), in ms. */
+/**
+ * CPU time a process has used so far (user + system), in ms, with that of its children that have
+ * exited: PostgreSQL's postmaster reaps every backend that closes, and the others have none.
+ */
 function cpuMsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime
+    // 15th, cutime 16th, cstime 17th.
+    const [utime, stime, cutime, cstime] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map(Number);
+    return ((utime! + stime! + cutime! + cstime!) * 1000) / TICKS_PER_S;
   } catch {
     return 0; // gone meanwhile
   }
@@ -164,17 +180,30 @@ function pidsNamed(names: string[]): number[] {
     });
 }
 
-/** CPU ms used so far by the system's own processes, by PostgreSQL and by Redis. */
-export function cpuUse(system: StartedSystem): { app: number; postgres: number; redis: number } {
+export interface CpuUse {
+  /** The system's own processes: 2 gateways and 1 api, or the 2 relays. */
+  app: number;
+  /** Every PostgreSQL process, counting backends that closed meanwhile. */
+  postgres: number;
+  redis: number;
+  /** This process: the load generator, the same for both systems. */
+  load_generator: number;
+}
+
+/** CPU ms used so far by the system's processes, PostgreSQL, Redis and the load generator. */
+export function cpuUse(system: StartedSystem): CpuUse {
   const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuMsOf(pid), 0);
   const own = [system.api, ...system.gateways].flatMap((p) => (p?.child.pid ? [p.child.pid] : []));
+  const self = process.cpuUsage();
   return {
     app: sum(own),
     postgres: sum(pidsNamed(['postgres'])),
     redis: sum(pidsNamed(['redis-server'])),
+    load_generator: (self.user + self.system) / 1000,
   };
 }
 
+/** Resident set size of a process, from /proc (Linux). */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
