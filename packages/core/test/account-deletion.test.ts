@@ -3,14 +3,15 @@ import { eraseAccount } from '@mm/db';
 import { AppError } from '../src/errors';
 import { insertMatch, newUser, openDomain, type Domain } from './support/domain';
 
+// One schema for the file: every test makes its own users, so they share nothing else.
+let domain: Domain;
+
+beforeAll(async () => {
+  domain = await openDomain('account_deletion');
+});
+afterAll(() => domain?.close());
+
 describe('account deletion racing find-match', () => {
-  let domain: Domain;
-
-  beforeAll(async () => {
-    domain = await openDomain('account_deletion');
-  });
-  afterAll(() => domain?.close());
-
   it('when a find-match picks a user whose deletion is not committed yet, then it waits for it and pairs nobody', async () => {
     const city = 'Race City';
     const seeker = await newUser(domain.database, { city });
@@ -59,13 +60,6 @@ describe('account deletion racing find-match', () => {
 });
 
 describe('admitting a connecting socket', () => {
-  let domain: Domain;
-
-  beforeAll(async () => {
-    domain = await openDomain('admit_connection');
-  });
-  afterAll(() => domain?.close());
-
   it('when a user connects, then they get the ids of their active matches and no others', async () => {
     // Ids rise in this order, and a match's user_a is the lower id: `me` is on both sides.
     const [lower, me, higher, ended] = await Promise.all(
