@@ -62,6 +62,7 @@ describe('the README', () => {
       .map((m) => m[1]!)
       .filter((target) => !/^[a-z]+:/.test(target));
     for (const target of [
+      'docs/design.md',
       'docs/operations.md',
       'load-tests/README.md',
       'packages/client/README.md',
