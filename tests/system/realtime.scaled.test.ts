@@ -17,7 +17,7 @@ import {
 } from '../support/realtime';
 
 /**
- * The realtime contract (DESIGN.md §4) across two gateway processes sharing Redis and Postgres:
+ * The realtime contract (docs/design.md §4) over two gateway processes sharing Redis and Postgres:
  * delivery, idempotent resends, replay, typing, read receipts, presence and the limits of frames
  * and payloads.
  */

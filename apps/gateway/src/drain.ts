@@ -18,7 +18,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_MS = 100;
 
 /**
- * A gateway pod's graceful exit (DESIGN.md §5): `drain()` makes the pod unready, refuses new
+ * A gateway pod's graceful exit (docs/design.md §5): `drain()` makes the pod unready, refuses new
  * connections, closes its clients' connections a batch at a time over the window, so they
  * reconnect to other pods (and `sync`) gradually instead of all at once, then waits for the work
  * they started. Every send that was acked had been stored already; a send cut off before its ack

@@ -85,7 +85,7 @@ const newClientId = (): string =>
     : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 
 /**
- * The chat over Socket.IO for Node and browsers, with the delivery guarantee of DESIGN.md §4 on the
+ * Socket.IO chat for Node and browsers, with the delivery guarantee of docs/design.md §4.4 on the
  * client's side:
  * - reconnects by itself with exponential backoff (1 s → 5 s, jittered), also when the server
  *   closed the connection or refused it for a while (a draining pod);

@@ -14,7 +14,7 @@ const visibility =
   'the rest of a profile unlocks in a match. Cards name profiles by a ref valid for the caller ' +
   'only, never by user id.';
 
-/** Profile discovery (DESIGN.md §4), at the seed API's paths. */
+/** Profile discovery (docs/design.md §3.9, §4.3), at the seed API's paths. */
 export function discoveryRoutes({ discovery }: Services): AnyRouteSpec[] {
   return [
     route({

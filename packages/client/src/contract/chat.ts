@@ -3,7 +3,7 @@ import { matchId } from './schemas';
 import type { MessageView } from './wire';
 
 /**
- * The realtime chat's own requests and payloads (DESIGN.md §4): replay (`sync`), typing, read
+ * The realtime chat's own requests and payloads (docs/design.md §4): replay (`sync`), typing, read
  * receipts and presence. `message:send` lives in schemas.ts beside the REST send.
  */
 

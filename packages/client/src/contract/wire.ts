@@ -29,7 +29,7 @@ export type ProfileView = z.infer<typeof profileView>;
 
 export const matchStatuses = ['active', 'expired', 'unmatched', 'blocked'] as const;
 
-/** Total messages in a match at which each unlock level opens (DESIGN.md §3). */
+/** Total messages in a match at which each unlock level opens (docs/design.md §3.4). */
 export const UNLOCK_THRESHOLDS = [0, 20, 60, 100, 150] as const;
 export const FULL_UNLOCK_LEVEL = 4;
 

@@ -118,7 +118,7 @@ export interface AppConfig {
   observability: { slowQueryMs: number };
 }
 
-/** The tunable numbers of the domain's rules (DESIGN.md §3), the same in both modes. */
+/** The tunable numbers of the domain's rules (docs/design.md §3), the same in both modes. */
 export interface DomainRules {
   dailyMatchLimit: number;
   autoApproveProfiles: boolean;

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { toMessageView } from '../views';
 
 /**
- * Replay after a reconnect (DESIGN.md §4, delivery guarantee): given the last seq the client holds
+ * Replay after a reconnect (docs/design.md §4.4): given the last seq the client holds
  * per match, the messages it missed, in (match, seq) order, a page at a time. Matches the caller is
  * not part of are left out as if they held nothing, so a sync never tells whether a match exists.
  */

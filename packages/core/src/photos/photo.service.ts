@@ -29,7 +29,7 @@ const RENDITION_AT_LEVEL: Record<number, PhotoRendition | undefined> = {
 
 /**
  * Profile photos: uploaded once, rendered into the clear and blurred renditions at upload, and
- * served per match at the rendition of the viewer's unlock level (DESIGN.md §3). The level is
+ * served per match at the rendition of the viewer's level (docs/design.md §3.4). The level is
  * checked on every request, so the blurred URL of level 2 never yields the clear photo.
  */
 export class PhotoService {

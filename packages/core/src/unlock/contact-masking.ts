@@ -1,5 +1,5 @@
 /**
- * Contact details in chat messages stay hidden until the match is fully unlocked (DESIGN.md §3):
+ * Contact details in messages stay hidden until the match is fully unlocked (docs/design.md §3.5):
  * e-mail addresses, phone numbers, social handles and links to messaging or social sites.
  *
  * Own patterns rather than a library: masking must over-match on purpose. Phone libraries

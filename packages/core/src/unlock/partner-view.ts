@@ -18,7 +18,7 @@ export interface PartnerSource {
 
 /**
  * The partner as a viewer at `level` may see them. Each field is copied only from its level up,
- * so nothing above the level is in the object at all (DESIGN.md §3): the clear photo's address
+ * so nothing above the level is in the object (docs/design.md §3.4): the clear photo's address
  * appears only at level 4; below it the photo is the per-match endpoint that renders the blur.
  */
 export function partnerView(

@@ -50,7 +50,7 @@ export class UserService {
   }
 
   /**
-   * Deletes the caller's account (DESIGN.md §3): in one transaction the profile is erased, every
+   * Deletes the account (docs/design.md §3.10): in one transaction the profile is erased, every
    * active match ended and their messages no longer name them (see `eraseAccount`); then each
    * partner hears `match:ended` as after an unmatch, and the user's own sockets are closed on every
    * pod (a reconnect is refused with ACCOUNT_DELETED). A second call changes nothing.

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // Frozen in time: raw SQL only, no imports from application code.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  // Uploaded profile photos with the renditions the unlock levels show (DESIGN.md §3): rendered
+  // Uploaded photos with the renditions the unlock levels show (docs/design.md §3.4): rendered
   // once at upload, so serving a blurred photo is a read, never an image operation per request.
   // In PostgreSQL, not a bucket, so the embedded default and backups need nothing else; one row
   // per user, a few hundred KB at most (the upload is resized before it is stored).
