@@ -75,9 +75,11 @@ const ORDINARY = [
   "I'm 25 and have 2 cats",
   'meet at 7.30 by the fountain',
   "I'm at work.See you later",
+  "I'm at work.It was long. We were at home.Co-workers came",
   'free 18:00-20:00 or 10:00 - 12:00 on Sunday',
   'I lived there in 2010, 2011 and 2015',
   'it cost 1,250,000 rubles, can you believe it',
+  'rent went from 3,500 / 4,000 to 4,000, 4,500 and 5,000',
   'look at that dot over there',
   'we met at the station. Com-pletely by chance',
   'Привет! Как дела? Мне 25, у меня 2 кошки', // Cyrillic, not disguised Latin

@@ -16,10 +16,14 @@ import { normalizeForMatching } from '../text/normalize';
 
 export const MASK = '[contact hidden]';
 
-/** Common top-level domains: the end an address needs when it is spelled out ("… at … dot com"). */
+/**
+ * Common top-level domains: the end an address needs when it is spelled out ("… at … dot com").
+ * Those that are also English words (`it`, `be`, `me`, `co`, `mail`, `site`) are left out, or
+ * "I'm at work.It was long" would read as an address.
+ */
 const TLDS =
-  'com|net|org|info|biz|edu|gov|io|co|app|dev|xyz|online|site|email|mail|' +
-  'uk|de|fr|es|it|nl|be|ch|se|dk|fi|pl|pt|ru|ua|cz|eu|ca|au|nz|br|mx|ar|jp|cn|kr|tr|gr|ie';
+  'com|net|org|info|biz|edu|gov|io|app|dev|xyz|' +
+  'uk|de|fr|es|nl|ch|se|dk|fi|pl|pt|ru|ua|cz|eu|ca|au|nz|br|mx|ar|jp|cn|kr|tr|gr|ie';
 const END_OF_WORD = String.raw`(?![\p{L}\p{N}])`;
 
 /** A dot as written to get past a filter: `.`, `[.]`, `(dot)`, `{dot}`, ` dot `. */
@@ -46,15 +50,17 @@ const EMAIL = new RegExp(
 /** What may stand between the digits of a phone number: spaces, dots, dashes of any kind, ... */
 const PHONE_SEPARATOR = String.raw`[\s.\-_/\\|*~+()[\]{}'"·•\p{Pd}]`;
 /**
- * 7 or more digits, with up to five separators between each two (or one comma, with no space:
- * "2010, 2011 and 2015" is a sentence, "555,123,4567" is a number), + or 00 in front.
+ * A comma with no space joins digits too ("555,123,4567"), unless it groups thousands: when every
+ * group after it has three digits ("1,000,000", "3,500 / 4,000"), it is an amount (looked at up to
+ * nine groups on; a longer chain is masked). With a space it never joins: "2010, 2011 and 2015" is
+ * a sentence.
  */
+const JOINING_COMMA = String.raw`,(?!(?:\d{3},){0,8}\d{3}(?!\d|,\d))`;
+/** 7 or more digits, with up to five separators or a joining comma between each two, + or 00 in front. */
 const PHONE = new RegExp(
-  String.raw`(?:\+\s*|\b00)?[([]?\d(?:(?:${PHONE_SEPARATOR}{0,5}|,)\d){6,}`,
+  String.raw`(?:\+\s*|\b00)?[([]?\d(?:(?:${PHONE_SEPARATOR}{0,5}|${JOINING_COMMA})\d){6,}`,
   'gu',
 );
-/** "1,000,000" and "2,500,000.50": an amount, not a phone number. */
-const GROUPED_AMOUNT = /^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
 
 /** Where people reach each other; each dot may be written as any `DOT`. */
 const LINK_DOMAINS = [
@@ -110,7 +116,6 @@ export function maskContacts(body: string): string {
   const found: { start: number; end: number }[] = [];
   for (const pattern of PATTERNS) {
     for (const match of normalized.text.matchAll(pattern)) {
-      if (pattern === PHONE && GROUPED_AMOUNT.test(match[0])) continue;
       found.push(normalized.originalRange(match.index!, match.index! + match[0].length));
     }
   }
