@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
 import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
 import { startTestService, type TestService } from '../support/embedded';
+import { callJson } from '../support/http';
 
 /**
  * `DELETE /api/users/delete-account` on the embedded service and a real Postgres: what is erased,
@@ -23,17 +24,8 @@ describe('account deletion', () => {
     await api?.stop();
   });
 
-  const call = async (user: TestUser, method: string, path: string, body?: unknown) => {
-    const response = await fetch(api.url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${user.token}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+    callJson(api.url, user.token, method, path, body);
 
   let cityNo = 0;
   async function userIn(city: string): Promise<TestUser> {

@@ -24,7 +24,7 @@ export async function callJson<T = any>(
   method: string,
   path: string,
   body?: unknown,
-): Promise<HttpAnswer<T>> {
+): Promise<{ status: number; body: T }> {
   const response = await fetch(baseUrl + path, {
     method,
     headers: {
@@ -33,9 +33,11 @@ export async function callJson<T = any>(
     },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
-  const text = await response.text();
   const isJson = response.headers.get('content-type')?.includes('json');
-  return { status: response.status, body: (isJson ? JSON.parse(text) : text) as T, text };
+  return {
+    status: response.status,
+    body: (await (isJson ? response.json() : response.text())) as T,
+  };
 }
 
 /** Polls `read` until `done` holds for what it returns; rejects with the last value after `timeoutMs`. */
