@@ -169,7 +169,10 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
 export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) codes.add('VALIDATION_FAILED');
-  if (spec.body || spec.upload) codes.add('PAYLOAD_TOO_LARGE');
+  if (spec.body || spec.upload) {
+    codes.add('PAYLOAD_TOO_LARGE');
+    codes.add('UNSUPPORTED_MEDIA_TYPE'); // a charset or Content-Encoding it cannot read
+  }
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && named) codes.add('FORBIDDEN');
