@@ -49,8 +49,9 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'No such resource, or not one of yours: a match you are not part of is answered exactly as ' +
     'one that does not exist.',
   ACCOUNT_DELETED:
-    'The caller deleted their account: its token still verifies, but nothing that creates or ' +
-    'changes state is allowed any more, and no socket may connect with it.',
+    'The caller deleted their account: its token still verifies, but no route answers it any ' +
+    'more (reading or writing; deleting the account again is a no-op), and no socket may ' +
+    'connect with it.',
   PROFILE_REQUIRED: 'Create your profile (`PUT /api/users/me`) first.',
   PROFILE_NOT_APPROVED:
     'Your profile is not approved yet; `details.verification_status` says where it stands.',
