@@ -111,7 +111,9 @@ describe('profile photos', () => {
     );
     const declared = ['image/png', 'image/jpeg', 'image/webp'];
     it.each(
-      ['svg', 'gif', 'tiff'].flatMap((format) => declared.map((type) => [format, type] as const)),
+      (['svg', 'gif', 'tiff'] as const).flatMap((format) =>
+        declared.map((type) => [format, type] as const),
+      ),
     )(
       'when the bytes are %s but declared %s, then it is 415 UNSUPPORTED_MEDIA_TYPE by the decoded format and nothing is stored',
       async (format, type) => {
