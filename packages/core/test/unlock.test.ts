@@ -1,6 +1,7 @@
 import type { MatchView, MessageView, PartnerView } from '@mm/client/contract';
 import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/unlock-levels';
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
+import { MatchReader } from '../src/messages/match-reader';
 import { bornYearsAgo, newUser, openDomain, type Domain } from './support/domain';
 
 /** Values no lower level may show: each is unique, so finding it anywhere in a view is a leak. */
@@ -322,6 +323,30 @@ describe('progressive unlock', () => {
         .filter((e) => (e.payload as { match_id: number }).match_id === match.id);
       expect(events.map((e) => e.rooms)).toEqual([[`user:${zed}`]]);
       expect(events[0]!.payload).toMatchObject({ level: 2 });
+    });
+  });
+
+  describe('reading the match after a send', () => {
+    it('when many sends ask in one turn, then their matches are read in one query', async () => {
+      const { match } = await matchedPair();
+      const other = await matchedPair();
+      let queries = 0;
+      const counted = domain.database.db.withPlugin({
+        transformQuery: (args) => {
+          queries++;
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      const reader = new MatchReader(counted);
+      const read = await Promise.all([
+        reader.read(match.id),
+        reader.read(other.match.id),
+        reader.read(match.id),
+        reader.read(987_654_321),
+      ]);
+      expect(queries).toBe(1);
+      expect(read.map((m) => m?.id)).toEqual([match.id, other.match.id, match.id, undefined]);
     });
   });
 

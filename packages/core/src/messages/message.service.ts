@@ -7,13 +7,14 @@ import {
   type MessageView,
   type SendMessageRequest,
 } from '@mm/client/contract';
-import { findMatchById, listMessagesBefore, type Database, type Match } from '@mm/db';
+import { listMessagesBefore, type Database, type Match } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { MatchService } from '../matches/match.service';
 import type { RateLimiter } from '../limits/rate-limiter';
 import type { Realtime } from '../realtime/realtime';
 import type { Metrics } from '../observability/metrics';
 import type { MessageWriter } from './message-writer';
+import { MatchReader } from './match-reader';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
@@ -28,6 +29,8 @@ export interface SendResult {
 export class MessageService {
   /** Per match, the last delivery waiting for its turn (`inSeqOrder`). */
   private readonly deliveries = new Map<number, Promise<void>>();
+  /** The match after a send, read once for all the sends a batch answered. */
+  private readonly reader: MatchReader;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,7 +42,9 @@ export class MessageService {
     private readonly views: MatchViews,
     private readonly metrics?: Pick<Metrics, 'messageSent'>,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.reader = new MatchReader(db);
+  }
 
   /**
    * Counts against the sender's message rate (RATE_LIMITED with `retry_after` when over), then
@@ -97,7 +102,7 @@ export class MessageService {
    */
   private async progressAfter(matchId: number, seq: number): Promise<Match | undefined> {
     if (seq < UNLOCK_THRESHOLDS[1]) return undefined;
-    return findMatchById(this.db, matchId).catch((error: unknown) => {
+    return this.reader.read(matchId).catch((error: unknown) => {
       this.logger?.warn({ err: error, matchId }, 'could not read the match after a send');
       return undefined;
     });
