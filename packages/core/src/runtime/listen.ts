@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toAppError } from '../errors';
+import type { Logger } from '../logger';
 
 /** Starts listening and resolves with the bound port (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
@@ -18,4 +20,26 @@ export function closeHttpServer(server: Server): Promise<void> {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeIdleConnections();
   });
+}
+
+/**
+ * A request listener whose throw cannot end the process: what `handle` throws while it runs is
+ * logged and answered with a 500, or the connection is dropped when an answer had already begun.
+ * (Express catches what its handlers throw; this is the net under everything else on the server.)
+ */
+export function guardRequests(handle: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      logger.error({ err: error, method: req.method, url: req.url }, 'request handler threw');
+      if (res.headersSent || res.writableEnded) {
+        res.destroy();
+        return;
+      }
+      const internal = toAppError(undefined);
+      res.writeHead(internal.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(internal.toJSON()));
+    }
+  };
 }
