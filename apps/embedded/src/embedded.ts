@@ -53,7 +53,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
       res.writeHead(503).end();
     }, logger),
   );
-  const io = createSocketServer(server);
+  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
   const services = createServices({
     db: database.db,
     broadcaster: io,

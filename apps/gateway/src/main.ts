@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
     }, logger),
   );
-  const io = createSocketServer(server);
+  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
   const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
   const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
   const services = createServices({

@@ -75,6 +75,14 @@ export const commonEnv = z.object({
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
   /** How long a secret-chat message lives before it is purged. */
   SECRET_MESSAGE_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** Sockets one user may hold on one gateway process (the embedded default: in all); 0: no cap. */
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(10),
+  /**
+   * Socket.IO handshakes one client address may attempt per window, before authentication (so a
+   * flood of bad tokens is limited too); 0 turns the limit off. Shared through Redis when scaled.
+   */
+  HANDSHAKE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(120),
+  HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
   MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(60),
   MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(10),
@@ -148,6 +156,10 @@ export interface DomainRules {
     perIp: { points: number; windowSeconds: number };
     perUser: { points: number; windowSeconds: number };
   };
+  /** Sockets one user may hold on one process; 0: no cap. */
+  maxSocketsPerUser: number;
+  /** Socket handshakes per client address; `points: 0` means no limit. */
+  handshakeRatePerIp: { points: number; windowSeconds: number };
   messageBatchMax: number;
   messageWriteLanes: number;
   presenceTtlMs: number;
@@ -175,6 +187,11 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
         points: e.HTTP_RATE_LIMIT_PER_USER,
         windowSeconds: e.HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS,
       },
+    },
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    handshakeRatePerIp: {
+      points: e.HANDSHAKE_RATE_LIMIT_PER_IP,
+      windowSeconds: e.HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS,
     },
     messageBatchMax: e.MESSAGE_BATCH_MAX,
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
