@@ -5,7 +5,7 @@ import {
   createMetrics,
   createServices,
   domainSettings,
-  guardRequests,
+  guardServerRequests,
   HealthChecks,
   type AppConfig,
   type Logger,
@@ -47,13 +47,12 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   // it would answer long-polling requests too, and the second answer to one request throws.
   // The app itself needs the services, which need the Socket.IO server: it is bound below.
   const http: { app?: RequestListener } = {};
-  const server = createServer(
-    guardRequests((req, res) => {
-      if (http.app) return http.app(req, res);
-      res.writeHead(503).end();
-    }, logger),
-  );
+  const server = createServer((req, res) => {
+    if (http.app) return http.app(req, res);
+    res.writeHead(503).end();
+  });
   const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  guardServerRequests(server, logger); // what any listener throws: answered and logged, no exit
   const services = createServices({
     db: database.db,
     broadcaster: io,

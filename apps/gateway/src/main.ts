@@ -7,7 +7,7 @@ import {
   createMetrics,
   createServices,
   domainSettings,
-  guardRequests,
+  guardServerRequests,
   HealthChecks,
   listen,
   opsRequestHandler,
@@ -32,14 +32,13 @@ async function main(): Promise<void> {
   metrics.observePool(database.pool);
 
   // The operations endpoints; Socket.IO takes /socket.io/ before this handler sees a request.
-  const server = createServer(
-    guardRequests((req, res) => {
-      if (ops(req, res)) return;
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
-    }, logger),
-  );
+  const server = createServer((req, res) => {
+    if (ops(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
+  });
   const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  guardServerRequests(server, logger); // Engine.IO's listener too: a throw is answered, no exit
   const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
   const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
   const services = createServices({

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, guardRequests } from '../src';
+import { createLogger, guardRequests, guardServerRequests } from '../src';
 
 describe('guardRequests', () => {
   let server: Server;
@@ -33,5 +33,28 @@ describe('guardRequests', () => {
   it('when a handler throws after answering (headers already sent), then the process does not exit and the server goes on', async () => {
     expect(await (await fetch(`${url}/after-answer`)).text()).toBe('done');
     expect(await (await fetch(`${url}/`)).text()).toBe('ok');
+  });
+});
+
+describe('guardServerRequests', () => {
+  it('when a listener attached before the guard throws (Socket.IO-style wrapping included), then the request is answered and the server goes on', async () => {
+    const logger = createLogger({ level: 'silent', name: 'guard' });
+    const server = createServer((req, res) => {
+      if (req.url === '/throws') throw new Error('a bug');
+      res.end('ok');
+    });
+    // What Engine.IO does on attach: take the listeners and call them from its own.
+    const app = server.listeners('request') as ((...args: unknown[]) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => app.forEach((listener) => listener(req, res)));
+    guardServerRequests(server, logger);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${url}/throws`)).status).toBe(500);
+      expect(await (await fetch(`${url}/`)).text()).toBe('ok');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -43,3 +43,13 @@ export function guardRequests(handle: RequestListener, logger: Logger): RequestL
     }
   };
 }
+
+/**
+ * Wraps every 'request' listener `server` has now in `guardRequests`: call it after Socket.IO
+ * attached, so that Engine.IO's own listener (which hands other paths to the app) is guarded too.
+ */
+export function guardServerRequests(server: Server, logger: Logger): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  for (const listener of listeners) server.on('request', guardRequests(listener, logger));
+}
