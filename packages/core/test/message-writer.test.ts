@@ -166,6 +166,49 @@ describe('MessageWriter (batched appends)', () => {
     expect(stored.map((m) => m.client_id)).toEqual(['a1', 'b1', 'a2', 'c1', 'd1', 'f1']);
   });
 
+  it('when a batch holds both sides of two matches and a resend, then each message comes back with its match as it stood right after it', async () => {
+    // One lane: one batch, one statement.
+    const writer = new MessageWriter(podA.db, { ...options, lanes: 1 });
+    const [first, second] = [await newMatch(9, 10), await newMatch(16, 17)];
+    await send(writer, { matchId: first, senderId: 9, clientId: 'early' });
+    const results = await Promise.all([
+      send(writer, { matchId: first, senderId: 9, clientId: 'a1' }),
+      send(writer, { matchId: second, senderId: 17, clientId: 'b1' }),
+      send(writer, { matchId: first, senderId: 10, clientId: 'b1' }),
+      send(writer, { matchId: first, senderId: 9, clientId: 'early' }),
+      send(writer, { matchId: first, senderId: 10, clientId: 'b2' }),
+    ]);
+
+    // [match, total, user_a's, user_b's, the match's last new message of the batch]
+    expect(
+      results.map(({ match: m }) => [
+        m.id,
+        m.message_count,
+        m.a_message_count,
+        m.b_message_count,
+        m.latest,
+      ]),
+    ).toEqual([
+      [first, 2, 2, 0, false],
+      [second, 1, 0, 1, true],
+      [first, 3, 2, 1, false],
+      [first, 3, 2, 1, false], // the resend: the match where it stands in the batch
+      [first, 4, 2, 2, true],
+    ]);
+    expect(results.map((r) => r.match.status)).toEqual(Array(5).fill('active'));
+    expect(results.map((r) => r.match.unlocked_level)).toEqual(Array(5).fill(0));
+    const stored = await podA.db
+      .selectFrom('matches')
+      .select(['id', 'message_count', 'a_message_count', 'b_message_count'])
+      .where('id', 'in', [first, second])
+      .orderBy('id')
+      .execute();
+    expect(stored).toEqual([
+      { id: first, message_count: 4, a_message_count: 2, b_message_count: 2 },
+      { id: second, message_count: 1, a_message_count: 0, b_message_count: 1 },
+    ]);
+  });
+
   it('when the database cannot be reached, then the whole batch is rejected as it was and nothing is split', async () => {
     // Nothing listens on port 1: every connection is refused.
     const nowhere = await openDatabase({

@@ -3,6 +3,7 @@ import {
   type BatchMessage,
   type BatchOutcome,
   type Database,
+  type MatchAfterMessage,
   type Message,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
@@ -20,6 +21,11 @@ export interface AppendResult {
   message: Message;
   /** False when the client_id was stored before: the original comes back, nothing new is stored. */
   created: boolean;
+  /**
+   * The match right after this message, from the same statement (no second read): what masking
+   * and the unlock announcement need.
+   */
+  match: MatchAfterMessage;
 }
 
 interface Pending {
@@ -150,7 +156,11 @@ function toResult(outcome: BatchOutcome, repeat: boolean): AppendResult | AppErr
       return new AppError('MATCH_NOT_ACTIVE', 'This match has ended.', { status });
     }
     default:
-      return { message: outcome.message, created: outcome.outcome === 'new' && !repeat };
+      return {
+        message: outcome.message,
+        created: outcome.outcome === 'new' && !repeat,
+        match: outcome.match,
+      };
   }
 }
 
