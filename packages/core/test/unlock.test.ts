@@ -1,8 +1,9 @@
 import type { MatchView, MessageView, PartnerView } from '@mm/client/contract';
 import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/unlock-levels';
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
-import { MatchReader } from '../src/messages/match-reader';
-import { bornYearsAgo, newUser, openDomain, type Domain } from './support/domain';
+import { defaultDomainRules } from '../src/config/env';
+import { createServices } from '../src/services';
+import { bornYearsAgo, newUser, openDomain, uniquePrefix, type Domain } from './support/domain';
 
 /** Values no lower level may show: each is unique, so finding it anywhere in a view is a leak. */
 const SECRET = {
@@ -326,27 +327,105 @@ describe('progressive unlock', () => {
     });
   });
 
-  describe('reading the match after a send', () => {
-    it('when many sends ask in one turn, then their matches are read in one query', async () => {
-      const { match } = await matchedPair();
-      const other = await matchedPair();
-      let queries = 0;
+  describe('the send path', () => {
+    /** Sets the match's counts (no messages behind them: new seqs follow `a + b`). */
+    const setCounts = (matchId: number, a: number, b: number, unlockedLevel: number) =>
+      domain.database.db
+        .updateTable('matches')
+        .set({
+          message_count: a + b,
+          a_message_count: a,
+          b_message_count: b,
+          unlocked_level: unlockedLevel,
+        })
+        .where('id', '=', matchId)
+        .execute();
+    /** Sends in one turn of the event loop, so the writer stores them as one batch. */
+    const sendTogether = (
+      services: Pick<Domain['services'], 'messages'>,
+      matchId: number,
+      sends: { sender: number; clientId: string; body?: string }[],
+    ) =>
+      Promise.all(
+        sends.map(({ sender, clientId, body = clientId }) =>
+          services.messages.send(sender, { match_id: matchId, client_id: clientId, body }),
+        ),
+      );
+    const delivered = (matchId: number) =>
+      domain.broadcaster
+        .events('message:new')
+        .map((e) => e.payload as MessageView)
+        .filter((m) => m.match_id === matchId);
+
+    it('when a batch of sends past the first threshold is answered, then the database sees one statement for it, and message:new leaves in seq order', async () => {
+      const { ann, zed, match } = await matchedPair();
+      await setCounts(match.id, 15, 15, 1);
+      let statements = 0;
       const counted = domain.database.db.withPlugin({
         transformQuery: (args) => {
-          queries++;
+          statements++;
           return args.node;
         },
         transformResult: async (args) => args.result,
       });
-      const reader = new MatchReader(counted);
-      const read = await Promise.all([
-        reader.read(match.id),
-        reader.read(other.match.id),
-        reader.read(match.id),
-        reader.read(987_654_321),
+      const services = createServices({
+        db: counted,
+        broadcaster: domain.broadcaster,
+        jwtSecret: 'a-test-secret-that-is-long-enough-for-hs256',
+        rules: { ...defaultDomainRules(), messageRate: { points: 100_000, windowSeconds: 60 } },
+        keyPrefix: uniquePrefix('send_path'),
+      });
+      const sends = [ann, zed, ann, zed].map((sender, i) => ({ sender, clientId: `b${i}` }));
+
+      const results = await sendTogether(services, match.id, sends);
+      expect(statements).toBe(1);
+      expect(results.map((r) => r.message.seq)).toEqual([31, 32, 33, 34]);
+      expect(delivered(match.id).map((m) => m.seq)).toEqual([31, 32, 33, 34]);
+    });
+
+    it('when one batch holds the 149th and the 150th message, then each is masked by the level at it: the 149th hidden, the 150th shown', async () => {
+      const { ann, zed, match } = await matchedPair();
+      await setCounts(match.id, 74, 74, 3);
+      const body = 'text me: 555 123 4567';
+      const results = await sendTogether(domain.services, match.id, [
+        { sender: ann, clientId: 'the-149th', body },
+        { sender: zed, clientId: 'the-150th', body },
       ]);
-      expect(queries).toBe(1);
-      expect(read.map((m) => m?.id)).toEqual([match.id, other.match.id, match.id, undefined]);
+      expect(results.map((r) => [r.message.seq, r.message.body])).toEqual([
+        [149, `text me: ${MASK}`],
+        [150, body],
+      ]);
+      expect(delivered(match.id).map((m) => m.body)).toEqual([`text me: ${MASK}`, body]);
+    });
+
+    it('when one batch opens a level and goes on past it, then the level is announced once to each side', async () => {
+      const { ann, zed, match } = await matchedPair();
+      // 44 from Ann and 14 from Zed: the 60th message, Zed's 15th, opens level 2.
+      await setCounts(match.id, 44, 14, 1);
+      await sendTogether(domain.services, match.id, [
+        { sender: ann, clientId: 'the-59th' },
+        { sender: zed, clientId: 'the-60th' },
+        { sender: ann, clientId: 'the-61st' },
+        { sender: zed, clientId: 'the-62nd' },
+      ]);
+      const events = domain.broadcaster
+        .events('match:unlocked')
+        .filter((e) => (e.payload as { match_id: number }).match_id === match.id);
+      expect(events.map((e) => [e.rooms, (e.payload as { level: number }).level])).toEqual([
+        [[`user:${ann}`], 2],
+        [[`user:${zed}`], 2],
+      ]);
+      const stored = await domain.database.db
+        .selectFrom('matches')
+        .select(['message_count', 'a_message_count', 'b_message_count', 'unlocked_level'])
+        .where('id', '=', match.id)
+        .executeTakeFirstOrThrow();
+      expect(stored).toEqual({
+        message_count: 62,
+        a_message_count: 46,
+        b_message_count: 16,
+        unlocked_level: 2,
+      });
     });
   });
 

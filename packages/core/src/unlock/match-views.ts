@@ -11,7 +11,7 @@ import type { Realtime } from '../realtime/realtime';
 import { isPremium } from '../users/premium';
 import { toMatchView } from '../views';
 import { partnerView } from './partner-view';
-import { matchLevel, viewerLevel, type UnlockLevel } from './unlock-levels';
+import { matchLevel, viewerLevel, type MatchProgress, type UnlockLevel } from './unlock-levels';
 
 const partnerOf = (match: Pick<Match, 'user_a' | 'user_b'>, viewerId: number): number =>
   match.user_a === viewerId ? match.user_b : match.user_a;
@@ -45,12 +45,15 @@ export class MatchViews {
   }
 
   /**
-   * After a message, with the match as it stands now: when its messages opened a level no send
-   * announced yet, tells each side whose view opened up, with the partner as they may now see
-   * them. Exactly one send announces each level (a conditional UPDATE decides, on any pod). A
-   * premium viewer saw everything already and is told nothing.
+   * After a message, with the match as it stood right after it: when its messages opened a level
+   * no send announced yet, tells each side whose view opened up, with the partner as they may now
+   * see them. Exactly one send announces each level (a conditional UPDATE decides, on any pod). A
+   * premium viewer saw everything already and is told nothing. Below an unannounced level nothing
+   * is read or written.
    */
-  async announceIfUnlocked(match: Match): Promise<void> {
+  async announceIfUnlocked(
+    match: Pick<Match, 'id' | 'unlocked_level'> & MatchProgress,
+  ): Promise<void> {
     const level = matchLevel(match);
     if (level <= match.unlocked_level) return;
     const marked = await markUnlockedLevel(this.db, match.id, level);
