@@ -49,7 +49,8 @@ export class MessageService {
   async send(senderId: number, input: SendMessageRequest, origin?: string): Promise<SendResult> {
     const { match_id: matchId, client_id: clientId, body } = sendMessageRequest.parse(input);
     await this.limiter.consume(senderId);
-    // The writer answers a batch's sends in seq order, so `message:new` leaves in seq order too.
+    // The writer answers a match's sends in seq order (one lane per match), so its `message:new`
+    // events leave in seq order too.
     const { message, created, match } = await this.writer.append({
       matchId,
       senderId,
