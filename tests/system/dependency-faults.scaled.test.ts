@@ -144,6 +144,7 @@ describe('dependency faults under a scaled api and gateway', () => {
       .emitWithAck('message:send', { match_id: matchId, client_id: 'in-outage', body: 'x' });
     expect(refused).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
 
+    const handshakeStarted = Date.now();
     const handshake = io(gateway.url, {
       auth: { token: ann.token },
       transports: ['websocket'],
@@ -154,6 +155,7 @@ describe('dependency faults under a scaled api and gateway', () => {
     );
     handshake.close();
     expect(refusal.data?.code).toBe('UNAVAILABLE');
+    expect(Date.now() - handshakeStarted).toBeLessThan(ACQUIRE_TIMEOUT_MS + 1_000);
 
     for (const process of [api, gateway]) {
       expect((await get(`${process.url}/health/live`)).status).toBe(200);
