@@ -3,7 +3,7 @@ import { RestClient, sendMessage, type ChatSocket } from '@mm/client';
 import { TokenService } from '@mm/core';
 import { insertActiveMatch, orderedPair, upsertUserProfile, type DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
-import { connect, freshUserId, type TestUser } from '../support/chat';
+import { connect, freshUserId, nextEvent, type TestUser } from '../support/chat';
 import { FaultProxy } from '../support/fault-proxy';
 import { closedPort, eventually, get, total } from '../support/http';
 import { startApp, type RunningProcess } from '../support/processes';
@@ -230,6 +230,29 @@ describe('dependency faults under a scaled api and gateway', () => {
       body: 'a',
     });
     expect(sent.body).toBe('a');
+    expect([alive(api), alive(gateway)]).toEqual([true, true]);
+  }, 60_000);
+
+  it("when Redis drops every connection (as a restart does), then the gateway subscribes again and the API's broadcasts reach its sockets", async () => {
+    const socket = await connect(gateway.url, ann);
+    sockets.push(socket);
+
+    redis.cut();
+
+    // Until the adapter has subscribed again a broadcast may be missed (clients sync it): send
+    // until one arrives live.
+    let attempt = 0;
+    const live = await eventually(
+      async () => {
+        const arrival = nextEvent(socket, 'message:new', 1_000).catch(() => undefined);
+        await ann.rest
+          .sendMessage({ match_id: matchId, client_id: `after-redis-cut-${attempt++}`, body: 'r' })
+          .catch(() => undefined);
+        return arrival;
+      },
+      (message) => message !== undefined,
+    );
+    expect(live).toMatchObject({ match_id: matchId, body: 'r' });
     expect([alive(api), alive(gateway)]).toEqual([true, true]);
   }, 60_000);
 
