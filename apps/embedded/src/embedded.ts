@@ -32,9 +32,10 @@ export interface EmbeddedService {
 export async function startEmbedded(config: AppConfig, logger: Logger): Promise<EmbeddedService> {
   if (config.database.kind === 'pglite') mkdirSync(config.database.dataDir, { recursive: true });
   const metrics = createMetrics('embedded');
-  const database = await openDatabase(config.database, {
-    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
-  });
+  const database = await openDatabase(
+    config.database,
+    metrics.databaseObserver(logger, config.observability.slowQueryMs),
+  );
   metrics.observePool(database.pool);
   await migrateToLatest(
     database.db,
@@ -59,6 +60,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     db: database.db,
     pool: database.pool,
     isDraining: () => draining,
+    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({
       sockets: io.engine.clientsCount,
       in_flight_requests: metrics.inFlightRequests,

@@ -25,9 +25,10 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger({ level: config.log.level, name: 'gateway' });
   const metrics = createMetrics('gateway');
-  const database = await openDatabase(config.database, {
-    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
-  });
+  const database = await openDatabase(
+    config.database,
+    metrics.databaseObserver(logger, config.observability.slowQueryMs),
+  );
   metrics.observePool(database.pool);
 
   // The operations endpoints; Socket.IO takes /socket.io/ before this handler sees a request.
@@ -37,8 +38,10 @@ async function main(): Promise<void> {
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
   });
   const io = createSocketServer(server);
-  const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
-  const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
+  const adapter = useRedisAdapter(io, config.redis!, logger, metrics);
+  const redis = connectRedis(config.redis!.url, 'gateway-state', logger, {
+    timeouts: config.redis!.timeouts,
+  });
   const services = createServices({
     db: database.db,
     broadcaster: io,
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     pool: database.pool,
     redis: { adapter_pub: adapter.pub, adapter_sub: adapter.sub, state: redis },
     isDraining: () => drain.draining,
+    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({ sockets: io.engine.clientsCount }),
   });
   const ops = opsRequestHandler({ metrics, health });
