@@ -1,6 +1,6 @@
-import { ChatClient, type MessageView } from '@mm/client';
 import { migrateToLatest, openDatabase } from '@mm/db';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
+import { createUser, freshUserId } from '../support/chat';
+import { ChatStream, openChatEnd, SIDES, type ChatEnd, type Side } from '../support/chat-stream';
 import { startChaosCluster, type ChaosCluster } from '../support/chaos-cluster';
 import { FaultProxy } from '../support/fault-proxy';
 import { eventually } from '../support/http';
@@ -20,7 +20,6 @@ import { scaledEnv, SwitchProxy } from '../support/realtime';
 
 type Role = 'api' | 'gateway-a' | 'gateway-b';
 const ROLES: readonly Role[] = ['api', 'gateway-a', 'gateway-b'];
-type User = 'ann' | 'bob';
 
 /** How long a blackhole or added latency lasts. */
 const FAULT_MS = 10_000;
@@ -28,18 +27,6 @@ const FAULT_MS = 10_000;
 const RECOVERY_LIMIT_MS = 10_000;
 /** How often each of the two users sends while a fault is played. */
 const SEND_EVERY_MS = 100;
-
-interface Arrival {
-  message: MessageView;
-  at: number;
-}
-
-interface Endpoint {
-  user: TestUser;
-  client: ChatClient;
-  /** Every message the client delivered, in order, with when. */
-  arrivals: Arrival[];
-}
 
 interface Measured {
   fault: string;
@@ -52,61 +39,6 @@ interface Measured {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Both users sending to each other every `SEND_EVERY_MS`, and what became of each send. */
-class Stream {
-  readonly acked: { from: User; message: MessageView }[] = [];
-  readonly rejected: { from: User; body: string; error: string }[] = [];
-  private pending = 0;
-  private count = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly label: string,
-    private readonly ends: Record<User, Endpoint>,
-    private readonly matchId: number,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.send('ann');
-      this.send('bob');
-    }, SEND_EVERY_MS);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  ackedFrom(from: User): number {
-    return this.acked.filter((sent) => sent.from === from).length;
-  }
-
-  /** Sends one message now; resolves with its body. */
-  send(from: User, body = `${this.label} ${from} #${this.count++}`): string {
-    this.pending++;
-    this.ends[from].client.send(this.matchId, body).then(
-      (message) => {
-        this.pending--;
-        this.acked.push({ from, message });
-      },
-      (error: Error) => {
-        this.pending--;
-        this.rejected.push({ from, body, error: error.message });
-      },
-    );
-    return body;
-  }
-
-  /** Waits until every send was acked or refused. */
-  settled(timeoutMs = 40_000): Promise<number> {
-    return eventually(
-      async () => this.pending,
-      (pending) => pending === 0,
-      timeoutMs,
-    );
-  }
-}
-
 describe('chaos: dependency and pod faults under a live chat', () => {
   let cluster: ChaosCluster;
   let pgProxy: FaultProxy;
@@ -115,7 +47,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
   const processes = {} as Record<Role, RunningProcess>;
   /** Stand-ins for the Kubernetes Services: the API, and each user's way to "their" gateway pod. */
   const routes = {} as Record<Role, SwitchProxy>;
-  const ends = {} as Record<User, Endpoint>;
+  const ends = {} as Record<Side, ChatEnd>;
   let matchId: number;
   let monitor: ReadinessMonitor;
   const measured: Measured[] = [];
@@ -165,14 +97,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       ['ann', ann, 'gateway-a'],
       ['bob', bob, 'gateway-b'],
     ] as const) {
-      const client = new ChatClient({ url: routes[role].url, token: user.token });
-      client.follow(matchId);
-      const arrivals: Arrival[] = [];
-      client.on('message', (message) => arrivals.push({ message, at: Date.now() }));
-      const ready = new Promise<void>((resolve) => client.on('ready', resolve));
-      client.connect();
-      await ready;
-      ends[name] = { user, client, arrivals };
+      ends[name] = await openChatEnd(routes[role].url, user, matchId);
     }
     monitor = new ReadinessMonitor(
       () => Object.fromEntries(ROLES.map((role) => [role, processes[role].url])),
@@ -244,8 +169,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
 
   async function run(fault: Fault): Promise<void> {
     const before = { ...processes };
-    const stream = new Stream(fault.name, ends, matchId);
-    stream.start();
+    const stream = new ChatStream(fault.name, ends, matchId, SEND_EVERY_MS).start();
     // Some traffic flows before the fault.
     await eventually(
       async () => Math.min(stream.ackedFrom('ann'), stream.ackedFrom('bob')),
@@ -263,15 +187,9 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     // The first new messages: sent the moment the fault ended, one each way.
     const probes = { ann: stream.send('ann'), bob: stream.send('bob') };
     const delivered = await Promise.all(
-      (['ann', 'bob'] as const).map(async (from) => {
-        const to = ends[from === 'ann' ? 'bob' : 'ann'];
-        const arrival = await eventually(
-          async () => to.arrivals.find((a) => a.message.body === probes[from]),
-          (found) => found !== undefined,
-          RECOVERY_LIMIT_MS + 10_000,
-        ).catch(() => undefined);
-        return arrival ? arrival.at - endedAt : Infinity;
-      }),
+      SIDES.map((from) =>
+        stream.deliveredAfter(from, probes[from], endedAt, RECOVERY_LIMIT_MS + 10_000),
+      ),
     );
     stream.stop();
     const firstDeliveryMs = Math.max(...delivered);
@@ -314,27 +232,8 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     expect(unreadySeen.filter((role) => fault.stayReady?.includes(role))).toEqual([]);
     expect(readyAgainMs).toBeDefined();
     // Every message acked during this fault held by the other user, as sent; none held twice.
-    const missing = () => {
-      const held = (user: User) => new Map(ends[user].arrivals.map((a) => [a.message.seq, a]));
-      const byUser = { ann: held('ann'), bob: held('bob') };
-      return stream.acked
-        .filter(({ from, message }) => {
-          const got = byUser[from === 'ann' ? 'bob' : 'ann'].get(message.seq)?.message;
-          return got?.body !== message.body || got.client_id !== message.client_id;
-        })
-        .map(({ from, message }) => `${from}'s seq ${message.seq} “${message.body}”`);
-    };
-    // Bounded: whatever is still missing then is what the assertion shows.
-    await eventually(
-      async () => missing(),
-      (left) => left.length === 0,
-      20_000,
-    ).catch(() => undefined);
-    expect(missing()).toEqual([]);
-    for (const user of ['ann', 'bob'] as const) {
-      const seqs = ends[user].arrivals.map((a) => a.message.seq);
-      expect(new Set(seqs).size).toBe(seqs.length);
-    }
+    expect(await stream.missingAfter()).toEqual([]);
+    expect(stream.duplicates()).toEqual([]);
     expect(firstDeliveryMs).toBeLessThanOrEqual(RECOVERY_LIMIT_MS);
   }
 
