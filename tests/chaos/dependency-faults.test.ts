@@ -3,7 +3,7 @@ import { createUser, freshUserId } from '../support/chat';
 import { ChatStream, openChatEnd, SIDES, type ChatEnd, type Side } from '../support/chat-stream';
 import { startChaosCluster, type ChaosCluster } from '../support/chaos-cluster';
 import { FaultProxy } from '../support/fault-proxy';
-import { eventually } from '../support/http';
+import { eventually, get, total } from '../support/http';
 import { startApp, type RunningProcess } from '../support/processes';
 import { ReadinessMonitor, type ProbeSample } from '../support/readiness-monitor';
 import { scaledEnv, SwitchProxy } from '../support/realtime';
@@ -30,6 +30,8 @@ const SEND_EVERY_MS = 100;
 
 interface Measured {
   fault: string;
+  /** What an operator would see: counters that moved on the pods that lived through it, and logs. */
+  signals: string;
   unreachable: string;
   unready: string;
   readyAgainMs: number | undefined;
@@ -118,6 +120,15 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     await redisProxy?.close();
     await cluster?.destroy();
     if (measured.length > 0) console.log(table(measured));
+    if (measured.length > 0) {
+      console.log(
+        [
+          'What each fault looked like from outside (metrics and warn/error logs of the pods that lived through it)',
+        ]
+          .concat(measured.map((row) => `- ${row.fault}: ${row.signals}`))
+          .join('\n'),
+      );
+    }
     if (process.env.CHAOS_LOGS) {
       for (const role of ROLES) {
         const p = processes[role];
@@ -175,6 +186,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       async () => Math.min(stream.ackedFrom('ann'), stream.ackedFrom('bob')),
       (n) => n >= 5,
     );
+    const signalsBefore = await signals();
     const injectedAt = Date.now();
     let endedAt: number;
     try {
@@ -211,6 +223,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     );
     measured.push({
       fault: fault.name,
+      signals: await signalsSince(signalsBefore),
       unreachable: fault.unreachable,
       unready: unreadySeen.join(', ') || 'none',
       readyAgainMs,
@@ -235,6 +248,54 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     expect(await stream.missingAfter()).toEqual([]);
     expect(stream.duplicates()).toEqual([]);
     expect(firstDeliveryMs).toBeLessThanOrEqual(RECOVERY_LIMIT_MS);
+  }
+
+  /** The counters an operator watches, per pod, and how far each pod's log has got. */
+  const COUNTERS = {
+    'pg connection errors': 'mm_db_connection_errors_total',
+    'redis errors': 'mm_redis_adapter_errors_total',
+    'resends answered with the original': ['mm_messages_sent_total', { result: 'duplicate' }],
+  } as const;
+  type Snapshot = Map<RunningProcess, { counters: Record<string, number>; logLines: number }>;
+
+  async function signals(): Promise<Snapshot> {
+    const snapshot: Snapshot = new Map();
+    for (const role of ROLES) {
+      const process = processes[role];
+      if (!alive(process)) continue;
+      const metrics = await get<string>(`${process.url}/metrics`);
+      const counters = Object.fromEntries(
+        Object.entries(COUNTERS).map(([label, series]) => [
+          label,
+          typeof series === 'string' ? total(metrics.text, series) : total(metrics.text, ...series),
+        ]),
+      );
+      snapshot.set(process, { counters, logLines: process.logs.length });
+    }
+    return snapshot;
+  }
+
+  /** What moved since `before` on the pods that were there before and still are, and the warnings logged. */
+  async function signalsSince(before: Snapshot): Promise<string> {
+    const after = await signals();
+    const moved: string[] = [];
+    for (const label of Object.keys(COUNTERS)) {
+      let delta = 0;
+      for (const [process, then] of before) {
+        const now = after.get(process);
+        if (now) delta += now.counters[label]! - then.counters[label]!;
+      }
+      if (delta > 0) moved.push(`${label} +${delta}`);
+    }
+    const warnings = new Map<string, number>();
+    for (const [process, then] of before) {
+      for (const line of process.logs.slice(then.logLines)) {
+        const entry = parseLog(line);
+        if (entry.level >= 40) warnings.set(entry.msg, (warnings.get(entry.msg) ?? 0) + 1);
+      }
+    }
+    moved.push(...[...warnings].map(([msg, count]) => `log “${msg}” ×${count}`));
+    return moved.join('; ') || 'nothing';
   }
 
   /**
@@ -393,6 +454,16 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     });
   }, 120_000);
 });
+
+/** A pino line's level and message; anything else a process printed counts as level 0. */
+function parseLog(line: string): { level: number; msg: string } {
+  try {
+    const entry = JSON.parse(line) as { level?: number; msg?: string };
+    return { level: entry.level ?? 0, msg: String(entry.msg) };
+  } catch {
+    return { level: 0, msg: line };
+  }
+}
 
 function table(rows: Measured[]): string {
   const header = [
