@@ -70,13 +70,14 @@ const UNAVAILABLE_MESSAGE =
  * request or our code is wrong: such a failure is answered UNAVAILABLE (503, retry), not INTERNAL.
  */
 export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 3) return false;
-  const { code } = error as { code?: unknown };
+  // Read as a plain object: an error made in another realm (a vm context) is no `instanceof Error`.
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const { code, name, message, cause } = error as Record<string, unknown>;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code)))
     return true;
-  if (error.name === 'MaxRetriesPerRequestError' || UNAVAILABLE_MESSAGE.test(error.message))
-    return true;
-  return isDependencyUnavailable(error.cause, depth + 1);
+  if (name === 'MaxRetriesPerRequestError') return true;
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+  return isDependencyUnavailable(cause, depth + 1);
 }
 
 /**

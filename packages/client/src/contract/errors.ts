@@ -90,8 +90,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     '`details.opens_at_level`.',
   UNKNOWN_EVENT: 'Socket only: the event name is not one the server handles.',
   UNAVAILABLE:
-    'The server is draining or a dependency is down: reconnect or retry shortly (another pod ' +
-    'will answer).',
+    'Draining, or PostgreSQL or Redis is unreachable: retry shortly, after ' +
+    '`details.retry_after` seconds when given (also the `Retry-After` header over REST).',
   INTERNAL:
     'Something went wrong on our side; nothing about it is disclosed. Safe to retry idempotent ' +
     'requests.',

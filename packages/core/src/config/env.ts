@@ -1,6 +1,6 @@
-import type { PostgresTimeouts } from '@mm/db';
+import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
 import { z } from 'zod';
-import type { RedisTimeouts } from '../runtime/redis';
+import { DEFAULT_REDIS_TIMEOUTS as REDIS, type RedisTimeouts } from '../runtime/redis';
 
 /** Raised when the environment is wrong: the message names each variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -45,27 +45,37 @@ export const commonEnv = z.object({
   // Bounded waits on PostgreSQL and Redis (docs/operations.md): an unreachable or silent dependency
   // makes a request fail with 503 UNAVAILABLE within these, never hang it.
   /** Longest wait for a pool connection, opening a new one included. */
-  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(PG.acquireMs),
   /**
    * `statement_timeout` of every transaction (SET LOCAL); a statement with no answer at all this
    * long (plus 500 ms) has its connection closed. 0: no limit.
    */
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(4_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(PG.statementMs),
   /** `idle_in_transaction_session_timeout` of every transaction (SET LOCAL); 0: no limit. */
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(0)
     .max(3_600_000)
-    .default(30_000),
+    .default(PG.idleInTransactionMs),
   /** An idle pool connection is closed after this long. */
-  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(PG.idleMs),
   /** Every pool connection is replaced after this long (so none outlives a failover); 0: never. */
-  DATABASE_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(0).max(86_400).default(1_800),
+  DATABASE_MAX_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(PG.maxLifetimeSeconds),
   /** Longest wait for a Redis connection before it is retried. */
-  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.connectMs),
   /** Longest wait for a Redis command's answer, reconnect included (not for subscriptions). */
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(2_000),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.commandMs),
   /** How long a readiness check waits for PostgreSQL before it counts as down. */
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Where PGlite keeps its files in the embedded default. */
