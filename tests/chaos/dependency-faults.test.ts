@@ -36,6 +36,8 @@ interface Measured {
   unready: string;
   readyAgainMs: number | undefined;
   firstDeliveryMs: number;
+  /** When the last send of the fault was acked: the outbox empty, retries included. */
+  lastAckMs: number;
   acked: number;
 }
 
@@ -228,6 +230,7 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       unready: unreadySeen.join(', ') || 'none',
       readyAgainMs,
       firstDeliveryMs,
+      lastAckMs: Math.max(...stream.acked.map((sent) => sent.at)) - endedAt,
       acked: stream.acked.length,
     });
 
@@ -472,6 +475,7 @@ function table(rows: Measured[]): string {
     'unready seen',
     'ready again',
     'first new message',
+    'last send acked',
     'acked',
   ];
   const lines = rows.map((row) => [
@@ -480,6 +484,7 @@ function table(rows: Measured[]): string {
     row.unready,
     row.readyAgainMs === undefined ? 'never' : `${(row.readyAgainMs / 1000).toFixed(1)} s`,
     Number.isFinite(row.firstDeliveryMs) ? `${(row.firstDeliveryMs / 1000).toFixed(2)} s` : 'never',
+    `${(row.lastAckMs / 1000).toFixed(1)} s`,
     String(row.acked),
   ]);
   const widths = header.map((title, i) =>
@@ -488,7 +493,8 @@ function table(rows: Measured[]): string {
   const format = (cells: string[]) =>
     `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   return [
-    'Chaos suite: recovery after each fault (first new message: from the fault’s end to its delivery)',
+    'Chaos suite: recovery after each fault, timed from its end (for a kill: the kill). First new ' +
+      'message: sent then, delivered to the partner; last send acked: the outboxes empty again.',
     format(header),
     format(widths.map((width) => '-'.repeat(width))),
     ...lines.map(format),

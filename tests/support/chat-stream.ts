@@ -37,7 +37,8 @@ export async function openChatEnd(url: string, user: TestUser, matchId: number):
 
 /** Both users sending to each other every `everyMs`, and what became of each send. */
 export class ChatStream {
-  readonly acked: { from: Side; message: MessageView }[] = [];
+  /** Acked sends, in the order their acks came, with when. */
+  readonly acked: { from: Side; message: MessageView; at: number }[] = [];
   readonly rejected: { from: Side; body: string; error: string }[] = [];
   private pending = 0;
   private count = 0;
@@ -69,7 +70,7 @@ export class ChatStream {
     this.ends[from].client.send(this.matchId, body).then(
       (message) => {
         this.pending--;
-        this.acked.push({ from, message });
+        this.acked.push({ from, message, at: Date.now() });
       },
       (error: Error) => {
         this.pending--;
