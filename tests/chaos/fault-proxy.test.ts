@@ -9,7 +9,10 @@ describe('the fault-injecting proxy', () => {
   const clients: Socket[] = [];
 
   beforeAll(async () => {
-    echo = createServer((socket) => socket.pipe(socket));
+    echo = createServer((socket) => {
+      socket.on('error', () => undefined); // reset by a cut
+      socket.pipe(socket);
+    });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     echoPort = (echo.address() as { port: number }).port;
   });
@@ -26,13 +29,15 @@ describe('the fault-injecting proxy', () => {
   afterAll(() => new Promise<void>((resolve) => echo.close(() => resolve())));
 
   /** A connected client and the text it has received so far. */
-  async function client(): Promise<{ socket: Socket; received: () => string }> {
+  async function client(): Promise<{ socket: Socket; received: () => string; errors: string[] }> {
     const socket = connect(proxy.port, '127.0.0.1');
     clients.push(socket);
+    const errors: string[] = [];
+    socket.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
     let text = '';
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     await new Promise<void>((resolve) => socket.once('connect', resolve));
-    return { socket, received: () => text };
+    return { socket, received: () => text, errors };
   }
 
   function until(check: () => boolean): Promise<void> {
@@ -78,12 +83,13 @@ describe('the fault-injecting proxy', () => {
     await until(() => received() === 'abc');
   });
 
-  it('when cut, then every open connection is closed and new ones still work', async () => {
+  it('when cut, then every open connection is reset and new ones still work', async () => {
     const first = await client();
     const closed = new Promise<void>((resolve) => first.socket.once('close', () => resolve()));
     await until(() => proxy.connections === 1);
     proxy.cut();
     await closed;
+    expect(first.errors).toEqual(['ECONNRESET']);
     expect(proxy.connections).toBe(0);
 
     const second = await client();
@@ -91,7 +97,7 @@ describe('the fault-injecting proxy', () => {
     await until(() => second.received() === 'again');
   });
 
-  it('when the target refuses, then the client connection is closed', async () => {
+  it('when the target refuses, then the client connection is reset', async () => {
     const spare = createServer();
     await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
     const deadPort = (spare.address() as { port: number }).port;
@@ -99,8 +105,10 @@ describe('the fault-injecting proxy', () => {
     const refusing = await new FaultProxy(deadPort).listen();
     try {
       const socket = connect(refusing.port, '127.0.0.1');
-      socket.on('error', () => undefined);
+      const errors: string[] = [];
+      socket.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code!));
       await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(errors).toEqual(['ECONNRESET']);
       expect(refusing.connections).toBe(0);
     } finally {
       await refusing.close();

@@ -123,9 +123,9 @@ export class FaultProxy {
     this.flushAfter({ kind: 'pass' });
   }
 
-  /** Drops every open connection at once, as a dying server or a reset network would. */
+  /** Resets every open connection at once (RST both ways), as a reset network or dead host would. */
   cut(): void {
-    for (const link of this.links) this.drop(link);
+    for (const link of this.links) this.drop(link, true);
   }
 
   close(): Promise<void> {
@@ -154,8 +154,9 @@ export class FaultProxy {
     ] as const) {
       from.on('data', (chunk: Buffer) => lane.push(chunk));
       from.on('end', () => lane.push(null));
-      // A reset or refused connection on either side ends both, as it would without the proxy.
-      from.on('error', () => this.drop(link));
+      // A reset or refused connection on either side resets the other, so the client sees an
+      // error (ECONNRESET) where it would have seen one (ECONNRESET, ECONNREFUSED) without the proxy.
+      from.on('error', () => this.drop(link, true));
       // Closed before its stream ended (destroyed, reset): the other end goes too. Closed after a
       // clean end: the link is done once both ends are.
       from.on('close', () => {
@@ -164,10 +165,17 @@ export class FaultProxy {
     }
   }
 
-  private drop(link: Link): void {
+  private drop(link: Link, reset = false): void {
     link.lanes.forEach((lane) => lane.stop());
-    link.client.destroy();
-    link.upstream.destroy();
+    for (const socket of [link.client, link.upstream]) {
+      // Never after our own end(): resetting a socket already shut down for writing spins Node
+      // (libuv) at full CPU.
+      if (reset && !socket.destroyed && !socket.connecting && !socket.writableEnded) {
+        socket.resetAndDestroy();
+      } else {
+        socket.destroy();
+      }
+    }
     this.links.delete(link);
   }
 }
