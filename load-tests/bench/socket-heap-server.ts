@@ -21,7 +21,7 @@ async function main() {
     const config = loadAppConfig('scaled');
     const logger = createLogger({ level: 'warn', name: 'heap-gateway' });
     const database = await openDatabase(config.database);
-    useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger);
+    useRedisAdapter(io, config.redis!, logger);
     const services = createServices({
       db: database.db,
       broadcaster: io,

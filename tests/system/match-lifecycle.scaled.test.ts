@@ -36,8 +36,7 @@ describe('ending a match across two gateway processes', () => {
     observer = createSocketServer(http);
     const adapter = useRedisAdapter(
       observer,
-      testRedisUrl,
-      env.REDIS_PREFIX!,
+      { url: testRedisUrl, prefix: env.REDIS_PREFIX! },
       createLogger({ level: 'silent', name: 'observer' }),
     );
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

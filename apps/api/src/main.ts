@@ -22,12 +22,14 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ level: config.log.level, name: 'api' });
   const metrics = createMetrics('api');
-  const database = await openDatabase(config.database, {
-    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
-  });
+  const database = await openDatabase(
+    config.database,
+    metrics.databaseObserver(logger, config.observability.slowQueryMs),
+  );
   metrics.observePool(database.pool);
   const redis = connectRedis(config.redis!.url, 'api-emitter', logger, {
     onError: metrics.redisErrorCounter('api-emitter'),
+    timeouts: config.redis!.timeouts,
   });
   const emitter = new Emitter(redis, { key: socketIoKey(config.keyPrefix) });
 
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     pool: database.pool,
     redis: { emitter: redis },
     isDraining: () => draining,
+    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({ in_flight_requests: metrics.inFlightRequests }),
   });
   const api = createApi({

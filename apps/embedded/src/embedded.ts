@@ -7,6 +7,7 @@ import {
   domainSettings,
   guardServerRequests,
   HealthChecks,
+  retryWhileUnavailable,
   type AppConfig,
   type Logger,
   type Operations,
@@ -33,13 +34,20 @@ export interface EmbeddedService {
 export async function startEmbedded(config: AppConfig, logger: Logger): Promise<EmbeddedService> {
   if (config.database.kind === 'pglite') mkdirSync(config.database.dataDir, { recursive: true });
   const metrics = createMetrics('embedded');
-  const database = await openDatabase(config.database, {
-    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
-  });
+  const database = await openDatabase(
+    config.database,
+    metrics.databaseObserver(logger, config.observability.slowQueryMs),
+  );
   metrics.observePool(database.pool);
-  await migrateToLatest(
-    database.db,
-    config.database.kind === 'postgres' ? config.database.schema : undefined,
+  // A PostgreSQL restarting (or not up yet) at start-up is waited for, not a reason to exit.
+  await retryWhileUnavailable(
+    'migrating',
+    () =>
+      migrateToLatest(
+        database.db,
+        config.database.kind === 'postgres' ? config.database.schema : undefined,
+      ),
+    logger,
   );
 
   // The request handler is on the server before Socket.IO attaches: Engine.IO then takes
@@ -69,6 +77,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     db: database.db,
     pool: database.pool,
     isDraining: () => draining,
+    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({
       sockets: io.engine.clientsCount,
       in_flight_requests: metrics.inFlightRequests,

@@ -26,9 +26,10 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger({ level: config.log.level, name: 'gateway' });
   const metrics = createMetrics('gateway');
-  const database = await openDatabase(config.database, {
-    onQuery: metrics.queryObserver(logger, config.observability.slowQueryMs),
-  });
+  const database = await openDatabase(
+    config.database,
+    metrics.databaseObserver(logger, config.observability.slowQueryMs),
+  );
   metrics.observePool(database.pool);
 
   // The operations endpoints; Socket.IO takes /socket.io/ before this handler sees a request.
@@ -39,8 +40,10 @@ async function main(): Promise<void> {
   });
   const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
   guardServerRequests(server, logger); // Engine.IO's listener too: a throw is answered, no exit
-  const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
-  const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
+  const adapter = useRedisAdapter(io, config.redis!, logger, metrics);
+  const redis = connectRedis(config.redis!.url, 'gateway-state', logger, {
+    timeouts: config.redis!.timeouts,
+  });
   const services = createServices({
     db: database.db,
     broadcaster: io,
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     pool: database.pool,
     redis: { adapter_pub: adapter.pub, adapter_sub: adapter.sub, state: redis },
     isDraining: () => drain.draining,
+    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({ sockets: io.engine.clientsCount }),
   });
   const ops = opsRequestHandler({ metrics, health });

@@ -1,5 +1,12 @@
 import { createAdapter } from '@socket.io/redis-adapter';
-import { connectRedis, quitRedis, socketIoKey, type Logger, type Metrics } from '@mm/core';
+import {
+  connectRedis,
+  quitRedis,
+  socketIoKey,
+  type Logger,
+  type Metrics,
+  type RedisTimeouts,
+} from '@mm/core';
 import type { GatewayServer } from './socket-server';
 
 /**
@@ -10,17 +17,18 @@ import type { GatewayServer } from './socket-server';
  */
 export function useRedisAdapter(
   io: GatewayServer,
-  redisUrl: string,
-  prefix: string,
+  { url, prefix, timeouts }: { url: string; prefix: string; timeouts?: RedisTimeouts },
   logger: Logger,
   metrics?: Metrics,
 ) {
-  const pub = connectRedis(redisUrl, 'gateway-adapter-pub', logger, {
+  const pub = connectRedis(url, 'gateway-adapter-pub', logger, {
     onError: metrics?.redisErrorCounter('gateway-adapter-pub'),
+    ...(timeouts && { timeouts }),
   });
-  const sub = connectRedis(redisUrl, 'gateway-adapter-sub', logger, {
-    pipelining: false,
+  const sub = connectRedis(url, 'gateway-adapter-sub', logger, {
+    subscriber: true,
     onError: metrics?.redisErrorCounter('gateway-adapter-sub'),
+    ...(timeouts && { timeouts }),
   });
   io.adapter(createAdapter(pub, sub, { key: socketIoKey(prefix) }));
   return {

@@ -1,15 +1,16 @@
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import type {
-  Ack,
-  ErrorBody,
-  MatchUnlockedEvent,
-  MatchView,
-  MessageView,
-  PresenceView,
-  ReadEvent,
-  SendMessageRequest,
-  SyncPage,
-  TypingEvent,
+import {
+  RETRYABLE_SEND_CODES,
+  type Ack,
+  type ErrorBody,
+  type MatchUnlockedEvent,
+  type MatchView,
+  type MessageView,
+  type PresenceView,
+  type ReadEvent,
+  type SendMessageRequest,
+  type SyncPage,
+  type TypingEvent,
 } from './contract';
 import type { ChatSocket } from './socket';
 
@@ -54,12 +55,30 @@ export class ChatError extends Error {
   }
 }
 
-/** Reconnect delays: 1 s doubling up to 5 s, each spread by ±50 % so clients do not stampede. */
-export const RECONNECT = { minMs: 1_000, maxMs: 5_000, jitter: 0.5 } as const;
+export interface Backoff {
+  minMs: number;
+  maxMs: number;
+  /** Each delay is spread by ± this fraction, so clients refused together do not come back together. */
+  jitter: number;
+}
 
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(RECONNECT.maxMs, RECONNECT.minMs * 2 ** attempt);
-  return Math.round(base * (1 - RECONNECT.jitter + 2 * RECONNECT.jitter * random()));
+/** Reconnect delays: 1 s doubling up to 5 s, each spread by ±50 % so clients do not stampede. */
+export const RECONNECT: Backoff = { minMs: 1_000, maxMs: 5_000, jitter: 0.5 };
+
+/**
+ * Delays before a refused send (a code of RETRYABLE_SEND_CODES) goes again: 500 ms doubling up to
+ * 10 s, ±50 %, and never sooner than the `retry_after` the server asked for.
+ */
+export const SEND_RETRY: Backoff = { minMs: 500, maxMs: 10_000, jitter: 0.5 };
+
+/** The delay before retry number `attempt` (0 first): exponential, capped, jittered. */
+export function backoffDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  { minMs, maxMs, jitter }: Backoff = RECONNECT,
+): number {
+  const base = Math.min(maxMs, minMs * 2 ** attempt);
+  return Math.round(base * (1 - jitter + 2 * jitter * random()));
 }
 
 interface Pending {
@@ -68,6 +87,8 @@ interface Pending {
   reject(error: Error): void;
   /** The connection it was last sent on: it is sent again on every new one until acked. */
   sentOn: number;
+  /** Refusals with a retryable code so far: the next retry's backoff. */
+  refusals: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -179,7 +200,9 @@ export class ChatClient {
 
   /**
    * Sends a message; resolves with it once stored, after however many reconnects that takes.
-   * Rejects only when the server refuses it (a ChatError) or the client is closed.
+   * A refusal for now (RETRYABLE_SEND_CODES: a limit, a server whose database is down) is retried
+   * with backoff (SEND_RETRY). Rejects only when the server refuses it for good (a ChatError) or
+   * the client is closed.
    */
   send(matchId: number, body: string, clientId: string = newClientId()): Promise<MessageView> {
     this.follow(matchId);
@@ -191,6 +214,7 @@ export class ChatClient {
         resolve,
         reject,
         sentOn: 0,
+        refusals: 0,
       };
       this.outbox.set(clientId, pending);
       if (this.socket.connected) this.transmit(pending);
@@ -309,13 +333,14 @@ export class ChatClient {
 
   private settle(pending: Pending, ack: Ack<{ message: MessageView }>): void {
     if (!this.outbox.has(pending.request.client_id)) return; // settled by an earlier ack
-    if (!ack.ok && ack.error.code === 'RATE_LIMITED') {
-      const seconds = Number(ack.error.details?.retry_after ?? 1);
+    if (!ack.ok && RETRYABLE_SEND_CODES.includes(ack.error.code)) {
+      const asked = Number(ack.error.details?.retry_after ?? 0) * 1000;
+      const delay = Math.max(asked, backoffDelay(pending.refusals++, Math.random, SEND_RETRY));
       clearTimeout(pending.timer);
       pending.timer = setTimeout(() => {
         pending.timer = undefined;
         if (this.socket.connected) this.transmit(pending);
-      }, seconds * 1000);
+      }, delay);
       return;
     }
     clearTimeout(pending.timer);

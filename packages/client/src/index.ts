@@ -6,6 +6,8 @@ export {
   ChatClient,
   ChatError,
   RECONNECT,
+  SEND_RETRY,
+  type Backoff,
   type ChatClientEvents,
   type ChatClientOptions,
 } from './chat-client';

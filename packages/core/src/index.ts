@@ -27,6 +27,7 @@ export * from './photos/photo.service';
 export * from './realtime/realtime';
 export * from './runtime/listen';
 export * from './runtime/redis';
+export * from './runtime/retry';
 export * from './runtime/shutdown';
 export * from './services';
 export * from './text/normalize';

@@ -12,6 +12,8 @@ async function main(): Promise<void> {
           kind: 'postgres',
           url,
           poolSize: 1,
+          // A migration may rewrite a large table: no statement or idle-transaction limit here.
+          timeouts: { statementMs: 0, idleInTransactionMs: 0 },
           ...(process.env.DATABASE_SCHEMA && { schema: process.env.DATABASE_SCHEMA }),
         }
       : { kind: 'pglite', dataDir: process.env.DATA_DIR ?? './.data' },

@@ -21,7 +21,7 @@ export interface TestSchema {
  */
 export async function createTestSchema(label: string): Promise<TestSchema> {
   const schema = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: testDatabaseUrl });
+  const admin = adminClient();
   await admin.connect();
   try {
     await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
@@ -43,7 +43,7 @@ export async function createTestSchema(label: string): Promise<TestSchema> {
     schema,
     url: testDatabaseUrl,
     async drop() {
-      const client = new Client({ connectionString: testDatabaseUrl });
+      const client = adminClient();
       await client.connect();
       try {
         await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
@@ -52,6 +52,16 @@ export async function createTestSchema(label: string): Promise<TestSchema> {
       }
     },
   };
+}
+
+/**
+ * A one-off client for schema DDL. A connection that dies between its queries (a chaos test
+ * restarting PostgreSQL) makes the next query fail; without a listener it would end the process.
+ */
+function adminClient(): Client {
+  const client = new Client({ connectionString: testDatabaseUrl });
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Opens a pool on a test schema. */

@@ -10,7 +10,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const appError = toAppError(fromBodyParser(error) ?? error);
     if (appError.code === 'INTERNAL') logger.error({ err: error }, 'unhandled error');
-    // A rate limit's wait, in seconds, also as the standard header.
+    else if (appError !== error && appError.code === 'UNAVAILABLE')
+      logger.warn({ err: error }, 'dependency unavailable');
+    // A rate limit's or an outage's wait, in seconds, also as the standard header.
     const retryAfter = appError.details?.retry_after;
     if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
     res.status(appError.status).json(appError.toJSON());

@@ -179,6 +179,8 @@ export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   if (spec.auth && named) codes.add('FORBIDDEN');
   if (refusesDeletedAccount(spec)) codes.add('ACCOUNT_DELETED');
   codes.add('RATE_LIMITED');
+  // PostgreSQL or Redis out of reach: any route answers 503 with Retry-After then.
+  codes.add('UNAVAILABLE');
   codes.add('INTERNAL');
   return [...codes];
 }

@@ -30,6 +30,8 @@ export function withAck<T extends object>(
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code === 'INTERNAL') logger.error({ err: error }, 'socket handler failed');
+      else if (appError !== error && appError.code === 'UNAVAILABLE')
+        logger.warn({ err: error }, 'socket handler: dependency unavailable');
       reply?.({ ok: false, error: appError.toBody() });
     }
   };

@@ -32,6 +32,19 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /**
+ * Codes that say "not now" rather than "no": the same request may succeed later, after
+ * `details.retry_after` seconds when given (also `Retry-After` over REST), else after a backoff.
+ * A server with a dependency down answers UNAVAILABLE; a limit, RATE_LIMITED.
+ */
+export const RETRYABLE_CODES: readonly ErrorCode[] = ['RATE_LIMITED', 'UNAVAILABLE'];
+
+/**
+ * What a `message:send` may be retried on: the retryable codes, and INTERNAL too, since a send is
+ * idempotent by its `client_id` (a resend of a stored message is answered with the original).
+ */
+export const RETRYABLE_SEND_CODES: readonly ErrorCode[] = [...RETRYABLE_CODES, 'INTERNAL'];
+
+/**
  * What each code means to a client and what its `details` carry: the source of docs/errors.md and
  * of the error list in the OpenAPI document. Typed over every code, so a new code cannot be added
  * without saying what it means.
@@ -85,8 +98,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     '`details.opens_at_level`.',
   UNKNOWN_EVENT: 'Socket only: the event name is not one the server handles.',
   UNAVAILABLE:
-    'The server is draining or a dependency is down: reconnect or retry shortly (another pod ' +
-    'will answer).',
+    'Draining, or PostgreSQL or Redis is unreachable: retry shortly, after ' +
+    '`details.retry_after` seconds when given (also the `Retry-After` header over REST).',
   INTERNAL:
     'Something went wrong on our side; nothing about it is disclosed. Safe to retry idempotent ' +
     'requests.',

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
 import { z } from 'zod';
+import { DEFAULT_REDIS_TIMEOUTS as REDIS, type RedisTimeouts } from '../runtime/redis';
 
 /** Raised when the environment is wrong: the message names each variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -45,6 +47,42 @@ export const commonEnv = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  // Bounded waits on PostgreSQL and Redis (docs/operations.md): an unreachable or silent dependency
+  // makes a request fail with 503 UNAVAILABLE within these, never hang it.
+  /** Longest wait for a pool connection, opening a new one included. */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(PG.acquireMs),
+  /**
+   * `statement_timeout` of every transaction (SET LOCAL); a statement with no answer at all this
+   * long (plus 500 ms) has its connection closed. 0: no limit.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(PG.statementMs),
+  /** `idle_in_transaction_session_timeout` of every transaction (SET LOCAL); 0: no limit. */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(PG.idleInTransactionMs),
+  /** An idle pool connection is closed after this long. */
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(PG.idleMs),
+  /** Every pool connection is replaced after this long (so none outlives a failover); 0: never. */
+  DATABASE_MAX_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(PG.maxLifetimeSeconds),
+  /** Longest wait for a Redis connection before it is retried. */
+  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.connectMs),
+  /** Longest wait for a Redis command's answer, reconnect included (not for subscriptions). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.commandMs),
+  /** How long a readiness check waits for PostgreSQL before it counts as down. */
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Where PGlite keeps its files in the embedded default. */
   DATA_DIR: z.string().min(1).default('./.data'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
@@ -127,16 +165,22 @@ export interface AppConfig {
   http: { host: string; port: number; trustProxyHops: number };
   log: { level: string };
   database:
-    | { kind: 'postgres'; url: string; poolSize: number; schema?: string }
+    | {
+        kind: 'postgres';
+        url: string;
+        poolSize: number;
+        schema?: string;
+        timeouts: PostgresTimeouts;
+      }
     | { kind: 'pglite'; dataDir: string };
-  redis?: { url: string; prefix: string };
+  redis?: { url: string; prefix: string; timeouts: RedisTimeouts };
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
   auth: { jwtSecret: string; devTokens: boolean };
   rules: DomainRules;
   /** After SIGTERM: readiness fails at once; a gateway's sockets get this long to move elsewhere. */
   drain: { windowMs: number };
-  observability: { slowQueryMs: number };
+  observability: { slowQueryMs: number; healthCheckTimeoutMs: number };
 }
 
 /** The tunable numbers of the domain's rules (docs/design.md §3), the same in both modes. */
@@ -236,9 +280,22 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
           url: e.DATABASE_URL,
           poolSize: e.DATABASE_POOL_SIZE,
           ...(e.DATABASE_SCHEMA && { schema: e.DATABASE_SCHEMA }),
+          timeouts: {
+            acquireMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+            statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+            idleInTransactionMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+            idleMs: e.DATABASE_IDLE_TIMEOUT_MS,
+            maxLifetimeSeconds: e.DATABASE_MAX_LIFETIME_SECONDS,
+          },
         }
       : { kind: 'pglite', dataDir: e.DATA_DIR },
-    ...(e.REDIS_URL && { redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } }),
+    ...(e.REDIS_URL && {
+      redis: {
+        url: e.REDIS_URL,
+        prefix: e.REDIS_PREFIX,
+        timeouts: { connectMs: e.REDIS_CONNECT_TIMEOUT_MS, commandMs: e.REDIS_COMMAND_TIMEOUT_MS },
+      },
+    }),
     keyPrefix: e.REDIS_PREFIX,
     auth: {
       jwtSecret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET,
@@ -246,7 +303,10 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
     },
     rules: domainRules(e),
     drain: { windowMs: e.GATEWAY_DRAIN_WINDOW_SECONDS * 1000 },
-    observability: { slowQueryMs: e.DB_SLOW_QUERY_MS },
+    observability: {
+      slowQueryMs: e.DB_SLOW_QUERY_MS,
+      healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    },
   };
 }
 

@@ -86,14 +86,21 @@ export class HealthChecks {
   }
 
   private async dependencies(): Promise<Record<string, CheckStatus>> {
-    const checks: Record<string, CheckStatus> = {};
     const { db, redis = {} } = this.deps;
-    if (db) checks.postgres = await this.withinTimeout(pingDatabase(db));
-    for (const [name, connection] of Object.entries(redis)) {
-      // ioredis reconnects on its own; until it is 'ready', commands would only queue.
-      checks[`redis_${name}`] = connection.status === 'ready' ? 'ok' : 'down';
-    }
-    return checks;
+    const checks: [string, Promise<CheckStatus>][] = Object.entries(redis).map(
+      ([name, connection]) => [
+        `redis_${name}`,
+        // Until ioredis is 'ready' again, commands would only queue; once it is, a PING must be
+        // answered in time, or a Redis that holds the connection open but never answers (a
+        // network partition) would count as up.
+        connection.status === 'ready'
+          ? this.withinTimeout(connection.ping())
+          : Promise.resolve('down'),
+      ],
+    );
+    if (db) checks.unshift(['postgres', this.withinTimeout(pingDatabase(db))]);
+    const statuses = await Promise.all(checks.map(([, check]) => check));
+    return Object.fromEntries(checks.map(([name], i) => [name, statuses[i]!]));
   }
 
   private withinTimeout(check: Promise<unknown>): Promise<CheckStatus> {

@@ -1,3 +1,4 @@
+import type { DatabaseOptions } from '@mm/db';
 import type { LogEvent } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../logger';
@@ -26,6 +27,7 @@ export class Metrics {
   readonly messagesSent: Counter<'result'>;
   readonly messagesDelivered: Counter;
   readonly redisAdapterErrors: Counter<'connection'>;
+  readonly dbConnectionErrors: Counter;
   /** HTTP requests being served now: a gauge, and part of the API's `/health`. */
   inFlightRequests = 0;
   private readonly socketCounts: (() => number)[] = [];
@@ -66,6 +68,11 @@ export class Metrics {
       name: 'mm_redis_adapter_errors_total',
       help: 'Errors on the Redis connections of the Socket.IO adapter or emitter.',
       labelNames: ['connection'],
+      registers,
+    });
+    this.dbConnectionErrors = new Counter({
+      name: 'mm_db_connection_errors_total',
+      help: 'PostgreSQL connections that failed outside a query (server restarted, network cut).',
       registers,
     });
 
@@ -171,6 +178,20 @@ export class Metrics {
           'slow query',
         );
       }
+    };
+  }
+
+  /**
+   * What `openDatabase` reports to: every query timed (and logged when slow), and every pooled
+   * connection that fails outside a query counted and logged (the pool replaces it).
+   */
+  databaseObserver(logger: Logger, slowMs: number): DatabaseOptions {
+    return {
+      onQuery: this.queryObserver(logger, slowMs),
+      onConnectionError: (error) => {
+        this.dbConnectionErrors.inc();
+        logger.warn({ err: error }, 'postgres connection error');
+      },
     };
   }
 
