@@ -1,8 +1,11 @@
 import { sql, type Kysely } from 'kysely';
+import { sqlFile } from '../sql/sql-file';
 import * as previous from './20261123T150000_append_messages';
 
-// Frozen in time: raw SQL only, no imports from application code (the one import is the frozen
-// migration this one replaces, whose function `down` restores).
+// Frozen in time: raw SQL only, no imports from application code (the imports are the frozen
+// migration this one replaces, whose function `down` restores, and the loader of src/sql).
+// append_messages is the current src/sql/append_messages.sql, pinned by its sha256. When the
+// function changes, this migration gets, inline, the text it ran: packages/db/README.md.
 
 export async function up(db: Kysely<any>): Promise<void> {
   // An unlock level needs both people to take part (docs/design.md, progressive unlock): it opens
@@ -46,116 +49,13 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // append_messages as before, now also moving each side's count with its new messages, and
   // answering with each message the match as it stands right after it, so the send path needs no
-  // second read for contact masking and the unlock announcement: match_total, match_a_count and
-  // match_b_count count the batch's new messages of the match up to this one (for a resend: up to
-  // where it stands in the batch); match_unlocked_level is the level announced as the batch found
-  // it; match_latest marks a match's last new message of the batch, whose counts the match keeps.
-  // The return type changes, so the function is dropped first (CREATE OR REPLACE cannot do that).
+  // second read for contact masking and the unlock announcement. The return type changes, so the
+  // function is dropped first (CREATE OR REPLACE cannot do that).
   await sql`DROP FUNCTION append_messages(bigint[], bigint[], text[], text[], bigint)`.execute(db);
-  await sql`
-    CREATE FUNCTION append_messages(
-      match_ids bigint[], sender_ids bigint[], client_ids text[], bodies text[],
-      secret_ttl_ms bigint
-    )
-    RETURNS TABLE (
-      ord bigint, outcome text, match_status text,
-      id bigint, match_id bigint, seq bigint, sender_id bigint, client_id text, body text,
-      is_secret boolean, created_at timestamptz, expires_at timestamptz,
-      match_total bigint, match_a_count bigint, match_b_count bigint,
-      match_unlocked_level smallint, match_latest boolean
-    )
-    LANGUAGE plpgsql
-    SET search_path FROM CURRENT
-    SET plan_cache_mode = force_generic_plan
-    AS $fn$
-    #variable_conflict use_column
-    DECLARE
-      message_ids regclass := pg_get_serial_sequence('messages', 'id')::regclass;
-    BEGIN
-      -- In id order, so concurrent batches here or on other pods never deadlock.
-      PERFORM 1 FROM matches WHERE matches.id = ANY (match_ids) ORDER BY matches.id FOR UPDATE;
-
-      -- Lookups are LATERAL ... LIMIT 1 so each stays an index probe whatever the planner thinks
-      -- of a small table, and new rows get their id here (nextval) so the answer needs no join
-      -- back to the inserted rows: the cost stays linear in the batch.
-      RETURN QUERY
-      WITH decided AS (
-        SELECT i.ord, i.match_id, i.sender_id, i.client_id, i.body,
-          m.status AS match_status, m.message_count, m.a_message_count, m.b_message_count,
-          m.unlocked_level, m.secret_chat = 'active' AS secret, m.user_a,
-          e.id AS existing_id,
-          CASE
-            WHEN m.id IS NULL OR i.sender_id NOT IN (m.user_a, m.user_b) THEN 'not_found'
-            WHEN e.id IS NOT NULL THEN 'existing'
-            WHEN m.status <> 'active' OR m.expires_at <= now() THEN 'not_active'
-            ELSE 'new'
-          END AS outcome
-        FROM unnest(match_ids, sender_ids, client_ids, bodies)
-          WITH ORDINALITY AS i (match_id, sender_id, client_id, body, ord)
-        LEFT JOIN LATERAL (
-          SELECT * FROM matches WHERE matches.id = i.match_id LIMIT 1
-        ) m ON true
-        LEFT JOIN LATERAL (
-          SELECT messages.id FROM messages
-          WHERE messages.match_id = i.match_id AND messages.sender_id = i.sender_id
-            AND messages.client_id = i.client_id
-          LIMIT 1
-        ) e ON true
-      ),
-      -- The match's counts after each row, in batch order; for a new message its total is its seq.
-      counted AS (
-        SELECT d.*,
-          d.message_count + count(*) FILTER (WHERE d.outcome = 'new') OVER upto AS total_after,
-          d.a_message_count + count(*) FILTER (WHERE d.outcome = 'new' AND d.sender_id = d.user_a)
-            OVER upto AS a_after,
-          d.b_message_count + count(*) FILTER (WHERE d.outcome = 'new' AND d.sender_id <> d.user_a)
-            OVER upto AS b_after,
-          d.message_count + count(*) FILTER (WHERE d.outcome = 'new')
-            OVER (PARTITION BY d.match_id) AS total_at_end
-        FROM decided d
-        WINDOW upto AS (PARTITION BY d.match_id ORDER BY d.ord ROWS UNBOUNDED PRECEDING)
-      ),
-      numbered AS (
-        SELECT c.*,
-          CASE WHEN c.outcome = 'new' THEN nextval(message_ids) END AS new_id,
-          c.outcome = 'new' AND c.total_after = c.total_at_end AS latest,
-          CASE WHEN c.secret THEN now() + make_interval(secs => secret_ttl_ms / 1000.0) END
-            AS new_expires_at
-        FROM counted c
-      ),
-      inserted AS (
-        INSERT INTO messages
-          (id, match_id, seq, sender_id, client_id, body, is_secret, created_at, expires_at)
-        SELECT n.new_id, n.match_id, n.total_after, n.sender_id, n.client_id, n.body, n.secret,
-          now(), n.new_expires_at
-        FROM numbered n
-        WHERE n.outcome = 'new'
-      ),
-      counts AS (
-        UPDATE matches SET message_count = n.total_after,
-          a_message_count = n.a_after, b_message_count = n.b_after
-        FROM numbered n
-        WHERE n.latest AND matches.id = n.match_id
-      )
-      SELECT n.ord, n.outcome, n.match_status,
-        CASE WHEN n.outcome = 'new' THEN n.new_id ELSE e.id END,
-        CASE WHEN n.outcome = 'new' THEN n.match_id ELSE e.match_id END,
-        CASE WHEN n.outcome = 'new' THEN n.total_after ELSE e.seq END,
-        CASE WHEN n.outcome = 'new' THEN n.sender_id ELSE e.sender_id END,
-        CASE WHEN n.outcome = 'new' THEN n.client_id ELSE e.client_id END,
-        CASE WHEN n.outcome = 'new' THEN n.body ELSE e.body END,
-        CASE WHEN n.outcome = 'new' THEN n.secret ELSE e.is_secret END,
-        CASE WHEN n.outcome = 'new' THEN now() ELSE e.created_at END,
-        CASE WHEN n.outcome = 'new' THEN n.new_expires_at ELSE e.expires_at END,
-        n.total_after, n.a_after, n.b_after, n.unlocked_level, n.latest
-      FROM numbered n
-      LEFT JOIN LATERAL (
-        SELECT * FROM messages WHERE messages.id = n.existing_id LIMIT 1
-      ) e ON true
-      ORDER BY n.ord;
-    END
-    $fn$
-  `.execute(db);
+  await sqlFile(
+    'append_messages.sql',
+    '7a5a6aca16a33e44af20b44cd0bea7d81c5019fbeb15404289385ed2e62830de',
+  ).execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
