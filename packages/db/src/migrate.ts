@@ -10,7 +10,7 @@ import { migrations } from './migrations';
 function migrator(db: Kysely<any>, schema?: string): Migrator {
   return new Migrator({
     db,
-    // Listed statically (not read from a folder) so sources, compiled output and bundles all work.
+    // Listed statically (not read from a folder) so sources and compiled output both work.
     provider: { getMigrations: async () => migrations },
     ...(schema && { migrationTableSchema: schema }),
   });

@@ -5,7 +5,7 @@ import * as userPhotos from './20261123T140000_user_photos';
 import * as appendMessages from './20261123T150000_append_messages';
 import * as perSideMessageCounts from './20261129T060000_per_side_message_counts';
 
-// Listed statically (not read from a folder) so sources, compiled output and bundles all work.
+// Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
 export const migrations: Record<string, Migration> = {
   '20261123T000000_initial': initial,

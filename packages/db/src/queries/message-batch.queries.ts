@@ -43,10 +43,10 @@ interface OutcomeRow extends Message {
 }
 
 /**
- * Appends a batch of messages in one round trip through the `append_messages` function (see its
- * migration): it locks the batch's matches in id order, returns the original of every resent
- * client_id, and stores the rest under each match's next gapless seqs, moving the match's counts
- * with them. Each stored or found message comes back with its match as it stood right after it.
+ * Appends a batch of messages in one round trip through the `append_messages` function
+ * (src/sql/append_messages.sql, which holds the rules): it locks the batch's matches in id order,
+ * returns the original of every resent client_id, and stores the rest under each match's next
+ * gapless seqs, moving the match's counts with them. Each stored or found message comes back with its match as it stood right after it.
  * Keys must be unique within the batch.
  */
 export async function appendMessageBatch(
