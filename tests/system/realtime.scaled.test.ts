@@ -329,6 +329,23 @@ describe('the realtime gateway across two processes', () => {
       expect(after.seq).toBe(1);
     });
 
+    it('when since is malformed, then sync is acked VALIDATION_FAILED naming the field', async () => {
+      const { annSocket } = await matchedPair();
+      const raw = annSocket as unknown as {
+        emitWithAck(event: string, ...args: unknown[]): Promise<Ack<object>>;
+      };
+      const refused = (field: string) => ({
+        ok: false,
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: `Invalid request: ${field}.`,
+          details: { fields: [{ field, message: expect.any(String) }] },
+        },
+      });
+      expect(await raw.emitWithAck('sync', { since: { abc: 1 } })).toEqual(refused('since.abc'));
+      expect(await raw.emitWithAck('sync', { since: { 1: -1 } })).toEqual(refused('since.1'));
+    });
+
     it('when a frame is over 100 KB, then the connection is refused and the pod serves others', async () => {
       const { ann, annSocket, bobSocket, matchId } = await matchedPair();
       const dropped = new Promise<string>((resolve) => annSocket.once('disconnect', resolve));

@@ -17,9 +17,13 @@ import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-ta
 import { devTokenRoutes } from './routes/auth.routes';
 import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
+import { matchRoutes } from './routes/matches.routes';
+import { messageRoutes } from './routes/messages.routes';
 import { moderationRoutes } from './routes/moderation.routes';
-import { mysteryRoutes } from './routes/mystery.routes';
 import { photoRoutes } from './routes/photos.routes';
+import { presenceRoutes } from './routes/presence.routes';
+import { secretChatRoutes } from './routes/secret-chat.routes';
+import { statsRoutes } from './routes/stats.routes';
 import { userRoutes } from './routes/users.routes';
 
 export interface ApiDeps {
@@ -41,7 +45,11 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
   const routes: AnyRouteSpec[] = [
     ...(devTokens ? devTokenRoutes(services.tokens) : []),
     ...userRoutes(services),
-    ...mysteryRoutes(services),
+    ...matchRoutes(services),
+    ...secretChatRoutes(services),
+    ...messageRoutes(services),
+    ...presenceRoutes(services),
+    ...statsRoutes(services),
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
     ...photoRoutes(services),

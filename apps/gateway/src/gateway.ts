@@ -2,15 +2,14 @@ import type { Socket } from 'socket.io';
 import {
   userRoom,
   matchRoom,
-  type Ack,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type SocketData,
 } from '@mm/client/contract';
 import { AppError, type Logger, type Services, type SocketCap } from '@mm/core';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
-import { registerChatHandlers } from './handlers/chat.handlers';
-import { registerMessageHandlers } from './handlers/message.handlers';
+import { clientEvents } from './events/client-events';
+import { mountEvents } from './events/event-table';
 import { InFlight } from './in-flight';
 import type { GatewayServer } from './socket-server';
 
@@ -67,9 +66,7 @@ export function registerGateway(
   io.on('connection', (socket) => {
     const userId = socket.data.userId;
     socket.join([userRoom(userId), ...(matchRooms.get(socket) ?? [])]);
-    registerMessageHandlers(socket, services, context);
-    registerChatHandlers(socket, services, context);
-    answerUnknownEvents(socket);
+    mountEvents(socket, clientEvents, { services, logger, inFlight });
     trackPresence(socket, services, context);
   });
 }
@@ -121,23 +118,5 @@ function trackPresence(
     inFlight
       .track(online.then(() => services.presence.disconnected(userId, socket.id)))
       .catch((error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'));
-  });
-}
-
-/** An event nobody listens to: an error ack when the client waits for one, otherwise ignored. */
-function answerUnknownEvents(socket: GatewaySocket): void {
-  socket.onAny((event: unknown, ...args: unknown[]) => {
-    if (typeof event === 'string' && socket.listeners(event as 'sync').length > 0) return;
-    const ack = args.at(-1);
-    if (typeof ack !== 'function') return;
-    const reply: Ack<never> = {
-      ok: false,
-      error: {
-        code: 'UNKNOWN_EVENT',
-        message: 'No such event.',
-        details: { event: String(event).slice(0, 100) },
-      },
-    };
-    (ack as (res: Ack<never>) => void)(reply);
   });
 }

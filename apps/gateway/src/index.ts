@@ -11,3 +11,11 @@ export {
 } from './socket-server';
 export { GatewayDrain, type DrainOptions } from './drain';
 export { InFlight } from './in-flight';
+export { clientEvents } from './events/client-events';
+export { eventsMarkdown } from './events/event-docs';
+export {
+  mountEvents,
+  type AnyEventSpec,
+  type EventSpec,
+  type RateClass,
+} from './events/event-table';

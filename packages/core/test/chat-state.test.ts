@@ -102,7 +102,7 @@ describe('sync, read receipts and presence in the domain', () => {
     it('when a match is not the caller’s, then it returns nothing of it', async () => {
       const theirs = await newMatch(4, 5);
       await sendMany(theirs, 4, 2);
-      const page = await services.sync.since(1, { since: { [theirs]: 0 } });
+      const page = await services.sync.since(1, { since: { [theirs]: 0 }, limit: 200 });
       expect(page).toEqual({ messages: [], has_more: false });
     });
 
@@ -115,17 +115,8 @@ describe('sync, read receipts and presence in the domain', () => {
         .where('match_id', '=', m)
         .where('seq', '=', 2)
         .execute();
-      const page = await services.sync.since(1, { since: { [m]: 0 } });
+      const page = await services.sync.since(1, { since: { [m]: 0 }, limit: 200 });
       expect(page.messages.map((msg) => msg.seq)).toEqual([1, 3]);
-    });
-
-    it('when since is malformed, then it is refused as invalid input', async () => {
-      await expect(services.sync.since(1, { since: { abc: 1 } })).rejects.toMatchObject({
-        name: 'ZodError',
-      });
-      await expect(services.sync.since(1, { since: { 1: -1 } } as never)).rejects.toMatchObject({
-        name: 'ZodError',
-      });
     });
   });
 

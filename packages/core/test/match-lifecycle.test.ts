@@ -280,7 +280,7 @@ describe('match lifecycle', () => {
         .where('id', '=', secret.id)
         .execute();
 
-      const page = await domain.services.messages.history(bob, match.id, {});
+      const page = await domain.services.messages.history(bob, match.id, { limit: 50 });
       expect(page.messages.map((m) => m.body)).toEqual(['plain', 'fresh secret']);
 
       await domain.services.sweeper.sweep();

@@ -466,16 +466,19 @@ describe('progressive unlock', () => {
         .find((m) => m.match_id === match.id && m.client_id === 'contact')!;
       expect(delivered.body).toBe(message.body);
 
-      const history = await domain.services.messages.history(ann, match.id, {});
+      const history = await domain.services.messages.history(ann, match.id, { limit: 50 });
       expect(history.messages.map((m) => m.body)).toEqual([message.body]);
-      const sync = await domain.services.sync.since(ann, { since: { [match.id]: 0 } });
+      const sync = await domain.services.sync.since(ann, { since: { [match.id]: 0 }, limit: 200 });
       expect(sync.messages.map((m) => m.body)).toEqual([message.body]);
 
       // Level 4: the same stored message now shows as it was written, everywhere.
       await setMessageCount(match.id, 150);
-      const unlockedHistory = await domain.services.messages.history(zed, match.id, {});
+      const unlockedHistory = await domain.services.messages.history(zed, match.id, { limit: 50 });
       expect(unlockedHistory.messages.map((m) => m.body)).toEqual([body]);
-      const unlockedSync = await domain.services.sync.since(zed, { since: { [match.id]: 0 } });
+      const unlockedSync = await domain.services.sync.since(zed, {
+        since: { [match.id]: 0 },
+        limit: 200,
+      });
       expect(unlockedSync.messages.map((m) => m.body)).toEqual([body]);
     });
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { matchId } from './schemas';
-import type { MessageView } from './wire';
+import { messageView } from './wire';
 
 /**
  * The realtime chat's own requests and payloads (docs/design.md §4): replay (`sync`), typing, read
@@ -32,13 +32,21 @@ export const readRequest = z.object({ match_id: matchId, seq: seq });
 export type SyncRequest = z.input<typeof syncRequest>;
 export type TypingRequest = z.input<typeof typingRequest>;
 export type ReadRequest = z.input<typeof readRequest>;
+export type ParsedSyncRequest = z.output<typeof syncRequest>;
+export type ParsedTypingRequest = z.output<typeof typingRequest>;
+export type ParsedReadRequest = z.output<typeof readRequest>;
 
-export interface SyncPage {
+/** `sync`'s answer. */
+export const syncPage = z.object({
   /** Ordered by match, then seq. Expired secret messages are left out (their seqs are skipped). */
-  messages: MessageView[];
+  messages: z.array(messageView),
   /** More messages are waiting: call `sync` again with the last seqs of this page. */
-  has_more: boolean;
-}
+  has_more: z.boolean(),
+});
+export type SyncPage = z.infer<typeof syncPage>;
+
+/** `read`'s answer: the caller's last read seq after this read (it never moves backwards). */
+export const readAck = z.object({ last_read_seq: seq });
 
 /** `typing` as the partner receives it. */
 export interface TypingEvent {

@@ -94,3 +94,4 @@ export const discoveryBatch = z
   .meta({ id: 'DiscoveryBatch', description: 'Discovery cards by ref.' });
 
 export type DiscoveryScrollQuery = z.input<typeof discoveryScrollQuery>;
+export type ParsedDiscoveryScrollQuery = z.output<typeof discoveryScrollQuery>;

@@ -44,6 +44,8 @@ export const onlineStatusParams = z.object({ match_id: matchId, user_id: userId 
 export type MatchActionRequest = z.input<typeof matchActionRequest>;
 export type BlockRequest = z.input<typeof blockRequest>;
 export type ReportRequest = z.input<typeof reportRequest>;
+export type ParsedBlockRequest = z.output<typeof blockRequest>;
+export type ParsedReportRequest = z.output<typeof reportRequest>;
 
 const isoTimestamp = z.string().meta({ format: 'date-time' });
 

@@ -79,3 +79,12 @@ export type ProfileInput = z.input<typeof profileInput>;
 export type FindMatchRequest = z.input<typeof findMatchRequest>;
 export type SendMessageRequest = z.input<typeof sendMessageRequest>;
 export type HistoryQuery = z.input<typeof historyQuery>;
+
+/**
+ * What a request is once an edge parsed it (defaults filled in, strings trimmed, ids numbers): the
+ * types the core services take. The `*Request` types above are what a client may send.
+ */
+export type ParsedProfileInput = z.output<typeof profileInput>;
+export type ParsedFindMatchRequest = z.output<typeof findMatchRequest>;
+export type ParsedSendMessageRequest = z.output<typeof sendMessageRequest>;
+export type ParsedHistoryQuery = z.output<typeof historyQuery>;

@@ -1,5 +1,4 @@
-import type { FindMatchRequest, MatchView, UserStats } from '@mm/client/contract';
-import { findMatchRequest } from '@mm/client/contract';
+import type { MatchView, ParsedFindMatchRequest, UserStats } from '@mm/client/contract';
 import {
   countMatchesToday,
   endMatch,
@@ -61,9 +60,8 @@ export class MatchService {
    */
   async findMatch(
     userId: number,
-    input: FindMatchRequest = { user_id: userId },
+    filters: ParsedFindMatchRequest = { user_id: userId },
   ): Promise<MatchView> {
-    const filters = findMatchRequest.parse(input);
     const me = await this.requireMatchable(userId);
     const premium = isPremium(me);
     if (!premium && (await countMatchesToday(this.db, userId)) >= this.rules.dailyMatchLimit) {

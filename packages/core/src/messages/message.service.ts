@@ -1,10 +1,8 @@
-import {
-  historyQuery,
-  sendMessageRequest,
-  type HistoryPage,
-  type HistoryQuery,
-  type MessageView,
-  type SendMessageRequest,
+import type {
+  HistoryPage,
+  MessageView,
+  ParsedHistoryQuery,
+  ParsedSendMessageRequest,
 } from '@mm/client/contract';
 import { listMessagesBefore, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
@@ -46,8 +44,11 @@ export class MessageService {
    * `match:unlocked` to both.
    * `origin` is a room left out of the delivery: the sending socket, which has the ack instead.
    */
-  async send(senderId: number, input: SendMessageRequest, origin?: string): Promise<SendResult> {
-    const { match_id: matchId, client_id: clientId, body } = sendMessageRequest.parse(input);
+  async send(
+    senderId: number,
+    { match_id: matchId, client_id: clientId, body }: ParsedSendMessageRequest,
+    origin?: string,
+  ): Promise<SendResult> {
     await this.limiter.consume(senderId);
     // The writer answers a match's sends in seq order (one lane per match), so its `message:new`
     // events leave in seq order too.
@@ -76,9 +77,12 @@ export class MessageService {
   }
 
   /** A page of history, oldest first within the page; `next_cursor` reads further back. */
-  async history(userId: number, matchId: number, query: HistoryQuery): Promise<HistoryPage> {
+  async history(
+    userId: number,
+    matchId: number,
+    { before, limit }: ParsedHistoryQuery,
+  ): Promise<HistoryPage> {
     const match = await this.matches.requireParticipant(matchId, userId);
-    const { before, limit } = historyQuery.parse(query);
     const rows = await listMessagesBefore(this.db, {
       matchId,
       ...(before && { before }),

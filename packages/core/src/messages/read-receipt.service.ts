@@ -1,4 +1,4 @@
-import { readRequest, type ReadRequest } from '@mm/client/contract';
+import type { ParsedReadRequest } from '@mm/client/contract';
 import { advanceLastReadSeq, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
@@ -18,8 +18,11 @@ export class ReadReceiptService {
   ) {}
 
   /** `origin` is a room left out of the `read` event: the socket that sent it. */
-  async markRead(userId: number, input: ReadRequest, origin?: string): Promise<number> {
-    const { match_id: matchId, seq } = readRequest.parse(input);
+  async markRead(
+    userId: number,
+    { match_id: matchId, seq }: ParsedReadRequest,
+    origin?: string,
+  ): Promise<number> {
     const result = await advanceLastReadSeq(this.db, { matchId, userId, seq });
     if (!result) throw new AppError('NOT_FOUND', 'No such match.');
     if (result.advanced) {

@@ -1,4 +1,4 @@
-import { syncRequest, type SyncPage, type SyncRequest } from '@mm/client/contract';
+import type { ParsedSyncRequest, SyncPage } from '@mm/client/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { contactsVisible } from '../unlock/unlock-levels';
@@ -12,8 +12,7 @@ import { toMessageView } from '../views';
 export class SyncService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async since(userId: number, input: SyncRequest): Promise<SyncPage> {
-    const { since, limit } = syncRequest.parse(input);
+  async since(userId: number, { since, limit }: ParsedSyncRequest): Promise<SyncPage> {
     const cursors = Object.entries(since).map(([matchId, afterSeq]) => ({
       matchId: Number(matchId),
       afterSeq,

@@ -1,10 +1,4 @@
-import {
-  blockRequest,
-  reportRequest,
-  type BlockRequest,
-  type ReportRequest,
-  type ReportView,
-} from '@mm/client/contract';
+import type { ParsedBlockRequest, ParsedReportRequest, ReportView } from '@mm/client/contract';
 import {
   deleteBlock,
   endMatchBetween,
@@ -36,8 +30,7 @@ export class ModerationService {
    * match, if any, for both at once. Blocking again changes nothing. Both must have a profile
    * (users are never removed, only marked deleted, so the check cannot go stale before the insert).
    */
-  async block(userId: number, request: BlockRequest): Promise<void> {
-    const { blocked_user_id: blockedId } = blockRequest.parse(request);
+  async block(userId: number, { blocked_user_id: blockedId }: ParsedBlockRequest): Promise<void> {
     if (blockedId === userId) {
       throw new AppError('VALIDATION_FAILED', 'You cannot block yourself.', {
         fields: [{ field: 'blocked_user_id', message: 'must not be yourself' }],
@@ -57,8 +50,7 @@ export class ModerationService {
   }
 
   /** Lifts the caller's block; the ended match stays ended. Unknown blocks are not an error. */
-  async unblock(userId: number, request: BlockRequest): Promise<void> {
-    const { blocked_user_id: blockedId } = blockRequest.parse(request);
+  async unblock(userId: number, { blocked_user_id: blockedId }: ParsedBlockRequest): Promise<void> {
     await deleteBlock(this.db, userId, blockedId);
   }
 
@@ -66,8 +58,7 @@ export class ModerationService {
    * Stores a report about the caller's partner in a match (ended or not), with a snapshot of the
    * match's last 20 messages: the evidence outlives purges and deletions.
    */
-  async report(userId: number, request: ReportRequest): Promise<ReportView> {
-    const input = reportRequest.parse(request);
+  async report(userId: number, input: ParsedReportRequest): Promise<ReportView> {
     const match = await this.matches.requireParticipant(input.match_id, userId);
     const partnerId = match.user_a === userId ? match.user_b : match.user_a;
     if (input.reported_user_id !== undefined && input.reported_user_id !== partnerId) {

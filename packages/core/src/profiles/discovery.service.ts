@@ -1,10 +1,4 @@
-import {
-  discoveryBatchQuery,
-  discoveryScrollQuery,
-  type DiscoveryCard,
-  type DiscoveryPage,
-  type DiscoveryScrollQuery,
-} from '@mm/client/contract';
+import type { DiscoveryCard, DiscoveryPage, ParsedDiscoveryScrollQuery } from '@mm/client/contract';
 import { profilesByIds, scrollProfiles, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
@@ -26,8 +20,7 @@ export class DiscoveryService {
   ) {}
 
   /** One page of the scroll, newest profile first; `next_cursor` continues after it. */
-  async scroll(userId: number, input: DiscoveryScrollQuery): Promise<DiscoveryPage> {
-    const query = discoveryScrollQuery.parse(input);
+  async scroll(userId: number, query: ParsedDiscoveryScrollQuery): Promise<DiscoveryPage> {
     const beforeId = query.cursor === undefined ? undefined : this.cursorId(userId, query.cursor);
     const rows = await scrollProfiles(this.db, userId, {
       ...toProfileFilters(query),
@@ -46,8 +39,7 @@ export class DiscoveryService {
 
   /** The cards behind these refs, in the order asked; refs the caller may not use are left out. */
   async batch(userId: number, refs: string[]): Promise<DiscoveryCard[]> {
-    const { profile_ids: asked } = discoveryBatchQuery.parse({ profile_ids: refs });
-    const ids = [...new Set(asked)].flatMap((ref) => this.refs.resolve(userId, ref) ?? []);
+    const ids = [...new Set(refs)].flatMap((ref) => this.refs.resolve(userId, ref) ?? []);
     const unique = [...new Set(ids)];
     const byId = new Map(
       (await profilesByIds(this.db, userId, unique)).map((row) => [row.id, row]),

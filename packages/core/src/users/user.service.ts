@@ -1,4 +1,4 @@
-import { profileInput, type ProfileInput, type ProfileView } from '@mm/client/contract';
+import type { ParsedProfileInput, ProfileView } from '@mm/client/contract';
 import {
   eraseAccount,
   findConnectingUser,
@@ -22,8 +22,7 @@ export class UserService {
   ) {}
 
   /** Creates or updates the caller's own profile. The id is always the caller's: never from input. */
-  async saveProfile(userId: number, input: ProfileInput): Promise<ProfileView> {
-    const profile = profileInput.parse(input);
+  async saveProfile(userId: number, profile: ParsedProfileInput): Promise<ProfileView> {
     const user = await upsertUserProfile(
       this.db,
       userId,

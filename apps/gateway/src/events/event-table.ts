@@ -1,0 +1,180 @@
+import { z, type ZodObject } from 'zod';
+import type { Ack, ClientToServerEvents, ErrorCode } from '@mm/client/contract';
+import { toAppError, type Logger, type Services } from '@mm/core';
+import type { GatewaySocket } from '../gateway';
+import type { InFlight } from '../in-flight';
+
+export type ClientEvent = keyof ClientToServerEvents;
+
+/**
+ * How an event is limited, beyond the handshake and frame limits every socket has:
+ * - `messages`: counts against the sender's message rate (MESSAGE_RATE_LIMIT per
+ *   MESSAGE_RATE_WINDOW_SECONDS, over every socket, pod and the REST send), which the message
+ *   service applies; over it the ack is RATE_LIMITED with `details.retry_after`.
+ * - `none`: not limited; it reads or moves state of the caller's own matches only.
+ * - `volatile`: no ack; a malformed one, or one the socket may not send, is dropped, and
+ *   Socket.IO drops it rather than queue it when the link is slow.
+ */
+export const RATE_CLASSES = {
+  messages:
+    "Counts against the sender's message rate (`MESSAGE_RATE_LIMIT` per " +
+    '`MESSAGE_RATE_WINDOW_SECONDS`, over every socket, pod and the REST send): over it the ack is ' +
+    '`RATE_LIMITED` with `details.retry_after`.',
+  none: 'Not limited beyond the handshake and frame limits.',
+  volatile:
+    'Volatile, no ack: a malformed one, or one for a match the socket is not in, is dropped, and ' +
+    'it is dropped rather than queued when the link is slow.',
+} as const;
+export type RateClass = keyof typeof RATE_CLASSES;
+
+/** What a handler receives: the payload parsed by the event's schema, and the caller. */
+export interface EventContext<P extends ZodObject> {
+  payload: z.output<P>;
+  /** The token's subject, from the handshake. */
+  userId: number;
+  socket: GatewaySocket;
+  services: Services;
+}
+
+/**
+ * One client event: the one description that both mounts it on a socket and documents it in
+ * docs/events.md (`npm run docs:events`), as `RouteSpec` does for a REST route.
+ */
+export interface EventSpec<P extends ZodObject = ZodObject, A extends ZodObject = ZodObject> {
+  event: ClientEvent;
+  summary: string;
+  description?: string;
+  /** The payload, from the contract; a payload it refuses is acked VALIDATION_FAILED. */
+  payload: P;
+  /**
+   * The success ack's fields (`{ ok: true, ...ack }`), from the contract: the handler's result is
+   * parsed with it, so a field it does not name never reaches the client. Absent: no ack at all.
+   */
+  ack?: A;
+  rate: RateClass;
+  /** Error codes this event acks with beyond the ones every acked event may give. */
+  errors?: ErrorCode[];
+  handler(context: EventContext<P>): Promise<z.input<A>> | z.input<A> | void;
+}
+
+/** A spec with its types erased, as tables hold them. */
+export type AnyEventSpec = EventSpec<ZodObject, ZodObject>;
+
+/** Declares an event with its handler's payload typed from its schema. */
+export function clientEvent<P extends ZodObject, A extends ZodObject>(
+  spec: EventSpec<P, A>,
+): AnyEventSpec {
+  return spec as unknown as AnyEventSpec;
+}
+
+/** The error codes an event may ack with: its own, and those every acked event may give. */
+export function eventErrors(spec: AnyEventSpec): ErrorCode[] {
+  if (!spec.ack) return [];
+  const codes = new Set<ErrorCode>(['VALIDATION_FAILED', ...(spec.errors ?? [])]);
+  if (spec.rate === 'messages') codes.add('RATE_LIMITED');
+  // PostgreSQL or Redis out of reach: any acked event answers UNAVAILABLE then.
+  codes.add('UNAVAILABLE');
+  codes.add('INTERNAL');
+  return [...codes];
+}
+
+export interface EventMountContext {
+  services: Services;
+  logger: Logger;
+  /** Work a draining pod waits for before it closes. */
+  inFlight: InFlight;
+}
+
+type Reply = (res: Ack<object>) => void;
+
+/**
+ * The events on a socket. An acked event's payload is parsed with its schema (a bad field is acked
+ * VALIDATION_FAILED naming it), the handler runs with the caller's id, and its result is parsed
+ * with the ack schema and acked `{ ok: true, ...result }`; an error is acked `{ ok: false, error }`.
+ * A client that sends no ack callback still gets the work done; one that sends only a callback
+ * (no payload) gets VALIDATION_FAILED. Nothing it sends can throw out of here and crash the
+ * process, and an unexpected failure is answered INTERNAL without its message. An event without an
+ * ack runs only when its payload parses, and is dropped otherwise. An event the table does not
+ * declare is acked UNKNOWN_EVENT when the client waits for an answer, and ignored otherwise.
+ */
+export function mountEvents(
+  socket: GatewaySocket,
+  specs: readonly AnyEventSpec[],
+  context: EventMountContext,
+): void {
+  const declared = new Set<string>();
+  for (const spec of specs) {
+    declared.add(spec.event);
+    const handle = spec.ack
+      ? acked(socket, spec, spec.ack, context)
+      : unacked(socket, spec, context);
+    socket.on(spec.event, handle);
+  }
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if (typeof event === 'string' && declared.has(event)) return;
+    const reply = args.at(-1);
+    if (typeof reply !== 'function') return;
+    (reply as Reply)({
+      ok: false,
+      error: {
+        code: 'UNKNOWN_EVENT',
+        message: 'No such event.',
+        details: { event: String(event).slice(0, 100) },
+      },
+    });
+  });
+}
+
+function acked(
+  socket: GatewaySocket,
+  spec: AnyEventSpec,
+  ack: ZodObject,
+  { services, logger, inFlight }: EventMountContext,
+) {
+  const userId = socket.data.userId;
+  const run = async (raw: unknown) => {
+    const payload = spec.payload.parse(raw);
+    const result = ack.safeParse(await spec.handler({ payload, userId, socket, services }));
+    // Our fault, not the client's: acked INTERNAL, and logged.
+    if (!result.success) throw new Error(`${spec.event}: the ack does not match its schema`);
+    return result.data;
+  };
+  return async (...args: unknown[]): Promise<void> => {
+    const last = args.at(-1);
+    const reply = typeof last === 'function' ? (last as Reply) : undefined;
+    const raw = reply && args.length === 1 ? undefined : args[0];
+    try {
+      const result = await inFlight.track(run(raw));
+      reply?.({ ok: true, ...result });
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === 'INTERNAL') {
+        logger.error({ err: error, event: spec.event }, 'socket handler failed');
+      } else if (appError !== error && appError.code === 'UNAVAILABLE') {
+        logger.warn({ err: error, event: spec.event }, 'socket handler: dependency unavailable');
+      }
+      reply?.({ ok: false, error: appError.toBody() });
+    }
+  };
+}
+
+function unacked(
+  socket: GatewaySocket,
+  spec: AnyEventSpec,
+  { services, logger }: EventMountContext,
+) {
+  const userId = socket.data.userId;
+  const failed = (error: unknown) =>
+    logger.error({ err: error, event: spec.event }, 'socket handler failed');
+  return (raw: unknown): void => {
+    const parsed = spec.payload.safeParse(raw);
+    if (!parsed.success) return;
+    try {
+      Promise.resolve(spec.handler({ payload: parsed.data, userId, socket, services })).catch(
+        failed,
+      );
+    } catch (error) {
+      failed(error);
+    }
+  };
+}
