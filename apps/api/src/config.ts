@@ -1,4 +1,4 @@
-import { loadAppConfig, type AppConfig } from '@mm/core';
+import { loadAppConfig, type AppConfig } from '@mm/platform';
 
 /** The API pod's configuration: the shared variables, required as in scaled mode. */
 export type ApiConfig = AppConfig;

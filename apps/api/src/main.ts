@@ -1,19 +1,18 @@
 // A scaled API pod: Postgres for state, the Redis emitter to reach sockets on the gateway pods.
 import { createServer } from 'node:http';
 import { Emitter } from '@socket.io/redis-emitter';
+import { createServices, socketIoKey } from '@mm/core';
 import {
   closeHttpServer,
   closeOnSignal,
   connectRedis,
   createLogger,
   createMetrics,
-  createServices,
   domainSettings,
   guardRequests,
   HealthChecks,
   listen,
-  socketIoKey,
-} from '@mm/core';
+} from '@mm/platform';
 import { openDatabase } from '@mm/db';
 import { createApi } from './app';
 import { loadApiConfig } from './config';

@@ -1,9 +1,9 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { createApi } from '@mm/api';
+import { createServices, type Services } from '@mm/core';
 import {
   createMetrics,
-  createServices,
   domainSettings,
   guardServerRequests,
   HealthChecks,
@@ -11,8 +11,7 @@ import {
   type AppConfig,
   type Logger,
   type Operations,
-  type Services,
-} from '@mm/core';
+} from '@mm/platform';
 import { migrateToLatest, openDatabase } from '@mm/db';
 import { createSocketServer, instrumentGateway, registerGateway } from '@mm/gateway';
 import { webClientDir, withWebClient } from './web-client';

@@ -1,18 +1,18 @@
 // A scaled gateway pod: sockets here, rooms shared with the other pods through Redis.
 import { createServer } from 'node:http';
+import { createServices } from '@mm/core';
 import {
   closeOnSignal,
   connectRedis,
   createLogger,
   createMetrics,
-  createServices,
   domainSettings,
   guardServerRequests,
   HealthChecks,
   listen,
   opsRequestHandler,
   quitRedis,
-} from '@mm/core';
+} from '@mm/platform';
 import { openDatabase } from '@mm/db';
 import { loadGatewayConfig } from './config';
 import { GatewayDrain } from './drain';

@@ -1,4 +1,5 @@
-import { toAppError, type Logger } from '@mm/core';
+import { toAppError } from '@mm/core';
+import { type Logger } from '@mm/platform';
 import type { Ack } from '@mm/client/contract';
 import type { InFlight } from '../in-flight';
 
