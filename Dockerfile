@@ -51,6 +51,8 @@ COPY --from=build /repo/packages/core/package.json packages/core/
 COPY --from=build /repo/packages/core/dist packages/core/dist
 COPY --from=build /repo/packages/db/package.json packages/db/
 COPY --from=build /repo/packages/db/dist packages/db/dist
+COPY --from=build /repo/packages/platform/package.json packages/platform/
+COPY --from=build /repo/packages/platform/dist packages/platform/dist
 COPY --from=build /repo/apps/${APP}/package.json apps/${APP}/
 COPY --from=build /repo/apps/${APP}/dist apps/${APP}/dist
 USER node

@@ -4,13 +4,8 @@
 // handlers, presence, Redis adapter) on the PostgreSQL and Redis given in the environment.
 import { createServer } from 'node:http';
 import { writeHeapSnapshot } from 'node:v8';
-import {
-  createLogger,
-  createServices,
-  domainSettings,
-  connectRedis,
-  loadAppConfig,
-} from '@mm/core';
+import { createServices } from '@mm/core';
+import { createLogger, domainSettings, connectRedis, loadAppConfig } from '@mm/platform';
 import { openDatabase } from '@mm/db';
 import { createSocketServer, registerGateway, useRedisAdapter } from '@mm/gateway';
 

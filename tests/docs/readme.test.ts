@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { commonEnv, loadAppConfig, parseEnv } from '@mm/core';
+import { commonEnv, loadAppConfig, parseEnv } from '@mm/platform';
 
 /**
  * The README is what an operator reads first: its configuration table must name every variable the

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { loadAppConfig } from '@mm/core';
+import { loadAppConfig } from '@mm/platform';
 import { createSocketServer } from '@mm/gateway';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { get } from '../support/http';

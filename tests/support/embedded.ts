@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createLogger, loadAppConfig } from '@mm/core';
+import { createLogger, loadAppConfig } from '@mm/platform';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLogger, listen, loadAppConfig } from '@mm/core';
+import { createLogger, listen, loadAppConfig } from '@mm/platform';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
 import { createUser, freshUserId } from '../support/chat';
 import { get, total } from '../support/http';

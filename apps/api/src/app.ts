@@ -1,13 +1,7 @@
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import {
-  createMetrics,
-  HealthChecks,
-  OPS_PATHS,
-  type Logger,
-  type Operations,
-  type Services,
-} from '@mm/core';
+import { type Services } from '@mm/core';
+import { createMetrics, HealthChecks, OPS_PATHS, type Logger, type Operations } from '@mm/platform';
 import { docsRoutes } from './http/docs';
 import { errorCodesDescription } from './http/error-docs';
 import { errorHandler, notFound } from './http/errors';

@@ -1,55 +1,33 @@
 // A scaled API pod: Postgres for state, the Redis emitter to reach sockets on the gateway pods.
 import { createServer } from 'node:http';
 import { Emitter } from '@socket.io/redis-emitter';
+import { socketIoKey } from '@mm/core';
 import {
+  bootstrap,
   closeHttpServer,
   closeOnSignal,
-  connectRedis,
   createLogger,
-  createMetrics,
-  createServices,
-  domainSettings,
   guardRequests,
-  HealthChecks,
   listen,
-  socketIoKey,
-} from '@mm/core';
-import { openDatabase } from '@mm/db';
+  loadAppConfig,
+} from '@mm/platform';
 import { createApi } from './app';
-import { loadApiConfig } from './config';
 
 async function main(): Promise<void> {
-  const config = loadApiConfig();
+  const config = loadAppConfig('scaled');
   const logger = createLogger({ level: config.log.level, name: 'api' });
-  const metrics = createMetrics('api');
-  const database = await openDatabase(
-    config.database,
-    metrics.databaseObserver(logger, config.observability.slowQueryMs),
-  );
-  metrics.observePool(database.pool);
-  const redis = connectRedis(config.redis!.url, 'api-emitter', logger, {
-    onError: metrics.redisErrorCounter('api-emitter'),
-    timeouts: config.redis!.timeouts,
-  });
+  const platform = await bootstrap('api', config, logger);
+  const { metrics } = platform;
+  const redis = platform.connectRedis('api-emitter', { countErrors: true });
   const emitter = new Emitter(redis, { key: socketIoKey(config.keyPrefix) });
 
-  const services = createServices({
-    db: database.db,
-    broadcaster: emitter,
-    ...domainSettings(config),
-    redis,
-    metrics,
-    logger,
-  });
+  const services = platform.createServices(emitter, redis);
   // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.
   services.sweeper.start(config.rules.sweepIntervalMs);
   let draining = false;
-  const health = new HealthChecks({
-    db: database.db,
-    pool: database.pool,
+  const health = platform.createHealthChecks({
     redis: { emitter: redis },
     isDraining: () => draining,
-    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({ in_flight_requests: metrics.inFlightRequests }),
   });
   const api = createApi({
@@ -67,9 +45,7 @@ async function main(): Promise<void> {
     draining = true; // readiness answers 503 from now on, while requests in flight finish
     await closeHttpServer(server);
     await services.sweeper.stop();
-    await database.close();
-    await redis.quit();
-    health.close();
+    await platform.close();
   });
 }
 

@@ -1,20 +1,14 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import { createApi } from '@mm/api';
+import type { Services } from '@mm/core';
+import { createSocketServer, instrumentGateway, registerGateway } from '@mm/gateway';
 import {
-  createMetrics,
-  createServices,
-  domainSettings,
+  bootstrap,
   guardServerRequests,
-  HealthChecks,
-  retryWhileUnavailable,
   type AppConfig,
   type Logger,
   type Operations,
-  type Services,
-} from '@mm/core';
-import { migrateToLatest, openDatabase } from '@mm/db';
-import { createSocketServer, instrumentGateway, registerGateway } from '@mm/gateway';
+} from '@mm/platform';
 import { webClientDir, withWebClient } from './web-client';
 
 export interface EmbeddedService {
@@ -32,23 +26,9 @@ export interface EmbeddedService {
  * also the broadcaster the API's side effects go through.
  */
 export async function startEmbedded(config: AppConfig, logger: Logger): Promise<EmbeddedService> {
-  if (config.database.kind === 'pglite') mkdirSync(config.database.dataDir, { recursive: true });
-  const metrics = createMetrics('embedded');
-  const database = await openDatabase(
-    config.database,
-    metrics.databaseObserver(logger, config.observability.slowQueryMs),
-  );
-  metrics.observePool(database.pool);
   // A PostgreSQL restarting (or not up yet) at start-up is waited for, not a reason to exit.
-  await retryWhileUnavailable(
-    'migrating',
-    () =>
-      migrateToLatest(
-        database.db,
-        config.database.kind === 'postgres' ? config.database.schema : undefined,
-      ),
-    logger,
-  );
+  const platform = await bootstrap('embedded', config, logger, { migrate: true });
+  const { metrics } = platform;
 
   // The request handler is on the server before Socket.IO attaches: Engine.IO then takes
   // /socket.io/ requests and hands every other one to it. Added after (`server.on('request')`),
@@ -61,23 +41,14 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   });
   const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
   guardServerRequests(server, logger); // what any listener throws: answered and logged, no exit
-  const services = createServices({
-    db: database.db,
-    broadcaster: io,
-    ...domainSettings(config),
-    metrics,
-    logger,
-  });
+  const services = platform.createServices(io);
   services.sweeper.start(config.rules.sweepIntervalMs);
   instrumentGateway(io, metrics);
   registerGateway(io, { services, logger });
   services.presence.start(logger);
   let draining = false;
-  const health = new HealthChecks({
-    db: database.db,
-    pool: database.pool,
+  const health = platform.createHealthChecks({
     isDraining: () => draining,
-    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({
       sockets: io.engine.clientsCount,
       in_flight_requests: metrics.inFlightRequests,
@@ -104,8 +75,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
       services.presence.stop();
       await io.close(); // disconnects every socket and closes the HTTP server
       await services.sweeper.stop();
-      await database.close();
-      health.close();
+      await platform.close();
     },
   };
 }

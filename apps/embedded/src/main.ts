@@ -1,5 +1,5 @@
 // `npm start`: the embedded default. No Postgres or Redis needed; data stays in DATA_DIR.
-import { closeOnSignal, createLogger, listen, loadAppConfig } from '@mm/core';
+import { closeOnSignal, createLogger, listen, loadAppConfig } from '@mm/platform';
 import { startEmbedded } from './embedded';
 
 async function main(): Promise<void> {

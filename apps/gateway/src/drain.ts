@@ -1,4 +1,4 @@
-import type { Logger } from '@mm/core';
+import type { Logger } from '@mm/platform';
 import type { InFlight } from './in-flight';
 import type { GatewayServer } from './socket-server';
 

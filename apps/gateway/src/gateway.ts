@@ -6,7 +6,8 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '@mm/client/contract';
-import { AppError, type Logger, type Services, type SocketCap } from '@mm/core';
+import { AppError, type Services, type SocketCap } from '@mm/core';
+import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { clientEvents } from './events/client-events';
 import { mountEvents } from './events/event-table';

@@ -1,5 +1,6 @@
 import type { ExtendedError } from 'socket.io';
-import { AppError, toAppError, type Logger, type RateLimiter, type TokenService } from '@mm/core';
+import { AppError, toAppError, type RateLimiter, type TokenService } from '@mm/core';
+import { type Logger } from '@mm/platform';
 import { handshakeAddress, type GatewayServer } from './socket-server';
 
 /** A refused handshake: the client's `connect_error` carries `data.code` (and `data.details`). */

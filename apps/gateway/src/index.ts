@@ -1,5 +1,4 @@
 export { registerGateway, type GatewayDeps, type GatewaySocket } from './gateway';
-export { loadGatewayConfig, type GatewayConfig } from './config';
 export { instrumentGateway } from './metrics';
 export { useRedisAdapter } from './redis-adapter';
 export {

@@ -1,20 +1,14 @@
 // A scaled gateway pod: sockets here, rooms shared with the other pods through Redis.
 import { createServer } from 'node:http';
 import {
+  bootstrap,
   closeOnSignal,
-  connectRedis,
   createLogger,
-  createMetrics,
-  createServices,
-  domainSettings,
   guardServerRequests,
-  HealthChecks,
   listen,
+  loadAppConfig,
   opsRequestHandler,
-  quitRedis,
-} from '@mm/core';
-import { openDatabase } from '@mm/db';
-import { loadGatewayConfig } from './config';
+} from '@mm/platform';
 import { GatewayDrain } from './drain';
 import { InFlight } from './in-flight';
 import { registerGateway } from './gateway';
@@ -23,14 +17,10 @@ import { useRedisAdapter } from './redis-adapter';
 import { createSocketServer } from './socket-server';
 
 async function main(): Promise<void> {
-  const config = loadGatewayConfig();
+  const config = loadAppConfig('scaled');
   const logger = createLogger({ level: config.log.level, name: 'gateway' });
-  const metrics = createMetrics('gateway');
-  const database = await openDatabase(
-    config.database,
-    metrics.databaseObserver(logger, config.observability.slowQueryMs),
-  );
-  metrics.observePool(database.pool);
+  const platform = await bootstrap('gateway', config, logger);
+  const { metrics } = platform;
 
   // The operations endpoints; Socket.IO takes /socket.io/ before this handler sees a request.
   const server = createServer((req, res) => {
@@ -41,17 +31,8 @@ async function main(): Promise<void> {
   const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
   guardServerRequests(server, logger); // Engine.IO's listener too: a throw is answered, no exit
   const adapter = useRedisAdapter(io, config.redis!, logger, metrics);
-  const redis = connectRedis(config.redis!.url, 'gateway-state', logger, {
-    timeouts: config.redis!.timeouts,
-  });
-  const services = createServices({
-    db: database.db,
-    broadcaster: io,
-    ...domainSettings(config),
-    redis,
-    metrics,
-    logger,
-  });
+  const redis = platform.connectRedis('gateway-state');
+  const services = platform.createServices(io, redis);
   instrumentGateway(io, metrics);
   const inFlight = new InFlight();
   // `drain.draining` is what readiness reports: unready from the first moment of a SIGTERM.
@@ -59,12 +40,9 @@ async function main(): Promise<void> {
   registerGateway(io, { services, logger, inFlight, isDraining: () => drain.draining });
   services.presence.start(logger);
 
-  const health = new HealthChecks({
-    db: database.db,
-    pool: database.pool,
+  const health = platform.createHealthChecks({
     redis: { adapter_pub: adapter.pub, adapter_sub: adapter.sub, state: redis },
     isDraining: () => drain.draining,
-    checkTimeoutMs: config.observability.healthCheckTimeoutMs,
     load: () => ({ sockets: io.engine.clientsCount }),
   });
   const ops = opsRequestHandler({ metrics, health });
@@ -79,9 +57,7 @@ async function main(): Promise<void> {
       services.presence.stop();
       await io.close(); // closes the HTTP server
       await adapter.close();
-      await quitRedis(redis);
-      await database.close();
-      health.close();
+      await platform.close();
     },
     config.drain.windowMs + 15_000,
   );

@@ -1,4 +1,4 @@
-import type { Metrics } from '@mm/core';
+import type { Metrics } from '@mm/platform';
 import type { GatewayServer } from './socket-server';
 
 /**

@@ -1,12 +1,12 @@
 import { createAdapter } from '@socket.io/redis-adapter';
+import { socketIoKey } from '@mm/core';
 import {
   connectRedis,
   quitRedis,
-  socketIoKey,
   type Logger,
   type Metrics,
   type RedisTimeouts,
-} from '@mm/core';
+} from '@mm/platform';
 import type { GatewayServer } from './socket-server';
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { clientAddress } from '@mm/core';
+import { clientAddress } from '@mm/platform';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
 
 export type GatewayServer = Server<

@@ -1,13 +1,9 @@
-import pino, { type Logger } from 'pino';
-
-export type { Logger };
-
-/** JSON logs on stdout, one line per event, as log collectors expect. */
-export function createLogger(options: { level: string; name: string }): Logger {
-  return pino({
-    name: options.name,
-    level: options.level,
-    base: { pid: process.pid },
-    redact: ['req.headers.authorization', 'token', '*.token'],
-  });
+/**
+ * What the domain logs through: one structured line per event, its fields first. pino's `Logger`
+ * (what `@mm/platform` creates) satisfies it; the domain never creates one.
+ */
+export interface Logger {
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
 }

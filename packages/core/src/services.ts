@@ -2,7 +2,6 @@ import type { Database } from '@mm/db';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { TokenService } from './auth/tokens';
-import type { AppConfig, DomainRules } from './config/env';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
 import { MatchSweeper } from './matches/match-sweeper';
@@ -11,7 +10,7 @@ import { SecretChatService } from './matches/secret-chat.service';
 import { ModerationService } from './moderation/moderation.service';
 import { MessageService } from './messages/message.service';
 import { MessageWriter } from './messages/message-writer';
-import type { Metrics } from './observability/metrics';
+import type { DomainMetrics } from './metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { RateLimiter } from './limits/rate-limiter';
@@ -22,6 +21,7 @@ import { PresenceService } from './presence/presence.service';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence/presence-store';
 import { Realtime, type RoomBroadcaster } from './realtime/realtime';
 import { PhotoService } from './photos/photo.service';
+import type { DomainRules } from './rules';
 import { MatchViews } from './unlock/match-views';
 import { UserService } from './users/user.service';
 
@@ -36,16 +36,9 @@ export interface DomainDeps {
   /** Prefix of every key the domain keeps, in Redis or in memory. */
   keyPrefix: string;
   /** The process's metrics: the domain counts what only it knows (messages sent). */
-  metrics?: Metrics;
+  metrics?: DomainMetrics;
   /** Where the domain logs what it handles itself (a cache that is down, a failed sweep). */
   logger?: Logger;
-}
-
-/** The part of `DomainDeps` read straight off the app's configuration, the same for every app. */
-export function domainSettings(
-  config: AppConfig,
-): Pick<DomainDeps, 'jwtSecret' | 'rules' | 'keyPrefix'> {
-  return { jwtSecret: config.auth.jwtSecret, rules: config.rules, keyPrefix: config.keyPrefix };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
-import { defaultDomainRules } from '../src/config/env';
+import { defaultDomainRules } from '../src/rules';
 import { createServices, type Services } from '../src/services';
 import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presence-store';
 import type { RoomBroadcaster } from '../src/realtime/realtime';

@@ -1,7 +1,7 @@
 import type { MatchView, MessageView, PartnerView } from '@mm/client/contract';
 import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/unlock-levels';
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
-import { defaultDomainRules } from '../src/config/env';
+import { defaultDomainRules } from '../src/rules';
 import { createServices } from '../src/services';
 import { bornYearsAgo, newUser, openDomain, uniquePrefix, type Domain } from './support/domain';
 

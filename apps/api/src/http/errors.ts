@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, toAppError, type Logger } from '@mm/core';
+import { AppError, toAppError } from '@mm/core';
+import { type Logger } from '@mm/platform';
 
 export const notFound: RequestHandler = (req) => {
   throw new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}.`);

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { isOpsPath, type Metrics } from '@mm/core';
+import { isOpsPath, type Metrics } from '@mm/platform';
 
 /**
  * Times every request into `mm_http_request_duration_seconds` by route pattern (never the raw

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { AppError, clientAddress, type Logger, type RateLimiter } from '@mm/core';
+import { AppError, type RateLimiter } from '@mm/core';
+import { clientAddress, type Logger } from '@mm/platform';
 
 /**
  * Takes one point of `limiter` for the request's key (no key: not limited), or answers 429

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { opsRequestHandler, type Operations } from '@mm/core';
+import { opsRequestHandler, type Operations } from '@mm/platform';
 
 /**
  * The operations endpoints (`/health`, `/health/live`, `/health/ready`, `/health/db-pool`,

@@ -20,7 +20,7 @@ import {
   type User,
 } from '@mm/db';
 import { sql, type Kysely } from 'kysely';
-import type { DomainRules } from '../config/env';
+import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
 import { toProfileFilters } from '../profiles/profile-filters';

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { MatchService } from '../matches/match.service';
 import type { RateLimiter } from '../limits/rate-limiter';
 import type { Realtime } from '../realtime/realtime';
-import type { Metrics } from '../observability/metrics';
+import type { DomainMetrics } from '../metrics';
 import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
@@ -31,7 +31,7 @@ export class MessageService {
     /** Messages per user and window, over every socket, pod and the REST send. */
     private readonly limiter: RateLimiter,
     private readonly views: MatchViews,
-    private readonly metrics?: Pick<Metrics, 'messageSent'>,
+    private readonly metrics?: DomainMetrics,
     private readonly logger?: Logger,
   ) {}
 

@@ -8,7 +8,7 @@ import {
   type Database,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
-import type { DomainRules } from '../config/env';
+import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
 import { announceMatchEnded } from '../matches/match-events';
 import type { Realtime } from '../realtime/realtime';

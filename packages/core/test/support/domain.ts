@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, DatabaseHandle, NewUser } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 import type { Redis } from 'ioredis';
-import { defaultDomainRules, type DomainRules } from '../../src/config/env';
+import { defaultDomainRules, type DomainRules } from '../../src/rules';
 import type { RoomBroadcaster, RoomOperator } from '../../src/realtime/realtime';
 import { createServices, type Services } from '../../src/services';
 

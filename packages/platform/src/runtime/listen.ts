@@ -1,6 +1,6 @@
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toAppError } from '../errors';
+import { toAppError } from '@mm/core';
 import type { Logger } from '../logger';
 
 /** Starts listening and resolves with the bound port (useful with port 0). */

@@ -1,4 +1,4 @@
-import { isDependencyUnavailable } from '../errors';
+import { isDependencyUnavailable } from '@mm/core';
 import type { Logger } from '../logger';
 
 /**

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
+import { defaultDomainRules, type DomainRules } from '@mm/core';
 import { z } from 'zod';
 import { DEFAULT_REDIS_TIMEOUTS as REDIS, type RedisTimeouts } from '../runtime/redis';
 
@@ -22,10 +23,18 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The defaults of the domain's rules: `@mm/core` holds them, the variables below are read in. */
+const RULES = defaultDomainRules();
+
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 
-/** The variables both apps share, in both modes. Defaults here are the embedded default's. */
+/**
+ * The variables both apps share, in both modes. Defaults here are the embedded default's; those of
+ * the domain's rules are `defaultDomainRules()` in their units.
+ */
 export const commonEnv = z.object({
   PORT: port.default(3000),
   /** Interface to listen on: loopback in the embedded default, every interface in scaled mode. */
@@ -99,57 +108,98 @@ export const commonEnv = z.object({
    */
   ALLOW_INSECURE_DEV_TOKENS: bool.default(false),
   /** Matches a free user may create per UTC day; premium users have no limit. */
-  DAILY_MATCH_LIMIT: z.coerce.number().int().min(0).default(3),
-  MATCH_TTL_HOURS: z.coerce.number().positive().default(48),
-  MATCH_EXTEND_HOURS: z.coerce.number().positive().default(24),
+  DAILY_MATCH_LIMIT: z.coerce.number().int().min(0).default(RULES.dailyMatchLimit),
+  MATCH_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(RULES.matchTtlMs / HOUR_MS),
+  MATCH_EXTEND_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(RULES.extendMs / HOUR_MS),
   /**
    * New profiles start approved (no verification flow exists yet); false leaves them pending until
    * something else sets users.verification_status. Only approved profiles are ever matched.
    */
-  AUTO_APPROVE_PROFILES: bool.default(true),
+  AUTO_APPROVE_PROFILES: bool.default(RULES.autoApproveProfiles),
   /** Find-match only offers people active (profile saved, find-match called) this recently. */
-  MATCH_ACTIVE_WITHIN_DAYS: z.coerce.number().positive().default(30),
+  MATCH_ACTIVE_WITHIN_DAYS: z.coerce
+    .number()
+    .positive()
+    .default(RULES.activeWithinMs / DAY_MS),
   /** How often the API (or the embedded default) expires due matches and purges secret messages. */
-  SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
+  SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(86_400)
+    .default(RULES.sweepIntervalMs / 1000),
   /** How long a secret-chat message lives before it is purged. */
-  SECRET_MESSAGE_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  SECRET_MESSAGE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.secretMessageTtlMs / 1000),
   /** Sockets one user may hold on one gateway process (the embedded default: in all); 0: no cap. */
-  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(10),
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(RULES.maxSocketsPerUser),
   /**
    * Socket.IO handshakes one client address may attempt per window, before authentication (so a
    * flood of bad tokens is limited too); 0 turns the limit off. Shared through Redis when scaled.
    */
-  HANDSHAKE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(120),
-  HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  HANDSHAKE_RATE_LIMIT_PER_IP: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.handshakeRatePerIp.points),
+  HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.handshakeRatePerIp.windowSeconds),
   /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
-  MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(60),
-  MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(10),
+  MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(RULES.messageRate.points),
+  MESSAGE_RATE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.messageRate.windowSeconds),
   /**
    * REST requests one client address may make per window, on every /api route (before auth, so a
    * flood of bad tokens is limited too); 0 turns the limit off. Shared by every API pod through
    * Redis in scaled mode.
    */
-  HTTP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(600),
-  HTTP_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  HTTP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(RULES.httpRate.perIp.points),
+  HTTP_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.httpRate.perIp.windowSeconds),
   /** REST requests one user may make per window on authenticated routes; 0 turns it off. */
-  HTTP_RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(300),
-  HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  HTTP_RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(RULES.httpRate.perUser.points),
+  HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.httpRate.perUser.windowSeconds),
   /** Most messages stored in one statement by the batching writer. */
-  MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(500),
+  MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(RULES.messageBatchMax),
   /**
    * Batches the writer keeps in flight at once, each on its own pool connection. One measured
    * best (docs/benchmarks.md): fewer, larger batches cost the pod and PostgreSQL less CPU per
    * message, and one statement in flight still stores up to MESSAGE_BATCH_MAX messages.
    */
-  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(1),
+  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(RULES.messageWriteLanes),
   /** The largest profile photo upload accepted, in bytes (it is resized before it is stored). */
-  PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(5_000_000),
+  PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(RULES.photoMaxBytes),
   /** Seconds a gateway takes, after SIGTERM, to let its sockets move to other pods before closing. */
   GATEWAY_DRAIN_WINDOW_SECONDS: z.coerce.number().min(0).max(600).default(20),
   /** A query slower than this is logged (SQL only) besides being timed in the metrics. */
   DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(500),
   /** A socket of a gateway pod that stopped refreshing (killed) counts as gone after this. */
-  PRESENCE_TTL_SECONDS: z.coerce.number().positive().max(3_600).default(30),
+  PRESENCE_TTL_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(3_600)
+    .default(RULES.presenceTtlMs / 1000),
 });
 
 /**
@@ -183,40 +233,11 @@ export interface AppConfig {
   observability: { slowQueryMs: number; healthCheckTimeoutMs: number };
 }
 
-/** The tunable numbers of the domain's rules (docs/design.md §3), the same in both modes. */
-export interface DomainRules {
-  dailyMatchLimit: number;
-  autoApproveProfiles: boolean;
-  /** Candidates must have been active within this long. */
-  activeWithinMs: number;
-  /** Interval of the expiry and secret-message sweeper. */
-  sweepIntervalMs: number;
-  matchTtlMs: number;
-  extendMs: number;
-  secretMessageTtlMs: number;
-  messageRate: { points: number; windowSeconds: number };
-  /** REST request limits; `points: 0` means no limit. */
-  httpRate: {
-    perIp: { points: number; windowSeconds: number };
-    perUser: { points: number; windowSeconds: number };
-  };
-  /** Sockets one user may hold on one process; 0: no cap. */
-  maxSocketsPerUser: number;
-  /** Socket handshakes per client address; `points: 0` means no limit. */
-  handshakeRatePerIp: { points: number; windowSeconds: number };
-  messageBatchMax: number;
-  messageWriteLanes: number;
-  presenceTtlMs: number;
-  photoMaxBytes: number;
-}
-
-const HOUR_MS = 3_600_000;
-
 export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
   return {
     dailyMatchLimit: e.DAILY_MATCH_LIMIT,
     autoApproveProfiles: e.AUTO_APPROVE_PROFILES,
-    activeWithinMs: e.MATCH_ACTIVE_WITHIN_DAYS * 24 * HOUR_MS,
+    activeWithinMs: e.MATCH_ACTIVE_WITHIN_DAYS * DAY_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
     matchTtlMs: e.MATCH_TTL_HOURS * HOUR_MS,
     extendMs: e.MATCH_EXTEND_HOURS * HOUR_MS,
@@ -243,9 +264,6 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     photoMaxBytes: e.PHOTO_MAX_BYTES,
   };
 }
-
-/** The rules with every default: for tests and tools that build services by hand. */
-export const defaultDomainRules = (): DomainRules => domainRules(parseEnv(commonEnv, {}));
 
 /**
  * Validates the environment once. Scaled processes need DATABASE_URL, REDIS_URL and JWT_SECRET;

@@ -1,3 +1,4 @@
+import type { DomainMetrics } from '@mm/core';
 import type { DatabaseOptions } from '@mm/db';
 import type { LogEvent } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -20,7 +21,7 @@ const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
  * embedded default runs api and gateway in one process with one `Metrics`, and tests create many in
  * one jest worker without clashing. `app` becomes a label on every series.
  */
-export class Metrics {
+export class Metrics implements DomainMetrics {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly dbQueryDuration: Histogram<'kind' | 'outcome'>;

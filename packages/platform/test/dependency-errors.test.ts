@@ -2,7 +2,7 @@ import { openDatabase, type DatabaseHandle } from '@mm/db';
 import { testDatabaseUrl } from '@mm/db/testing';
 import { sql } from 'kysely';
 import { Client } from 'pg';
-import { toAppError } from '../src/errors';
+import { toAppError } from '@mm/core';
 import { createLogger } from '../src/logger';
 import { connectRedis } from '../src/runtime/redis';
 import { closedPort } from '../../../tests/support/http';

@@ -1,3 +1,4 @@
+import { defaultDomainRules } from '@mm/core';
 import { DEFAULT_POSTGRES_TIMEOUTS } from '@mm/db';
 import { ConfigError, isLoopbackHost, loadAppConfig } from '../src/config/env';
 import { DEFAULT_REDIS_TIMEOUTS } from '../src/runtime/redis';
@@ -9,6 +10,11 @@ describe('loadAppConfig', () => {
     expect(config.redis).toBeUndefined();
     expect(config.auth.devTokens).toBe(true);
     expect(config.http.port).toBe(3000);
+  });
+
+  it("when no rule variable is set, then the rules are the domain's defaults, in both modes", () => {
+    expect(loadAppConfig('embedded', {}).rules).toEqual(defaultDomainRules());
+    expect(loadAppConfig('scaled', scaled).rules).toEqual(defaultDomainRules());
   });
 
   it('when nothing is set in the embedded default, then it listens on loopback only and trusts no X-Forwarded-For', () => {

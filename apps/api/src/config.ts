@@ -1,8 +1,0 @@
-import { loadAppConfig, type AppConfig } from '@mm/core';
-
-/** The API pod's configuration: the shared variables, required as in scaled mode. */
-export type ApiConfig = AppConfig;
-
-export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  return loadAppConfig('scaled', env);
-}
