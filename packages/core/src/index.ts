@@ -37,4 +37,3 @@ export * from './unlock/partner-view';
 export * from './unlock/unlock-levels';
 export * from './users/premium';
 export * from './users/user.service';
-export * from './views';
