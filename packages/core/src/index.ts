@@ -1,39 +1,22 @@
-export * from './auth/tokens';
+/**
+ * What the apps use of core (and the system tests and load tests, through the package): the
+ * composition (`createServices`) and what the edges need around it. Everything else is internal;
+ * inside core, import it by path. The folders' layering is in ../README.md.
+ */
 export * from './config/env';
-export * from './errors';
-export * from './limits/client-address';
-export * from './limits/rate-limiter';
-export * from './limits/socket-cap';
-export * from './logger';
-export * from './matches/compatibility';
-export * from './matches/match.service';
-export * from './matches/match-sweeper';
-export * from './matches/score-cache';
-export * from './matches/secret-chat.service';
-export * from './moderation/moderation.service';
-export * from './messages/message.service';
 export * from './observability/health';
 export * from './observability/metrics';
 export * from './observability/ops-endpoints';
 export * from './observability/resources';
-export * from './messages/read-receipt.service';
-export * from './messages/sync.service';
-export * from './profiles/discovery.service';
-export * from './profiles/profile-refs';
-export * from './presence/presence-store';
-export * from './presence/presence.service';
-export * from './photos/photo-renditions';
-export * from './photos/photo.service';
-export * from './realtime/realtime';
 export * from './runtime/listen';
 export * from './runtime/redis';
 export * from './runtime/retry';
 export * from './runtime/shutdown';
-export * from './services';
-export * from './text/normalize';
-export * from './unlock/contact-masking';
-export * from './unlock/match-views';
-export * from './unlock/partner-view';
-export * from './unlock/unlock-levels';
-export * from './users/premium';
-export * from './users/user.service';
+export { TokenService } from './auth/tokens';
+export { AppError, toAppError } from './errors';
+export { clientAddress } from './limits/client-address';
+export { RateLimiter } from './limits/rate-limiter';
+export { SocketCap } from './limits/socket-cap';
+export { createLogger, type Logger } from './logger';
+export { socketIoKey } from './realtime/realtime';
+export { createServices, domainSettings, type Services } from './services';
