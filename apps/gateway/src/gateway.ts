@@ -1,25 +1,12 @@
-import type { Socket } from 'socket.io';
-import {
-  userRoom,
-  matchRoom,
-  type Ack,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type SocketData,
-} from '@mm/client/contract';
+import { userRoom, matchRoom, type Ack } from '@mm/client/contract';
 import { AppError, type Logger, type Services, type SocketCap } from '@mm/core';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { registerChatHandlers } from './handlers/chat.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
 import { InFlight } from './in-flight';
-import type { GatewayServer } from './socket-server';
+import type { GatewayServer, GatewaySocket } from './socket-server';
 
-export type GatewaySocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+export type { GatewaySocket };
 
 export interface GatewayDeps {
   services: Services;

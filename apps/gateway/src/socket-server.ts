@@ -1,9 +1,16 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import { clientAddress } from '@mm/core';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
 
 export type GatewayServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+export type GatewaySocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,

@@ -6,7 +6,7 @@ import {
   type SyncRequest,
 } from '@mm/client/contract';
 import type { Services } from '@mm/core';
-import type { GatewaySocket } from '../gateway';
+import type { GatewaySocket } from '../socket-server';
 import { withAck, type HandlerContext } from './ack';
 
 /** `sync` (replay after a reconnect), `typing` and `read`. */

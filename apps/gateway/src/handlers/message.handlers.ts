@@ -1,6 +1,6 @@
 import type { SendMessageRequest } from '@mm/client/contract';
 import type { Services } from '@mm/core';
-import type { GatewaySocket } from '../gateway';
+import type { GatewaySocket } from '../socket-server';
 import { withAck, type HandlerContext } from './ack';
 
 /** `message:send`: validate, store under the next seq, ack the stored message, deliver to the match. */
