@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { clientAddress } from '@mm/core';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
+import type { Socket } from 'socket.io';
 
 export type GatewayServer = Server<
   ClientToServerEvents,
