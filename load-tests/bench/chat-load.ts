@@ -1,6 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { summarize, type LatencySummary } from './stats';
-import type { CpuUse } from './systems';
+import { summarize, type CpuUse, type LatencySummary } from './stats';
 
 /** One side of a chat pair: who it is, which gateway it talks to, what it sends in the handshake. */
 export interface Participant {

@@ -23,3 +23,14 @@ export function summarize(samplesMs: number[]): LatencySummary {
     max_ms: round(percentile(samplesMs, 100)),
   };
 }
+
+/** CPU ms used by each part of a run (`cpuUse` in systems.ts measures it). */
+export interface CpuUse {
+  /** The system's own processes: 2 gateways and 1 api, or the 2 relays. */
+  app: number;
+  /** Every PostgreSQL process, counting backends that closed meanwhile. */
+  postgres: number;
+  redis: number;
+  /** This process: the load generator, the same for both systems. */
+  load_generator: number;
+}

@@ -11,6 +11,7 @@ import {
   type RunningProcess,
 } from '../../tests/support/processes';
 import type { Participant } from './chat-load';
+import type { CpuUse } from './stats';
 
 const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
@@ -179,16 +180,6 @@ function pidsNamed(names: string[]): number[] {
         return false;
       }
     });
-}
-
-export interface CpuUse {
-  /** The system's own processes: 2 gateways and 1 api, or the 2 relays. */
-  app: number;
-  /** Every PostgreSQL process, counting backends that closed meanwhile. */
-  postgres: number;
-  redis: number;
-  /** This process: the load generator, the same for both systems. */
-  load_generator: number;
 }
 
 /** CPU ms used so far by the system's processes, PostgreSQL, Redis and the load generator. */

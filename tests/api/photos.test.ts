@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { RestClient, type MatchView } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
-import { openTestDatabase } from '@mm/db/testing';
+import { openTestDatabase, setMessageCounts } from '@mm/db/testing';
 import { createUser, freshUserId, type TestUser } from '../support/chat';
 import { startTestService, type TestService } from '../support/embedded';
 
@@ -66,17 +66,8 @@ describe('profile photos', () => {
     const match = await ann.rest.findMatch(ann.id, { city });
     return { ann, zed, match };
   }
-  /** Both sides wrote half each (levels need both to take part). */
   const setLevelCount = (matchId: number, count: number) =>
-    database.db
-      .updateTable('matches')
-      .set({
-        message_count: count,
-        a_message_count: Math.ceil(count / 2),
-        b_message_count: Math.floor(count / 2),
-      })
-      .where('id', '=', matchId)
-      .execute();
+    setMessageCounts(database.db, matchId, count);
 
   describe('upload', () => {
     it('when a JPEG is uploaded, then it is stored resized as WebP with no metadata', async () => {

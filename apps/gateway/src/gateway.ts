@@ -1,25 +1,13 @@
-import type { Socket } from 'socket.io';
-import {
-  userRoom,
-  matchRoom,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type SocketData,
-} from '@mm/client/contract';
+import { userRoom, matchRoom } from '@mm/client/contract';
 import { AppError, type Services, type SocketCap } from '@mm/core';
 import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { clientEvents } from './events/client-events';
 import { mountEvents } from './events/event-table';
 import { InFlight } from './in-flight';
-import type { GatewayServer } from './socket-server';
+import type { GatewayServer, GatewaySocket } from './socket-server';
 
-export type GatewaySocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
+export type { GatewaySocket };
 
 export interface GatewayDeps {
   services: Services;

@@ -2,8 +2,16 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { clientAddress } from '@mm/platform';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
+import type { Socket } from 'socket.io';
 
 export type GatewayServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+export type GatewaySocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,

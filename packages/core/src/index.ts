@@ -1,32 +1,14 @@
-export * from './auth/tokens';
-export * from './errors';
-export * from './limits/rate-limiter';
-export * from './limits/socket-cap';
-export * from './logger';
-export * from './metrics';
-export * from './matches/compatibility';
-export * from './matches/match.service';
-export * from './matches/match-sweeper';
-export * from './matches/score-cache';
-export * from './matches/secret-chat.service';
-export * from './moderation/moderation.service';
-export * from './messages/message.service';
-export * from './messages/read-receipt.service';
-export * from './messages/sync.service';
-export * from './profiles/discovery.service';
-export * from './profiles/profile-refs';
-export * from './presence/presence-store';
-export * from './presence/presence.service';
-export * from './photos/photo-renditions';
-export * from './photos/photo.service';
-export * from './realtime/realtime';
-export * from './rules';
-export * from './services';
-export * from './text/normalize';
-export * from './unlock/contact-masking';
-export * from './unlock/match-views';
-export * from './unlock/partner-view';
-export * from './unlock/unlock-levels';
-export * from './users/premium';
-export * from './users/user.service';
-export * from './views';
+/**
+ * What the apps use of core (and the system tests and load tests, through the package): the
+ * composition (`createServices`) and what the edges need around it. Everything else is internal;
+ * inside core, import it by path. The folders' layering is in ../README.md.
+ */
+export { TokenService } from './auth/tokens';
+export { AppError, isDependencyUnavailable, toAppError } from './errors';
+export { RateLimiter } from './limits/rate-limiter';
+export { SocketCap } from './limits/socket-cap';
+export type { Logger } from './logger';
+export type { DomainMetrics } from './metrics';
+export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';
+export { defaultDomainRules, type DomainRules } from './rules';
+export { createServices, type DomainDeps, type Services } from './services';

@@ -3,6 +3,7 @@ import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/u
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
 import { defaultDomainRules } from '../src/rules';
 import { createServices } from '../src/services';
+import { setMessageCounts } from '@mm/db/testing';
 import { bornYearsAgo, newUser, openDomain, uniquePrefix, type Domain } from './support/domain';
 
 /** Values no lower level may show: each is unique, so finding it anywhere in a view is a leak. */
@@ -70,17 +71,8 @@ describe('progressive unlock', () => {
     expect(match.partner_id).toBe(zed);
     return { ann, zed, match };
   }
-  /** Both sides wrote half each (levels need both to take part). */
   const setMessageCount = (matchId: number, count: number) =>
-    domain.database.db
-      .updateTable('matches')
-      .set({
-        message_count: count,
-        a_message_count: Math.ceil(count / 2),
-        b_message_count: Math.floor(count / 2),
-      })
-      .where('id', '=', matchId)
-      .execute();
+    setMessageCounts(domain.database.db, matchId, count);
   const annsView = async (ann: number, matchId: number): Promise<MatchView> =>
     (await domain.services.matches.listMatches(ann)).find((m) => m.id === matchId)!;
   const send = (matchId: number, senderId: number, clientId: string, body = clientId) =>

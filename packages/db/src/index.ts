@@ -3,6 +3,7 @@ export * from './migrate';
 export type * from './schema';
 export * from './queries/users.queries';
 export * from './queries/account.queries';
+export * from './queries/match-sides';
 export * from './queries/matches.queries';
 export * from './queries/matchmaking.queries';
 export * from './queries/discovery.queries';

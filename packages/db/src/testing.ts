@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { Client } from 'pg';
 import { migrateToLatest } from './migrate';
 import { openDatabase, quoteIdent, type DatabaseHandle } from './connection';
+import type { Database } from './schema';
 
 /** The Postgres the tests use: the machine's local one unless TEST_DATABASE_URL says otherwise. */
 export const testDatabaseUrl =
@@ -67,4 +69,20 @@ function adminClient(): Client {
 /** Opens a pool on a test schema. */
 export function openTestDatabase(test: TestSchema, poolSize = 5): Promise<DatabaseHandle> {
   return openDatabase({ kind: 'postgres', url: test.url, poolSize, schema: test.schema });
+}
+
+/**
+ * Sets a match's message counts as though both sides wrote half each (a level needs both to take
+ * part), to reach an unlock level without sending the messages.
+ */
+export function setMessageCounts(db: Kysely<Database>, matchId: number, count: number) {
+  return db
+    .updateTable('matches')
+    .set({
+      message_count: count,
+      a_message_count: Math.ceil(count / 2),
+      b_message_count: Math.floor(count / 2),
+    })
+    .where('id', '=', matchId)
+    .execute();
 }

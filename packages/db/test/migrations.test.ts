@@ -58,13 +58,15 @@ describe('initial migration on Postgres', () => {
     return id;
   }
 
-  function newMessage(
-    matchId: number,
-    senderId: number,
-    seq: number,
-    clientId: string,
-  ): NewMessage {
-    return { match_id: matchId, sender_id: senderId, seq, client_id: clientId, body: 'hi' };
+  function insertMessage(matchId: number, senderId: number, seq: number, clientId: string) {
+    const message: NewMessage = {
+      match_id: matchId,
+      sender_id: senderId,
+      seq,
+      client_id: clientId,
+      body: 'hi',
+    };
+    return handle.db.insertInto('messages').values(message).execute();
   }
 
   test('when a user is inserted with only the required columns, then the defaults fill the rest', async () => {
@@ -115,41 +117,26 @@ describe('initial migration on Postgres', () => {
   test('when two messages of a match share a seq, then the second is rejected', async () => {
     const [a, b] = (await createUsers(2)) as [number, number];
     const matchId = await createMatch(a, b);
-    await handle.db
-      .insertInto('messages')
-      .values(newMessage(matchId, a, 1, 'c1'))
-      .execute();
+    await insertMessage(matchId, a, 1, 'c1');
 
-    await expect(
-      handle.db
-        .insertInto('messages')
-        .values(newMessage(matchId, b, 1, 'c2'))
-        .execute(),
-    ).rejects.toMatchObject({ code: UNIQUE_VIOLATION, constraint: 'messages_match_seq_key' });
+    await expect(insertMessage(matchId, b, 1, 'c2')).rejects.toMatchObject({
+      code: UNIQUE_VIOLATION,
+      constraint: 'messages_match_seq_key',
+    });
   });
 
   test('when a sender reuses a client id in the same match, then the resend is rejected', async () => {
     const [a, b] = (await createUsers(2)) as [number, number];
     const matchId = await createMatch(a, b);
-    await handle.db
-      .insertInto('messages')
-      .values(newMessage(matchId, a, 1, 'c1'))
-      .execute();
+    await insertMessage(matchId, a, 1, 'c1');
 
-    await expect(
-      handle.db
-        .insertInto('messages')
-        .values(newMessage(matchId, a, 2, 'c1'))
-        .execute(),
-    ).rejects.toMatchObject({ code: UNIQUE_VIOLATION, constraint: 'messages_client_id_key' });
+    await expect(insertMessage(matchId, a, 2, 'c1')).rejects.toMatchObject({
+      code: UNIQUE_VIOLATION,
+      constraint: 'messages_client_id_key',
+    });
 
     // The same client id from the other participant is a different message.
-    await expect(
-      handle.db
-        .insertInto('messages')
-        .values(newMessage(matchId, b, 2, 'c1'))
-        .execute(),
-    ).resolves.toBeDefined();
+    await expect(insertMessage(matchId, b, 2, 'c1')).resolves.toBeDefined();
   });
 
   test('when a column is given a value outside its allowed set, then its check rejects it', async () => {

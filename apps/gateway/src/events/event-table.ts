@@ -1,7 +1,7 @@
 import { z, type ZodObject } from 'zod';
 import type { Ack, ClientToServerEvents, ErrorCode } from '@mm/client/contract';
 import { toAppError, type Logger, type Services } from '@mm/core';
-import type { GatewaySocket } from '../gateway';
+import type { GatewaySocket } from '../socket-server';
 import type { InFlight } from '../in-flight';
 
 export type ClientEvent = keyof ClientToServerEvents;

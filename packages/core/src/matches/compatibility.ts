@@ -1,3 +1,5 @@
+import { ageOn } from '../users/age';
+
 /** What compatibility is scored on. */
 export interface ScoredProfile {
   /** 'YYYY-MM-DD'. */
@@ -10,14 +12,6 @@ export interface ScoredProfile {
 const PER_SHARED_INTEREST = 10;
 const AGE_POINTS = 10;
 const SAME_CITY = 5;
-
-/** Whole years between a 'YYYY-MM-DD' birth date and `today` (UTC). */
-export function ageOn(birthDate: string, today: Date): number {
-  const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
-  const beforeBirthday =
-    today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d);
-  return today.getUTCFullYear() - y - (beforeBirthday ? 1 : 0);
-}
 
 /**
  * How well two people fit, higher is better: 10 per shared interest (case-insensitive), up to 10

@@ -2,7 +2,7 @@ import { expireDueMatches, purgeExpiredMessages, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
-import { announceMatchEnded } from './match-events';
+import { announceMatchEnded } from '../realtime/match-events';
 
 /** Rows one statement handles; a sweep repeats until a batch comes back short. */
 const SWEEP_BATCH = 500;

@@ -14,6 +14,7 @@ import {
   takeDailyMatchSlot,
   touchLastActive,
   userMatchStats,
+  isSideOf,
   type Candidate,
   type Database,
   type Match,
@@ -27,7 +28,7 @@ import { toProfileFilters } from '../profiles/profile-filters';
 import { isPremium } from '../users/premium';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
-import { announceMatchEnded } from './match-events';
+import { announceMatchEnded } from '../realtime/match-events';
 import type { ScoreCache } from './score-cache';
 
 /** How many eligible candidates are ranked per find-match (the most recently active). */
@@ -227,7 +228,7 @@ export class MatchService {
   /** The match, if the user is part of it. Anyone else is told it does not exist. */
   async requireParticipant(matchId: number, userId: number): Promise<Match> {
     const match = await findMatchById(this.db, matchId);
-    if (!match || (match.user_a !== userId && match.user_b !== userId)) {
+    if (!match || !isSideOf(match, userId)) {
       throw new AppError('NOT_FOUND', 'No such match.');
     }
     return match;

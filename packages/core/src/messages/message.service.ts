@@ -14,7 +14,7 @@ import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
-import { toMessageView } from '../views';
+import { toMessageView } from './message-view';
 
 export interface SendResult {
   message: MessageView;

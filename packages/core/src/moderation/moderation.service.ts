@@ -7,11 +7,12 @@ import {
   insertBlock,
   insertReport,
   lastMessages,
+  partnerOf,
   type Database,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
-import { announceMatchEnded } from '../matches/match-events';
+import { announceMatchEnded } from '../realtime/match-events';
 import type { MatchService } from '../matches/match.service';
 import type { Realtime } from '../realtime/realtime';
 
@@ -60,7 +61,7 @@ export class ModerationService {
    */
   async report(userId: number, input: ParsedReportRequest): Promise<ReportView> {
     const match = await this.matches.requireParticipant(input.match_id, userId);
-    const partnerId = match.user_a === userId ? match.user_b : match.user_a;
+    const partnerId = partnerOf(match, userId);
     if (input.reported_user_id !== undefined && input.reported_user_id !== partnerId) {
       throw new AppError('VALIDATION_FAILED', 'You can only report your partner in this match.', {
         fields: [{ field: 'reported_user_id', message: 'is not your partner in this match' }],

@@ -3,6 +3,7 @@ import {
   findPhotoRendition,
   findUserById,
   saveUserPhoto,
+  partnerOf,
   type Database,
   type PhotoRendition,
 } from '@mm/db';
@@ -83,7 +84,7 @@ export class PhotoService {
     if (isWithdrawn(match)) {
       throw new AppError('NOT_FOUND', 'No photo to show: this match has ended.');
     }
-    const partnerId = match.user_a === viewerId ? match.user_b : match.user_a;
+    const partnerId = partnerOf(match, viewerId);
     const viewer = await findUserById(this.db, viewerId);
     const level = viewerLevel(match, viewer !== undefined && isPremium(viewer));
     const rendition = RENDITION_AT_LEVEL[level];

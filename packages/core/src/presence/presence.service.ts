@@ -4,6 +4,7 @@ import {
   findLastActive,
   listActivePartnerIds,
   touchLastActive,
+  partnerOf,
   type Database,
   type Match,
 } from '@mm/db';
@@ -80,7 +81,7 @@ export class PresenceService {
    * block or unmatch (offline, never seen, whatever the partner does), as for a stranger.
    */
   async ofPartner(match: Match, viewerId: number): Promise<PresenceView> {
-    const partnerId = match.user_a === viewerId ? match.user_b : match.user_a;
+    const partnerId = partnerOf(match, viewerId);
     if (isWithdrawn(match)) return { user_id: partnerId, online: false, last_seen_at: null };
     return { user_id: partnerId, ...(await this.status(partnerId)) };
   }

@@ -1,7 +1,8 @@
-import type { MatchView } from '@mm/client/contract';
+import type { MatchView, PartnerView } from '@mm/client/contract';
 import {
   findPartnerRows,
   markUnlockedLevel,
+  partnerOf,
   type Database,
   type Match,
   type PartnerRow,
@@ -9,12 +10,8 @@ import {
 import type { Kysely } from 'kysely';
 import type { Realtime } from '../realtime/realtime';
 import { isPremium } from '../users/premium';
-import { toMatchView } from '../views';
 import { partnerView } from './partner-view';
 import { matchLevel, viewerLevel, type MatchProgress, type UnlockLevel } from './unlock-levels';
-
-const partnerOf = (match: Pick<Match, 'user_a' | 'user_b'>, viewerId: number): number =>
-  match.user_a === viewerId ? match.user_b : match.user_a;
 
 /**
  * Matches as each participant sees them: the partner cut to the viewer's unlock level. Every
@@ -95,4 +92,21 @@ export class MatchViews {
     const rows = await findPartnerRows(this.db, [...new Set(userIds)]);
     return new Map(rows.map((row) => [row.id, row]));
   }
+}
+
+/** The match as the wire shows it to `viewerId`; `partner` is already cut to their level. */
+function toMatchView(match: Match, viewerId: number, partner: PartnerView): MatchView {
+  return {
+    id: match.id,
+    partner_id: partnerOf(match, viewerId),
+    status: match.status,
+    created_at: match.created_at.toISOString(),
+    expires_at: match.expires_at.toISOString(),
+    message_count: match.message_count,
+    extended_count: match.extended_count,
+    secret_chat: match.secret_chat,
+    secret_requested_by: match.secret_requested_by,
+    last_read_seq: match.user_a === viewerId ? match.a_last_read_seq : match.b_last_read_seq,
+    partner,
+  };
 }

@@ -1,6 +1,6 @@
 import { FULL_UNLOCK_LEVEL, type PartnerView } from '@mm/client/contract';
 import type { Match, User } from '@mm/db';
-import { ageOn } from '../matches/compatibility';
+import { ageOn } from '../users/age';
 import {
   isWithdrawn,
   nextLevelAt,

@@ -10,9 +10,9 @@ import {
 import type { Kysely } from 'kysely';
 import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
-import { announceMatchEnded } from '../matches/match-events';
+import { announceMatchEnded } from '../realtime/match-events';
 import type { Realtime } from '../realtime/realtime';
-import { toProfileView } from '../views';
+import { toProfileView } from './profile-view';
 
 export class UserService {
   constructor(

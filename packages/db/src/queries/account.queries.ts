@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../schema';
+import { eitherSide } from './match-sides';
 
 /** What an erased profile keeps of a name: the column is NOT NULL. */
 export const DELETED_DISPLAY_NAME = 'Deleted user';
@@ -36,7 +37,7 @@ export async function eraseAccount(trx: Transaction<Database>, userId: number) {
   const endedMatches = await trx
     .updateTable('matches')
     .set({ status: 'unmatched', ended_at: sql`now()`, ended_by: userId })
-    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .where(eitherSide(userId))
     .where('status', '=', 'active')
     .returning(['id', 'user_a', 'user_b'])
     .execute();
@@ -46,10 +47,7 @@ export async function eraseAccount(trx: Transaction<Database>, userId: number) {
     .updateTable('messages')
     .set({ sender_id: null })
     .where('match_id', 'in', (eb) =>
-      eb
-        .selectFrom('matches')
-        .select('id')
-        .where((m) => m.or([m('user_a', '=', userId), m('user_b', '=', userId)])),
+      eb.selectFrom('matches').select('id').where(eitherSide(userId)),
     )
     .where('sender_id', '=', userId)
     .execute();
@@ -72,7 +70,7 @@ export async function findConnectingUser(
     FROM (SELECT ${userId}::bigint AS id) AS caller
     LEFT JOIN users u ON u.id = caller.id
     LEFT JOIN matches m
-      ON m.status = 'active' AND (m.user_a = caller.id OR m.user_b = caller.id)
+      ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
   `.execute(db);
   return {
     deleted: rows[0]?.deleted_at != null,

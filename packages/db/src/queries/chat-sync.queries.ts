@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Match, Message } from '../schema';
+import { eitherSide } from './match-sides';
 
 /** A message with what its match's unlock level follows (whether contacts in it may show). */
 export type SyncedMessage = Message & {
@@ -31,7 +32,7 @@ export async function listMessagesAfter(
       'message_count', ma.message_count, 'a_message_count', ma.a_message_count,
       'b_message_count', ma.b_message_count, 'status', ma.status) AS match FROM unnest(${cursors.map((c) => c.matchId)}::bigint[],
                            ${cursors.map((c) => c.afterSeq)}::bigint[]) AS k(match_id, after_seq)
-    JOIN matches ma ON ma.id = k.match_id AND (ma.user_a = ${userId} OR ma.user_b = ${userId})
+    JOIN matches ma ON ma.id = k.match_id AND ${eitherSide(userId, 'ma')}
     CROSS JOIN LATERAL (
       SELECT * FROM messages
       WHERE match_id = k.match_id AND seq > k.after_seq

@@ -1,9 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database } from '../schema';
-
-/** Only a participant's own match. */
-const participant = (userId: number) => (eb: ExpressionBuilder<Database, 'matches'>) =>
-  eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]);
+import { eitherSide } from './match-sides';
 
 /** Active and not yet past its expiry, whether or not the sweeper has been by. */
 const live = (eb: ExpressionBuilder<Database, 'matches'>) =>
@@ -25,7 +22,7 @@ export function extendMatch(
       extended_count: sql`extended_count + 1`,
     })
     .where('id', '=', change.matchId)
-    .where(participant(change.userId))
+    .where(eitherSide(change.userId))
     .where(live)
     .$if(!change.unlimited, (qb) => qb.where('extended_count', '=', 0))
     .returningAll()
@@ -44,7 +41,7 @@ export function endMatch(
     .updateTable('matches')
     .set({ status: end.status, ended_at: sql`now()`, ended_by: end.userId })
     .where('id', '=', end.matchId)
-    .where(participant(end.userId))
+    .where(eitherSide(end.userId))
     .where('status', '=', 'active')
     .returningAll()
     .executeTakeFirst();
@@ -104,7 +101,7 @@ export function requestSecretChat(db: Kysely<Database>, matchId: number, userId:
     .updateTable('matches')
     .set({ secret_chat: 'requested', secret_requested_by: userId })
     .where('id', '=', matchId)
-    .where(participant(userId))
+    .where(eitherSide(userId))
     .where(live)
     .where('secret_chat', '=', 'none')
     .returningAll()
@@ -117,7 +114,7 @@ export function acceptSecretChat(db: Kysely<Database>, matchId: number, userId: 
     .updateTable('matches')
     .set({ secret_chat: 'active' })
     .where('id', '=', matchId)
-    .where(participant(userId))
+    .where(eitherSide(userId))
     .where(live)
     .where('secret_chat', '=', 'requested')
     .where('secret_requested_by', '!=', userId)
@@ -134,13 +131,13 @@ export async function userMatchStats(db: Kysely<Database>, userId: number) {
     matches_today: number;
   }>`
     SELECT
-      (SELECT count(*) FROM matches WHERE user_a = ${userId} OR user_b = ${userId})::int
+      (SELECT count(*) FROM matches WHERE ${eitherSide(userId)})::int
         AS total_matches,
       (SELECT count(*) FROM matches
-        WHERE (user_a = ${userId} OR user_b = ${userId})
+        WHERE ${eitherSide(userId)}
           AND status = 'active' AND expires_at > now())::int AS active_matches,
       (SELECT coalesce(sum(message_count), 0) FROM matches
-        WHERE user_a = ${userId} OR user_b = ${userId})::int AS messages_exchanged,
+        WHERE ${eitherSide(userId)})::int AS messages_exchanged,
       coalesce((SELECT count FROM daily_match_counts
         WHERE user_id = ${userId} AND day = (now() AT TIME ZONE 'utc')::date), 0)::int
         AS matches_today`.execute(db);

@@ -1,5 +1,6 @@
 import type { InsertObject, Kysely } from 'kysely';
 import type { Database } from '../schema';
+import { eitherSide } from './match-sides';
 
 /** A pair is stored once, smaller id first (`user_a < user_b` is a table constraint). */
 export function orderedPair(x: number, y: number): { user_a: number; user_b: number } {
@@ -28,7 +29,7 @@ export function listMatchesOfUser(db: Kysely<Database>, userId: number) {
   return db
     .selectFrom('matches')
     .selectAll()
-    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .where(eitherSide(userId))
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();

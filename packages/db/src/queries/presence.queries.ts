@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema';
+import { eitherSide } from './match-sides';
 
 /** The partners of the user's active matches: who hears of their presence. */
 export async function listActivePartnerIds(
@@ -18,7 +19,7 @@ export async function listActivePartnerIds(
         .as('partner_id'),
     )
     .where('status', '=', 'active')
-    .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
+    .where(eitherSide(userId))
     .execute();
   return rows.map((row) => row.partner_id);
 }

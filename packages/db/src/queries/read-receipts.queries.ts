@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, MatchStatus } from '../schema';
+import { eitherSide } from './match-sides';
 
 /**
  * Moves the user's last read seq of a match forward to `seq`, never backwards and never beyond the
@@ -23,7 +24,7 @@ export async function advanceLastReadSeq(
       SELECT id, user_a, user_b, message_count, status,
              CASE WHEN user_a = ${userId} THEN a_last_read_seq ELSE b_last_read_seq END AS current
       FROM matches
-      WHERE id = ${matchId} AND (user_a = ${userId} OR user_b = ${userId})
+      WHERE id = ${matchId} AND ${eitherSide(userId)}
     ), updated AS (
       UPDATE matches m SET
         a_last_read_seq = CASE WHEN m.user_a = ${userId}
@@ -69,7 +70,7 @@ export async function countUnreadMessages(
       AND msg.seq > CASE WHEN ma.user_a = ${userId} THEN ma.a_last_read_seq ELSE ma.b_last_read_seq END
       AND msg.sender_id IS DISTINCT FROM ${userId}
       AND (msg.expires_at IS NULL OR msg.expires_at > now())
-    WHERE ma.id = ANY(${matchIds}::bigint[]) AND (ma.user_a = ${userId} OR ma.user_b = ${userId})
+    WHERE ma.id = ANY(${matchIds}::bigint[]) AND ${eitherSide(userId, 'ma')}
     GROUP BY ma.id`.execute(db);
   return new Map(rows.map((row) => [row.match_id, row.unread]));
 }

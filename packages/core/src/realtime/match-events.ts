@@ -1,5 +1,5 @@
 import type { MatchEndReason } from '@mm/client/contract';
-import type { Realtime } from '../realtime/realtime';
+import type { Realtime } from './realtime';
 
 /**
  * Tells both users a match is over (every device, through their user rooms) and takes every

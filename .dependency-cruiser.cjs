@@ -1,0 +1,178 @@
+/**
+ * The layering, checked by `npm run lint` (docs/design.md §1, packages/core/README.md).
+ *
+ * Between packages: apps → platform → core → db and client (the contract); db and client import
+ * nothing of ours; nothing imports back up; apps/embedded alone composes the other two apps.
+ * Inside packages/core: the feature folders in rows, each importing only its own folder and the
+ * rows below; no cycle between modules or between folders.
+ */
+
+// The root files every module of the shared row may use. metrics.ts and rules.ts (the metrics port
+// and the domain rules) arrive with packages/platform's change; a name that matches no file is
+// harmless.
+const SHARED_LEAVES = ['errors.ts', 'logger.ts', 'metrics.ts', 'rules.ts'];
+
+// packages/core/src's folders, lowest row first. A folder imports its own folder and the rows
+// below it, never up and never a sibling of its row. config/, observability/ and runtime/ are
+// process plumbing on its way to packages/platform and are left out.
+const CORE_ROWS = [
+  ['auth', 'limits', 'realtime', 'text', ...SHARED_LEAVES],
+  ['users'],
+  ['profiles'],
+  ['unlock'],
+  ['matches'],
+  ['messages', 'photos', 'presence', 'moderation'],
+  ['services.ts', 'index.ts'],
+];
+const core = (names) =>
+  `^packages/core/src/(${names.map((n) => n.replace('.', '\\.')).join('|')})(/|$)`;
+
+const coreRowRules = CORE_ROWS.slice(0, -1).flatMap((row, i) => {
+  const above = CORE_ROWS.slice(i + 1).flat();
+  const siblings = row.filter((name) => !SHARED_LEAVES.includes(name));
+  return [
+    {
+      name: `core-row-${i}-not-up`,
+      comment: `packages/core: ${row.join(', ')} must not import a row above (${above.join(', ')}).`,
+      severity: 'error',
+      from: { path: core(row) },
+      to: { path: core(above) },
+    },
+    ...(siblings.length > 1
+      ? [
+          {
+            name: `core-row-${i}-no-siblings`,
+            comment: `packages/core: ${siblings.join(', ')} share a row and do not import one another.`,
+            severity: 'error',
+            from: { path: core(siblings) },
+            to: { path: core(siblings), pathNot: '^packages/core/src/$1(/|$)' },
+          },
+        ]
+      : []),
+  ];
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No module reaches itself through its imports.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-folders',
+      comment: 'No folder reaches itself through its imports.',
+      severity: 'error',
+      scope: 'folder',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-orphans',
+      comment: 'A module nothing imports and that imports nothing is dead or misplaced.',
+      severity: 'error',
+      from: {
+        orphan: true,
+        pathNot: [
+          '\\.d\\.ts$',
+          '(^|/)[^/]*\\.config\\.[cm]?[jt]s$',
+          '\\.test\\.ts$',
+          // Loaded by artillery from its scenario file.
+          '^load-tests/processor\\.js$',
+        ],
+      },
+      to: {},
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment:
+        'Every import resolves (a typo or a missing dependency fails here, not at run time).',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'db-imports-nothing-of-ours',
+      comment: 'packages/db is the bottom: it imports no other package or app of this repository.',
+      severity: 'error',
+      from: { path: '^packages/db/src/' },
+      to: { path: ['^(apps|packages/(?!db/)[^/]+|tests|load-tests)/', '^@mm/'] },
+    },
+    {
+      name: 'client-imports-nothing-of-ours',
+      comment: 'packages/client (the contract and the SDK) stands alone.',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: { path: ['^(apps|packages/(?!client/)[^/]+|tests|load-tests)/', '^@mm/'] },
+    },
+    {
+      name: 'core-imports-only-db-and-client',
+      comment:
+        'packages/core holds the domain: it may use db and client, never platform or an app.',
+      severity: 'error',
+      from: { path: '^packages/core/src/' },
+      to: {
+        path: [
+          '^(apps|packages/(?!(core|db|client)/)[^/]+|tests|load-tests)/',
+          '^@mm/(?!(db|client)(/|$))',
+        ],
+      },
+    },
+    {
+      name: 'platform-imports-no-app',
+      comment: 'packages/platform (process plumbing) may use core, db and client, never an app.',
+      severity: 'error',
+      from: { path: '^packages/platform/src/' },
+      to: { path: ['^(apps|tests|load-tests)/', '^@mm/(api|gateway|embedded|web)(/|$)'] },
+    },
+    {
+      name: 'apps-do-not-import-apps',
+      comment: 'An app does not import another app; only apps/embedded composes api and gateway.',
+      severity: 'error',
+      from: { path: '^apps/([^/]+)/src/', pathNot: '^apps/embedded/' },
+      to: { path: '^apps/', pathNot: '^apps/$1/' },
+    },
+    {
+      name: 'embedded-composes-only-api-and-gateway',
+      comment: 'apps/embedded imports the api and gateway apps, not the web client.',
+      severity: 'error',
+      from: { path: '^apps/embedded/src/' },
+      to: { path: '^apps/(?!(embedded|api|gateway)/)' },
+    },
+    {
+      name: 'web-uses-only-the-client',
+      comment: 'apps/web (the demo client in the browser) uses the SDK only.',
+      severity: 'error',
+      from: { path: '^apps/web/src/' },
+      to: { path: '^packages/(?!client/)' },
+    },
+    {
+      name: 'no-relative-import-across-packages',
+      comment:
+        'Reach another workspace through its package name (@mm/...), never by a relative path.',
+      severity: 'error',
+      from: { path: '^(apps|packages)/([^/]+)/' },
+      to: {
+        path: '^(apps|packages)/',
+        pathNot: '^$1/$2/',
+        dependencyTypes: ['local'],
+      },
+    },
+    ...coreRowRules,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|coverage|\\.turbo|\\.data)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['source', 'import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+      mainFields: ['module', 'main', 'types'],
+    },
+    cache: false,
+  },
+};

@@ -1,0 +1,20 @@
+import type { MessageView } from '@mm/client/contract';
+import type { Message } from '@mm/db';
+import { maskContacts } from '../unlock/contact-masking';
+
+/**
+ * `contactsShown`: whether the match lets contact details show (`contactsVisible`, level 4 and
+ * not withdrawn); otherwise they are masked. Stored as written, so they show once it does.
+ */
+export function toMessageView(message: Message, contactsShown: boolean): MessageView {
+  return {
+    id: message.id,
+    match_id: message.match_id,
+    seq: message.seq,
+    sender_id: message.sender_id,
+    client_id: message.client_id,
+    body: contactsShown ? message.body : maskContacts(message.body),
+    is_secret: message.is_secret,
+    created_at: message.created_at.toISOString(),
+  };
+}

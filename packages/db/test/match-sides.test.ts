@@ -1,0 +1,76 @@
+// The base tsconfig only loads Node's types; this file also needs jest's globals.
+/// <reference types="jest" />
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '../src/connection';
+import { eitherSide, isSideOf, partnerOf } from '../src/queries/match-sides';
+import { createTestSchema, openTestDatabase, type TestSchema } from '../src/testing';
+
+describe('the two sides of a match', () => {
+  let testSchema: TestSchema;
+  let handle: DatabaseHandle;
+  const matchIds: Record<string, number> = {};
+
+  beforeAll(async () => {
+    testSchema = await createTestSchema('db_match_sides');
+    handle = await openTestDatabase(testSchema);
+    await handle.db
+      .insertInto('users')
+      .values([1, 2, 3].map((id) => ({ id, display_name: `user ${id}` })))
+      .execute();
+    for (const [a, b] of [
+      [1, 2],
+      [2, 3],
+    ] as const) {
+      const { id } = await handle.db
+        .insertInto('matches')
+        .values({
+          user_a: a,
+          user_b: b,
+          created_by: a,
+          expires_at: new Date(Date.now() + 86_400_000),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      matchIds[`${a}-${b}`] = id;
+    }
+  });
+
+  afterAll(async () => {
+    await handle?.close();
+    await testSchema?.drop();
+  });
+
+  test.each([
+    { userId: 1, expected: ['1-2'] },
+    { userId: 2, expected: ['1-2', '2-3'] },
+    { userId: 3, expected: ['2-3'] },
+    { userId: 4, expected: [] },
+  ])(
+    'when user $userId is asked for, then eitherSide finds exactly their matches, in kysely and in aliased SQL',
+    async ({ userId, expected }) => {
+      const ids = expected.map((pair) => matchIds[pair]!).sort((x, y) => x - y);
+      const built = await handle.db
+        .selectFrom('matches')
+        .select('id')
+        .where(eitherSide(userId))
+        .orderBy('id')
+        .execute();
+      const { rows: raw } = await sql<{ id: number }>`
+        SELECT ma.id FROM matches ma WHERE ${eitherSide(userId, 'ma')} ORDER BY ma.id`.execute(
+        handle.db,
+      );
+      expect(built.map((row) => row.id)).toEqual(ids);
+      expect(raw.map((row) => row.id)).toEqual(ids);
+    },
+  );
+
+  test('when given one side, then partnerOf answers the other and isSideOf tells a stranger apart', () => {
+    const match = { user_a: 1, user_b: 2 };
+    expect([partnerOf(match, 1), partnerOf(match, 2)]).toEqual([2, 1]);
+    expect([isSideOf(match, 1), isSideOf(match, 2), isSideOf(match, 3)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+});
