@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadAppConfig } from '@mm/platform';
 import { createSocketServer } from '@mm/gateway';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { get } from '../support/http';
+import { eventually, get } from '../support/http';
 import { containersOf, kustomize, type Manifest } from '../support/kustomize';
 import {
   startApp,
@@ -235,7 +235,16 @@ describe('probes and scrape paths against the real apps', () => {
       JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256',
     };
     [apps.api, apps.gateway] = await Promise.all([startApp('api', env), startApp('gateway', env)]);
-  }, 60_000);
+    // A pod listens before its first PostgreSQL and Redis round trips are answered; the kubelet
+    // sends it traffic only once readiness passes, so the probes below start from there too.
+    for (const app of Object.values(apps)) {
+      await eventually(
+        () => get(`${app!.url}/health/ready`),
+        (answer) => answer.status === 200,
+        30_000,
+      );
+    }
+  }, 90_000);
 
   afterAll(async () => {
     await Promise.all(Object.values(apps).map((app) => app?.stop()));
