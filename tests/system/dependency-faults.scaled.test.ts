@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { io } from 'socket.io-client';
 import { RestClient, sendMessage, type ChatSocket, type MessageView } from '@mm/client';
 import { TokenService } from '@mm/core';
 import { insertActiveMatch, orderedPair, upsertUserProfile, type DatabaseHandle } from '@mm/db';
-import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import {
+  createTestSchema,
+  openTestDatabase,
+  testDatabaseUrl,
+  type TestSchema,
+} from '@mm/db/testing';
 import { connect, freshUserId, type TestUser } from '../support/chat';
 import { FaultProxy } from '../support/fault-proxy';
 import { closedPort, eventually, get, total } from '../support/http';
@@ -290,5 +297,69 @@ describe('dependency faults under a scaled api and gateway', () => {
     } finally {
       await apiWithoutRedis.stop('SIGKILL');
     }
+  }, 60_000);
+});
+
+describe('the embedded default on PostgreSQL, started while PostgreSQL does not answer', () => {
+  const schema = `t_embedded_wait_${randomBytes(4).toString('hex')}`;
+  let pg: FaultProxy;
+  let embedded: RunningProcess | undefined;
+
+  const admin = async (statement: string) => {
+    const client = new Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+
+  /** Polls until `done` holds; throws after 15 s. */
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 15_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error('condition not reached in 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  beforeAll(async () => {
+    await admin(`CREATE SCHEMA ${schema}`);
+    pg = await new FaultProxy(Number(new URL(testDatabaseUrl).port || 5432)).listen();
+  });
+
+  afterAll(async () => {
+    await embedded?.stop();
+    await pg?.close();
+    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  it('when its start-up migration cannot reach PostgreSQL, then it waits and starts once PostgreSQL answers', async () => {
+    pg.blackhole();
+    const starting = startApp(
+      'embedded',
+      {
+        DATABASE_URL: throughProxy(testDatabaseUrl, pg),
+        DATABASE_SCHEMA: schema,
+        DATABASE_ACQUIRE_TIMEOUT_MS: '500',
+      },
+      60_000,
+    );
+    starting.catch(() => undefined); // awaited below; a failure here must not go unhandled
+    // A second connection: the first attempt gave up (acquire timeout) and the migration was
+    // tried again instead of the process exiting. (The proxy keeps the abandoned connection
+    // half-open while it blackholes, so connections only add up.)
+    await until(() => pg.connections >= 2);
+
+    pg.restore();
+
+    embedded = await starting;
+    expect(
+      await eventually(
+        () => get(`${embedded!.url}/health/ready`),
+        (r) => r.status === 200,
+      ),
+    ).toMatchObject({ body: { ready: true } });
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import {
   createServices,
   domainSettings,
   HealthChecks,
+  retryWhileUnavailable,
   type AppConfig,
   type Logger,
   type Operations,
@@ -37,9 +38,15 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     metrics.databaseObserver(logger, config.observability.slowQueryMs),
   );
   metrics.observePool(database.pool);
-  await migrateToLatest(
-    database.db,
-    config.database.kind === 'postgres' ? config.database.schema : undefined,
+  // A PostgreSQL restarting (or not up yet) at start-up is waited for, not a reason to exit.
+  await retryWhileUnavailable(
+    'migrating',
+    () =>
+      migrateToLatest(
+        database.db,
+        config.database.kind === 'postgres' ? config.database.schema : undefined,
+      ),
+    logger,
   );
 
   const server = createServer();

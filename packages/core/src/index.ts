@@ -25,6 +25,7 @@ export * from './photos/photo.service';
 export * from './realtime/realtime';
 export * from './runtime/listen';
 export * from './runtime/redis';
+export * from './runtime/retry';
 export * from './runtime/shutdown';
 export * from './services';
 export * from './unlock/contact-masking';
