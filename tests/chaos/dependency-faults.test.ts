@@ -121,16 +121,16 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     await pgProxy?.close();
     await redisProxy?.close();
     await cluster?.destroy();
-    if (measured.length > 0) console.log(table(measured));
     if (measured.length > 0) {
+      console.log(table(measured));
       console.log(
         [
           'What each fault looked like from outside (metrics and warn/error logs of the pods that lived through it)',
-        ]
-          .concat(measured.map((row) => `- ${row.fault}: ${row.signals}`))
-          .join('\n'),
+          ...measured.map((row) => `- ${row.fault}: ${row.signals}`),
+        ].join('\n'),
       );
     }
+    // CHAOS_LOGS=1 prints the last logs of every pod, to see what went wrong in one.
     if (process.env.CHAOS_LOGS) {
       for (const role of ROLES) {
         const p = processes[role];
