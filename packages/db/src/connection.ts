@@ -114,10 +114,18 @@ export async function openDatabase(
       }),
       ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)}` } : {}),
     });
-    const onError = (error: Error) => options.onConnectionError?.(error);
-    // An idle connection's error reaches the pool; a checked-out one's only the client itself.
-    pool.on('error', onError);
-    pool.on('connect', (client) => client.on('error', onError));
+    // Every client gets a listener of its own: an idle client's error also reaches the pool (which
+    // must listen too, or it throws), a checked-out one's only the client. A dying connection
+    // often errs twice (the server's FATAL, then the end of the socket): reported once.
+    const failed = new WeakSet<object>();
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) =>
+      client.on('error', (error) => {
+        if (failed.has(client)) return;
+        failed.add(client);
+        options.onConnectionError?.(error);
+      }),
+    );
     const db = new Kysely<Database>({
       dialect: new BoundedPostgresDialect({ pool }, timeouts),
       ...(log && { log }),
