@@ -219,7 +219,8 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       () => undefined,
     );
 
-    await stream.settled();
+    // Bounded: sends still waiting then are reported below, after what may explain them.
+    await stream.settled().catch(() => undefined);
     const unreadySeen = ROLES.filter((role) =>
       monitor.since(role, injectedAt).some((sample: ProbeSample) => sample.outcome !== 'ready'),
     );
@@ -241,8 +242,9 @@ describe('chaos: dependency and pod faults under a live chat', () => {
         before[role].stderr.join('').slice(-600),
     );
     expect(exited).toEqual([]);
-    // No send refused for good: the SDK retried through the fault.
+    // No send refused for good or left hanging: the SDK retried through the fault.
     expect(stream.rejected).toEqual([]);
+    expect(stream.unsettled).toBe(0);
     // Readiness went false where a dependency was unreachable, and came back everywhere.
     expect(unreadySeen).toEqual(expect.arrayContaining([...fault.unready]));
     expect(unreadySeen.filter((role) => fault.stayReady?.includes(role))).toEqual([]);
