@@ -3,33 +3,67 @@ import path from 'node:path';
 
 /**
  * The design document says where each rule lives and which edge checks each input (docs/design.md
- * §8), and the README and the operations guide point at files too. A path that no longer exists
- * sends a reader nowhere, so every repository path they name in backticks must exist.
+ * §8); the README, the operations guide and each folder's README point at files too. A path that
+ * no longer exists sends a reader nowhere, so every path they name in backticks must exist.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const DOCUMENTS = ['docs/design.md', 'README.md', 'docs/operations.md'];
 
-/** The folders a repository path starts with; anything else in backticks is not a path here. */
+/** Documents that name paths from the repository's root. */
+const ROOT_DOCUMENTS = ['docs/design.md', 'README.md', 'docs/operations.md'];
+
+/** The folders a path from the root starts with; anything else in backticks is not one. */
 const SOURCE_ROOTS = ['apps', 'packages', 'tests', 'docs', 'k8s', 'infra', 'load-tests', '.ci'];
 
-const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+/** Folder READMEs, which name paths from their folder (or its `src/`). */
+const FOLDER_READMES = [
+  ...['apps', 'packages'].flatMap((parent) =>
+    readdirSync(path.join(ROOT, parent)).map((name) => `${parent}/${name}/README.md`),
+  ),
+  'load-tests/README.md',
+  'k8s/README.md',
+  'infra/README.md',
+].filter((file) => existsSync(path.join(ROOT, file)));
 
-/** Every backticked span of `text` that names something under one of the source roots. */
-function repositoryPaths(text: string): string[] {
-  const spans = [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!);
-  return [...new Set(spans)].filter((span) => SOURCE_ROOTS.includes(span.split('/')[0]!));
+/** What builds and test runs write (the names of `.gitignore`), never part of the repository. */
+const OUTPUTS = ['node_modules', 'dist', '.turbo', 'coverage', '.data', 'artifacts'];
+
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+const spans = (text: string) => [...new Set([...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!))];
+
+/** The backticked spans of `text` that are paths from the root. */
+function rootPaths(text: string): string[] {
+  return spans(text).filter((span) => SOURCE_ROOTS.includes(span.split('/')[0]!));
 }
 
-/** Whether `named` exists: a file or folder, or for a pattern (`*.routes.ts`), one that matches. */
-function exists(named: string): boolean {
-  const target = named.replace(/\/$/, '');
-  if (!target.includes('*')) return existsSync(path.join(ROOT, target));
+/**
+ * The backticked spans of a folder's README that name a file or folder: they hold a `/` or end in
+ * a source extension. Addresses (`/health`), placeholders (`<name>`), URLs, package names and
+ * build or test output are not.
+ */
+function folderPaths(text: string): string[] {
+  return spans(text).filter(
+    (span) =>
+      (span.includes('/') || /\.(ts|tsx|js|mjs|cjs|sql|ya?ml|json)$/.test(span)) &&
+      !/^[/@.]|<|:\/\//.test(span) &&
+      !span.split('/').some((segment) => OUTPUTS.includes(segment)),
+  );
+}
+
+/** Whether `named` exists under `base`: a file or folder, or for a pattern (`*.yml`), a match. */
+function existsUnder(base: string, named: string): boolean {
+  const target = path.join(ROOT, base, named.replace(/\/$/, ''));
+  if (!named.includes('*')) return existsSync(target);
   const folder = path.dirname(target);
   const escaped = path.basename(target).replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   const pattern = new RegExp(`^${escaped.replace(/\*/g, '[^/]*')}$`);
-  return (
-    existsSync(path.join(ROOT, folder)) &&
-    readdirSync(path.join(ROOT, folder)).some((name) => pattern.test(name))
+  return existsSync(folder) && readdirSync(folder).some((name) => pattern.test(name));
+}
+
+/** A folder README's path: from its folder, from its `src/`, or a compiled `.js` of a source. */
+function existsFromFolder(folder: string, named: string): boolean {
+  const source = named.replace(/\.js$/, '.ts');
+  return [folder, `${folder}/src`].some(
+    (base) => existsUnder(base, named) || existsUnder(base, source),
   );
 }
 
@@ -43,30 +77,40 @@ function ruleMap(): string {
 }
 
 describe('the paths the documents name', () => {
-  it('when a path is picked out of a text, then only spans under a source root count', () => {
+  it('when paths are picked out of a text, then only spans that name a path count', () => {
+    const text =
+      'see `apps/api/src/main.ts`, `packages/*/README.md`, `main.ts`, `/api/docs` and `k8s/`';
+    expect(rootPaths(text)).toEqual(['apps/api/src/main.ts', 'packages/*/README.md', 'k8s/']);
     expect(
-      repositoryPaths(
-        'see `apps/api/src/main.ts`, `packages/*/README.md`, `main.ts`, `/api/docs` and `k8s/`',
-      ),
-    ).toEqual(['apps/api/src/main.ts', 'packages/*/README.md', 'k8s/']);
+      folderPaths('`src/sql/<name>.sql`, `config/env.ts`, `dist/sql`, `@mm/db`, `/metrics`, `x`'),
+    ).toEqual(['config/env.ts']);
   });
 
-  it('when a path does not exist, then it is found missing', () => {
-    expect(exists('packages/core/src/matches/match.service.ts')).toBe(true);
-    expect(exists('apps/api/src/routes/*.routes.ts')).toBe(true);
-    expect(exists('apps/api/src/routes/mystery.routes.ts')).toBe(false);
-    expect(exists('apps/gateway/src/handlers/*.ts')).toBe(false);
+  it('when a named path does not exist, then it is found missing', () => {
+    expect(existsUnder('.', 'packages/core/src/matches/match.service.ts')).toBe(true);
+    expect(existsUnder('.', 'apps/api/src/routes/*.routes.ts')).toBe(true);
+    expect(existsUnder('.', 'apps/api/src/routes/mystery.routes.ts')).toBe(false);
+    expect(existsUnder('.', 'apps/gateway/src/handlers/*.ts')).toBe(false);
+    expect(existsFromFolder('packages/platform', 'config/env.ts')).toBe(true);
+    expect(existsFromFolder('packages/db', 'migrate.cli.js')).toBe(true);
+    expect(existsFromFolder('packages/core', 'config/env.ts')).toBe(false);
   });
 
-  it.each(DOCUMENTS)('when %s names a repository path, then it exists', (file) => {
-    const named = repositoryPaths(read(file));
+  it.each(ROOT_DOCUMENTS)('when %s names a path from the root, then it exists', (file) => {
+    const named = rootPaths(read(file));
     expect(named.length).toBeGreaterThan(0);
-    expect(named.filter((p) => !exists(p))).toEqual([]);
+    expect(named.filter((p) => !existsUnder('.', p))).toEqual([]);
   });
 
-  it('when the design document maps rules and inputs, then every route file and the event table are in it', () => {
+  it.each(FOLDER_READMES)('when %s names a path, then it exists', (file) => {
+    const folder = path.dirname(file);
+    const named = folderPaths(read(file));
+    expect(named.filter((p) => !existsFromFolder(folder, p) && !existsUnder('.', p))).toEqual([]);
+  });
+
+  it('when the design document maps rules and inputs, then it names every route file and the other edges', () => {
     const map = ruleMap();
-    expect(repositoryPaths(map).length).toBeGreaterThan(50);
+    expect(rootPaths(map).length).toBeGreaterThan(50);
     const routes = readdirSync(path.join(ROOT, 'apps/api/src/routes'))
       .filter((name) => name.endsWith('.routes.ts'))
       .map((name) => `apps/api/src/routes/${name}`);
