@@ -7,14 +7,12 @@
  * rows below; no cycle between modules or between folders.
  */
 
-// The root files every module of the shared row may use. metrics.ts and rules.ts (the metrics port
-// and the domain rules) arrive with packages/platform's change; a name that matches no file is
-// harmless.
+// The root files every module of the shared row may use: errors, and the ports and rules core is
+// given (logger, metrics, rules).
 const SHARED_LEAVES = ['errors.ts', 'logger.ts', 'metrics.ts', 'rules.ts'];
 
 // packages/core/src's folders, lowest row first. A folder imports its own folder and the rows
-// below it, never up and never a sibling of its row. config/, observability/ and runtime/ are
-// process plumbing on its way to packages/platform and are left out.
+// below it, never up and never a sibling of its row.
 const CORE_ROWS = [
   ['auth', 'limits', 'realtime', 'text', ...SHARED_LEAVES],
   ['users'],
