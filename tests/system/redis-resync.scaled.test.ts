@@ -3,7 +3,7 @@ import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { createUser, freshUserId, type TestUser } from '../support/chat';
 import { ChaosRedis } from '../support/chaos-cluster';
 import { FaultProxy } from '../support/fault-proxy';
-import { eventually } from '../support/http';
+import { eventually, untilReady } from '../support/http';
 import { startApp, type RunningProcess } from '../support/processes';
 import { chatClient, scaledEnv, seqsOf, type Receiver } from '../support/realtime';
 
@@ -43,10 +43,8 @@ describe('a gateway pod whose Redis subscription dropped', () => {
       startApp('gateway', { ...env, REDIS_URL: redis.url(proxy.port) }),
     ]);
     running.push(api, gatewayA, gatewayB);
-    await eventually(
-      async () => namedSubscribers(),
-      (n) => n === 2,
-    );
+    await Promise.all(running.map((p) => untilReady(p.url)));
+    expect(namedSubscribers()).toBe(2);
 
     ann = await createUser(api.url, freshUserId(), 'Ann');
     const bob = await createUser(api.url, freshUserId(), 'Bob');
