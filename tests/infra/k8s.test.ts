@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadAppConfig } from '@mm/platform';
 import { createSocketServer } from '@mm/gateway';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { eventually, get } from '../support/http';
+import { get, untilReady } from '../support/http';
 import { containersOf, kustomize, type Manifest } from '../support/kustomize';
 import {
   startApp,
@@ -237,13 +237,7 @@ describe('probes and scrape paths against the real apps', () => {
     [apps.api, apps.gateway] = await Promise.all([startApp('api', env), startApp('gateway', env)]);
     // A pod listens before its first PostgreSQL and Redis round trips are answered; the kubelet
     // sends it traffic only once readiness passes, so the probes below start from there too.
-    for (const app of Object.values(apps)) {
-      await eventually(
-        () => get(`${app!.url}/health/ready`),
-        (answer) => answer.status === 200,
-        30_000,
-      );
-    }
+    for (const app of Object.values(apps)) await untilReady(app!.url, 30_000);
   }, 90_000);
 
   afterAll(async () => {
