@@ -202,6 +202,7 @@ describe('alert rules', () => {
         'MysteryMatchEventLoopLag',
         'MysteryMatchHttpErrorRate',
         'MysteryMatchRedisAdapterErrors',
+        'MysteryMatchSlowAcks',
       ]),
     );
     for (const rule of rules) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createLogger, listen, loadAppConfig } from '@mm/platform';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
 import { createUser, freshUserId } from '../support/chat';
-import { get, total } from '../support/http';
+import { get, samples, total } from '../support/http';
 
 /**
  * The embedded default serves the same operations endpoints. Two services in one jest worker (one
@@ -43,6 +43,17 @@ describe('operations endpoints of the embedded default', () => {
     expect(total(first!.text, 'mm_db_query_duration_seconds_count')).toBeGreaterThan(0);
     expect(total(first!.text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(total(first!.text, 'mm_sockets_connected')).toBe(0);
+  });
+
+  it('when a service has served no message, then its message counters and ack histogram are there at 0', async () => {
+    const { text } = await get<string>(`${urls[1]}/metrics`);
+    expect(samples(text, 'mm_messages_sent_total')).toEqual([
+      { labels: { result: 'stored', app: 'embedded' }, value: 0 },
+      { labels: { result: 'duplicate', app: 'embedded' }, value: 0 },
+    ]);
+    expect(samples(text, 'mm_message_ack_seconds_count')).toEqual([
+      { labels: { app: 'embedded' }, value: 0 },
+    ]);
   });
 
   it('when PGlite answers, then readiness is 200 and the pool report says there is no pool', async () => {

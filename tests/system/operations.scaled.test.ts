@@ -19,6 +19,9 @@ describe('metrics and health of the scaled apps', () => {
   let api: RunningProcess;
   let gateway: RunningProcess;
   const sockets: ChatSocket[] = [];
+  /** The gateway's exposition before any traffic, and right after the first message's ack. */
+  let gatewayAtStart: string;
+  let gatewayAfterOneSend: string;
 
   beforeAll(async () => {
     schema = await createTestSchema('ops_scaled');
@@ -33,6 +36,7 @@ describe('metrics and health of the scaled apps', () => {
       GATEWAY_DRAIN_WINDOW_SECONDS: '0',
     };
     [api, gateway] = await Promise.all([startApp('api', env), startApp('gateway', env)]);
+    gatewayAtStart = (await get<string>(`${gateway.url}/metrics`)).text;
 
     const [ann, bob] = await Promise.all([
       createUser(api.url, freshUserId(), 'Ann'),
@@ -48,6 +52,7 @@ describe('metrics and health of the scaled apps', () => {
       const delivered = nextEvent(bobSocket, 'message:new');
       await sendMessage(annSocket, { match_id: match.id, client_id: `m-${i}`, body: `hi ${i}` });
       await delivered;
+      if (i === 1) gatewayAfterOneSend = (await get<string>(`${gateway.url}/metrics`)).text;
     }
     await sendMessage(annSocket, { match_id: match.id, client_id: 'm-1', body: 'hi 1' }); // a resend
     await bob.rest.history(match.id);
@@ -108,6 +113,30 @@ describe('metrics and health of the scaled apps', () => {
     );
     expect(total(text, 'mm_redis_adapter_errors_total')).toBe(0);
     expect(total(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('when a gateway has just started, then its labelled counters are there at 0 for every known label', () => {
+    // Without them, `increase()` would miss a pod's first message or error.
+    expect(samples(gatewayAtStart, 'mm_messages_sent_total')).toEqual([
+      { labels: { result: 'stored', app: 'gateway' }, value: 0 },
+      { labels: { result: 'duplicate', app: 'gateway' }, value: 0 },
+    ]);
+    expect(
+      samples(gatewayAtStart, 'mm_redis_adapter_errors_total')
+        .map((s) => `${s.labels.connection}=${s.value}`)
+        .sort(),
+    ).toEqual(['gateway-adapter-pub=0', 'gateway-adapter-sub=0']);
+    expect(samples(gatewayAtStart, 'mm_db_connection_errors_total')).toHaveLength(1);
+    expect(total(gatewayAtStart, 'mm_db_connection_errors_total')).toBe(0);
+    expect(total(gatewayAtStart, 'mm_message_ack_seconds_count')).toBe(0);
+  });
+
+  it('when one message is sent and acked, then mm_message_ack_seconds counts one ack', async () => {
+    expect(total(gatewayAfterOneSend, 'mm_message_ack_seconds_count')).toBe(1);
+    expect(total(gatewayAfterOneSend, 'mm_message_ack_seconds_sum')).toBeGreaterThan(0);
+    // Every send is timed, the resend answered with the original too.
+    const { text } = await get<string>(`${gateway.url}/metrics`);
+    expect(total(text, 'mm_message_ack_seconds_count')).toBe(4);
   });
 
   it('when both apps are healthy, then /health reports resources and load, and readiness is 200', async () => {

@@ -15,6 +15,7 @@ export interface PoolStats {
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
  * One process's Prometheus metrics, on a registry of its own (never prom-client's global one): the
@@ -27,6 +28,7 @@ export class Metrics implements DomainMetrics {
   readonly dbQueryDuration: Histogram<'kind' | 'outcome'>;
   readonly messagesSent: Counter<'result'>;
   readonly messagesDelivered: Counter;
+  readonly messageAckDuration: Histogram;
   readonly redisAdapterErrors: Counter<'connection'>;
   readonly dbConnectionErrors: Counter;
   /** HTTP requests being served now: a gauge, and part of the API's `/health`. */
@@ -58,6 +60,15 @@ export class Metrics implements DomainMetrics {
       name: 'mm_messages_sent_total',
       help: 'Messages sent through this process: stored, or a resend answered with the original.',
       labelNames: ['result'],
+      registers,
+    });
+    // A labelled series appears at its first increment: each known one starts at 0, so that
+    // `increase()` sees a process's first one.
+    for (const result of ['stored', 'duplicate']) this.messagesSent.inc({ result }, 0);
+    this.messageAckDuration = new Histogram({
+      name: 'mm_message_ack_seconds',
+      help: 'message:send on a socket: from the event received to its ack sent, whatever the answer.',
+      buckets: ACK_BUCKETS,
       registers,
     });
     this.messagesDelivered = new Counter({
