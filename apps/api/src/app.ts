@@ -7,7 +7,7 @@ import { errorCodesDescription } from './http/error-docs';
 import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
 import { callerKey, clientIp, rateLimit } from './http/rate-limit';
-import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-table';
+import { mountRoutes, openApiDocument, withMeForms, type AnyRouteSpec } from './http/route-table';
 import { devTokenRoutes } from './routes/auth.routes';
 import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -36,7 +36,7 @@ export interface ApiDeps {
 
 /** Every REST route of the API, once: mounted and documented from this one list. */
 export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'devTokens'>) {
-  const routes: AnyRouteSpec[] = [
+  const routes: AnyRouteSpec[] = withMeForms([
     ...(devTokens ? devTokenRoutes(services.tokens) : []),
     ...userRoutes(services),
     ...matchRoutes(services),
@@ -47,7 +47,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
     ...photoRoutes(services),
-  ];
+  ]);
   return routes;
 }
 
