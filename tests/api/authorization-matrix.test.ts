@@ -43,6 +43,7 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
   'delete /api/users/me/photo': () => ({}),
   'post /api/mystery/find-match': ({ self }) => ({ body: { user_id: self, city: 'Nowhere' } }),
   'get /api/mystery/my-matches/{user_id}': ({ self }) => ({ params: { user_id: self } }),
+  'get /api/mystery/my-matches/me': () => ({}),
   'post /api/mystery/extend-match': ({ self, matchId }) => ({
     body: { user_id: self, match_id: matchId },
   }),
@@ -65,7 +66,11 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
   'get /api/mystery/chat/online-status/{match_id}/{user_id}': ({ self, matchId }) => ({
     params: { match_id: matchId, user_id: self },
   }),
+  'get /api/mystery/chat/online-status/{match_id}/me': ({ matchId }) => ({
+    params: { match_id: matchId },
+  }),
   'get /api/mystery/stats/{user_id}': ({ self }) => ({ params: { user_id: self } }),
+  'get /api/mystery/stats/me': () => ({}),
   'get /api/mystery/matches/{match_id}/partner-photo': ({ matchId }) => ({
     params: { match_id: matchId },
   }),

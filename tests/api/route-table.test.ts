@@ -83,4 +83,57 @@ describe('the REST route table', () => {
     expect(anonymous.status).toBe(401);
     expect(await new RestClient(api.url, () => ann.token).myMatches(111)).toEqual([]);
   });
+
+  it('when a required number is missing, then its field reads "required", not "received NaN"', async () => {
+    const ann = await createUser(api.url, 121);
+    const response = await call('POST', '/api/mystery/extend-match', {
+      token: ann.token,
+      body: {},
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { details: unknown } };
+    expect(error.details).toEqual({ fields: [{ field: 'match_id', message: 'required' }] });
+  });
+
+  it('when find-match leaves user_id out, then the token says who is looking', async () => {
+    const city = 'Tokenville';
+    const ann = await createUser(api.url, 131);
+    const bob = await createUser(api.url, 132);
+    await ann.rest.saveProfile({ display_name: 'Ann', city });
+    await bob.rest.saveProfile({ display_name: 'Bob', city });
+    const response = await call('POST', '/api/mystery/find-match', {
+      token: ann.token,
+      body: { city },
+    });
+    expect(response.status).toBe(201);
+    const { match } = (await response.json()) as { match: { partner_id: number } };
+    expect(match.partner_id).toBe(bob.id);
+  });
+
+  it('when a route names the caller in its path, then its /me form answers the same for the token', async () => {
+    const ann = await createUser(api.url, 141);
+    for (const [seed, me] of [
+      ['/api/mystery/my-matches/141', '/api/mystery/my-matches/me'],
+      ['/api/mystery/stats/141', '/api/mystery/stats/me'],
+    ]) {
+      const byId = await call('GET', seed!, { token: ann.token });
+      const byMe = await call('GET', me!, { token: ann.token });
+      expect({ me, status: byMe.status }).toEqual({ me, status: byId.status });
+      expect(await byMe.json()).toEqual(await byId.json());
+    }
+    const online = await call('GET', '/api/mystery/chat/online-status/999999/me', {
+      token: ann.token,
+    });
+    expect(online.status).toBe(404);
+    expect((await call('GET', '/api/mystery/stats/me')).status).toBe(401);
+    const routes = apiRoutes({ services: api.service.services, devTokens: true });
+    const paths = routes.map((spec) => spec.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/mystery/my-matches/me',
+        '/api/mystery/stats/me',
+        '/api/mystery/chat/online-status/{match_id}/me',
+      ]),
+    );
+  });
 });

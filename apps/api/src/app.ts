@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Services } from '@mm/core';
@@ -7,7 +8,7 @@ import { errorCodesDescription } from './http/error-docs';
 import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
 import { callerKey, clientIp, rateLimit } from './http/rate-limit';
-import { mountRoutes, openApiDocument, type AnyRouteSpec } from './http/route-table';
+import { mountRoutes, openApiDocument, withMeForms, type AnyRouteSpec } from './http/route-table';
 import { devTokenRoutes } from './routes/auth.routes';
 import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -32,11 +33,13 @@ export interface ApiDeps {
   operations?: Operations;
   /** Proxies in front that append to X-Forwarded-For (`TRUST_PROXY_HOPS`); 1 unless said. */
   trustProxyHops?: number;
+  /** The other origins a browser app may call from (`CORS_ORIGINS`); none unless said. */
+  corsOrigins?: string[];
 }
 
 /** Every REST route of the API, once: mounted and documented from this one list. */
 export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'devTokens'>) {
-  const routes: AnyRouteSpec[] = [
+  const routes: AnyRouteSpec[] = withMeForms([
     ...(devTokens ? devTokenRoutes(services.tokens) : []),
     ...userRoutes(services),
     ...matchRoutes(services),
@@ -47,7 +50,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
     ...photoRoutes(services),
-  ];
+  ]);
   return routes;
 }
 
@@ -58,6 +61,7 @@ export function createApi({
   devTokens,
   operations,
   trustProxyHops = 1,
+  corsOrigins = [],
 }: ApiDeps): Express {
   const ops = operations ?? standaloneOperations();
   const app = express();
@@ -66,6 +70,9 @@ export function createApi({
   // its address, and anyone could step around the per-address rate limit.
   app.set('trust proxy', trustProxyHops);
   app.use(httpMetrics(ops.metrics));
+  // Only the listed origins get Access-Control-Allow-Origin (preflights included, answered here
+  // before any limit or route); the service's own origin needs none.
+  app.use(cors({ origin: corsOrigins, credentials: true }));
   const quiet = new Set<string>(OPS_PATHS); // probes and scrapes every few seconds: not logged
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => quiet.has(req.url ?? '') } }));
 

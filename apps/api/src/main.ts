@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     devTokens: config.auth.devTokens,
     operations: { metrics, health },
     trustProxyHops: config.http.trustProxyHops,
+    corsOrigins: config.http.corsOrigins,
   });
   const server = createServer(guardRequests(api, logger));
   const port = await listen(server, config.http.port, config.http.host);

@@ -46,7 +46,10 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     if (http.app) return http.app(req, res);
     res.writeHead(503).end();
   });
-  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  const io = createSocketServer(server, {
+    trustProxyHops: config.http.trustProxyHops,
+    corsOrigins: config.http.corsOrigins,
+  });
   guardServerRequests(server, logger); // what any listener throws: answered and logged, no exit
   const services = platform.createServices(io);
   services.sweeper.start(config.rules.sweepIntervalMs);
@@ -68,6 +71,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     devTokens: config.auth.devTokens,
     operations,
     trustProxyHops: config.http.trustProxyHops,
+    corsOrigins: config.http.corsOrigins,
   });
   const web = webClientDir();
   if (!web) logger.warn('the web client is not built (turbo run build): serving the API only');

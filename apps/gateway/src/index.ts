@@ -5,6 +5,7 @@ export {
   createSocketServer,
   handshakeAddress,
   MAX_FRAME_BYTES,
+  originAllowed,
   type GatewayServer,
   type SocketServerOptions,
 } from './socket-server';

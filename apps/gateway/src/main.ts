@@ -28,7 +28,10 @@ async function main(): Promise<void> {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
   });
-  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  const io = createSocketServer(server, {
+    trustProxyHops: config.http.trustProxyHops,
+    corsOrigins: config.http.corsOrigins,
+  });
   guardServerRequests(server, logger); // Engine.IO's listener too: a throw is answered, no exit
   const adapter = useRedisAdapter(io, config.redis!, logger, metrics);
   const redis = platform.connectRedis('gateway-state');

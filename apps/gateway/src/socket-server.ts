@@ -24,6 +24,27 @@ export const MAX_FRAME_BYTES = 100_000;
 export interface SocketServerOptions {
   /** Proxies in front that append to X-Forwarded-For (`TRUST_PROXY_HOPS`); 0 unless said. */
   trustProxyHops?: number;
+  /** The other origins a browser app may connect from (`CORS_ORIGINS`); none unless said. */
+  corsOrigins?: string[];
+}
+
+/**
+ * A handshake from a browser page carries its `Origin`: the gateway's own (same host) or a listed
+ * one may connect; any other is refused, not merely left without CORS headers, since a WebSocket
+ * is not bound by CORS at all. No `Origin` (a native app, a server): not a browser page, allowed.
+ * The Host header says which origin is the gateway's own, so a proxy in front must pass it on.
+ */
+export function originAllowed(request: IncomingMessage, corsOrigins: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined || corsOrigins.includes(origin)) return true;
+  const host = request.headers.host;
+  try {
+    const url = new URL(origin);
+    // A proxy that passes nginx's `$host` drops the port: then the host name is what is known.
+    return host !== undefined && (/:\d+$/.test(host) ? url.host : url.hostname) === host;
+  } catch {
+    return false;
+  }
 }
 
 /** The client address of each Engine.IO connection, read from its first request. */
@@ -40,13 +61,17 @@ export function handshakeAddress(socket: { conn: object }): string | undefined {
  */
 export function createSocketServer(
   httpServer: HttpServer,
-  { trustProxyHops = 0 }: SocketServerOptions = {},
+  { trustProxyHops = 0, corsOrigins = [] }: SocketServerOptions = {},
 ): GatewayServer {
   const io: GatewayServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     pingTimeout: 20_000,
     pingInterval: 25_000,
-    cors: { origin: true, credentials: true },
+    cors: { origin: corsOrigins, credentials: true },
+    allowRequest: (request, callback) => {
+      const allowed = originAllowed(request, corsOrigins);
+      callback(allowed ? null : 'origin not allowed (CORS_ORIGINS)', allowed);
+    },
   });
   // Engine.IO keeps each session's first HTTP request for the socket's lifetime: several KB per
   // idle socket. Nothing here reads it after the handshake (auth comes from `auth.token`, the

@@ -94,6 +94,29 @@ export function route<
   return spec as unknown as AnyRouteSpec;
 }
 
+/**
+ * The caller acting for themself: a seed path naming `{user_id}` (which must be the caller's) also
+ * gets a `/me` form, `me` in its place, that reads the id from the token instead. It comes first,
+ * so Express serves the literal `me` before trying it as a `{user_id}`.
+ */
+export function withMeForms(specs: AnyRouteSpec[]): AnyRouteSpec[] {
+  return specs.flatMap((spec) => {
+    if (!spec.auth || !spec.params || !('user_id' in spec.params.shape)) return [spec];
+    const params = spec.params.omit({ user_id: true });
+    const me: AnyRouteSpec = {
+      ...spec,
+      path: spec.path.replace('{user_id}', 'me'),
+      description: [spec.description, `\`${spec.path}\` for the caller, named by the token.`]
+        .filter(Boolean)
+        .join(' '),
+      params: Object.keys(params.shape).length ? params : undefined,
+      handler: (context) =>
+        spec.handler({ ...context, params: { ...context.params, user_id: context.userId } }),
+    };
+    return [me, spec];
+  });
+}
+
 /** `/a/{b}/c` → `/a/:b/c`. */
 export const expressPath = (path: string): string => path.replace(/\{(\w+)\}/g, ':$1');
 
@@ -116,7 +139,7 @@ export const refusesDeletedAccount = (spec: AnyRouteSpec): boolean =>
 /**
  * The routes on an Express router. Each request is parsed with the route's schemas (a bad field is
  * 400 VALIDATION_FAILED naming it), a `user_id` in the path, query or body must be the caller's
- * own (403), a deleted account may not call it (410), and the handler's result is parsed
+ * own (403; one left out of a body is the caller, and `withMeForms` gives a path one a `/me` form), a deleted account may not call it (410), and the handler's result is parsed
  * with the response schema, so a field the schema does not name never reaches the client.
  */
 export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Router {

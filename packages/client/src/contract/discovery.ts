@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ageRangeInOrder, genders, profileFilterFields } from './schemas';
+import { ageRangeInOrder, coerced, genders, profileFilterFields, requestNumber } from './schemas';
 import { text } from './text';
 
 /**
@@ -39,7 +39,7 @@ export const discoveryScrollQuery = z
       .meta({ description: 'Comma-separated; keeps profiles sharing at least one.' }),
     /** The `next_cursor` of the previous page; absent for the first page. */
     cursor: text.min(1).max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(DISCOVERY_PAGE_MAX).default(20),
+    limit: coerced(requestNumber.int().min(1).max(DISCOVERY_PAGE_MAX)).default(20),
   })
   .refine(...ageRangeInOrder);
 

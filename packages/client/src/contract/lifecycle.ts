@@ -30,7 +30,7 @@ export const reportRequest = z.object({
   /** Optional; when given it must be the partner in that match. */
   reported_user_id: userId.optional(),
   /** The message reported, if one; it must belong to the match. */
-  message_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  message_id: userId.optional(),
   reason: z.enum(reportReasons),
   details: text.trim().max(2000).optional(),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { coerced, requestNumber } from './schemas';
 import { FULL_UNLOCK_LEVEL } from './wire';
 
 /** The formats a profile photo may be uploaded in (`PUT /api/users/me/photo`, raw body). */
@@ -11,5 +12,5 @@ export const photoContentType = 'image/webp';
  * URL); the server serves the rendition of the caller's level now, whatever it says.
  */
 export const partnerPhotoQuery = z.object({
-  level: z.coerce.number().int().min(0).max(FULL_UNLOCK_LEVEL).optional(),
+  level: coerced(requestNumber.int().min(0).max(FULL_UNLOCK_LEVEL)).optional(),
 });

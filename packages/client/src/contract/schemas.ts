@@ -6,7 +6,18 @@ import { storable, text } from './text';
  * document is generated from them. Field names are snake_case on the wire.
  */
 
-export const userId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * A number sent as JSON or as a path or query string, as `z.coerce.number()` reads it, except that
+ * a missing one reads "required" (coercion alone turns it into NaN: "expected number, received
+ * NaN"). Build every numeric request field from it.
+ */
+export const requestNumber = z.number({
+  error: (issue) => (issue.input === undefined ? 'required' : undefined),
+});
+export const coerced = <T extends z.ZodType<number, number>>(schema: T) =>
+  z.preprocess((value) => (value === undefined ? value : Number(value)), schema);
+
+export const userId = coerced(requestNumber.int().positive().max(Number.MAX_SAFE_INTEGER));
 export const matchId = userId;
 
 export const userParams = z.object({ user_id: userId });
@@ -30,7 +41,7 @@ export const profileInput = z.object({
 });
 
 /** Age in whole years, for the find-match filters. */
-const age = z.coerce.number().int().min(18).max(120);
+const age = coerced(requestNumber.int().min(18).max(120));
 
 /**
  * Who the caller is looking for: the find-match filters, shared with profile discovery. Every
@@ -53,9 +64,12 @@ export const ageRangeInOrder: [
   { message: 'must not be above max_age', path: ['min_age'] },
 ];
 
-/** Find match: the caller and, optionally, who they are looking for. */
+/**
+ * Find match: optionally who the caller is looking for. `user_id` is optional (the seed API sent
+ * it; identity comes from the token); when given it must be the caller's.
+ */
 export const findMatchRequest = z
-  .object({ user_id: userId, ...profileFilterFields })
+  .object({ user_id: userId.optional(), ...profileFilterFields })
   .refine(...ageRangeInOrder);
 
 /** What a message body may be: 1 to 4000 characters once trimmed. */
@@ -71,8 +85,8 @@ export const sendMessageRequest = z.object({
 
 export const historyQuery = z.object({
   /** Return messages with seq below this cursor (the `next_cursor` of the previous page). */
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  before: coerced(requestNumber.int().positive()).optional(),
+  limit: coerced(requestNumber.int().min(1).max(100)).default(50),
 });
 
 export type ProfileInput = z.input<typeof profileInput>;

@@ -35,6 +35,16 @@ const port = z.coerce.number().int().min(0).max(65535);
  * The variables both apps share, in both modes. Defaults here are the embedded default's; those of
  * the domain's rules are `defaultDomainRules()` in their units.
  */
+/** `https://app.example.com:8443`, exactly as a browser sends it in `Origin`: no path, no slash. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 export const commonEnv = z.object({
   PORT: port.default(3000),
   /** Interface to listen on: loopback in the embedded default, every interface in scaled mode. */
@@ -46,6 +56,28 @@ export const commonEnv = z.object({
    * to 1 (they sit behind the Ingress); the embedded default to 0 (it listens directly).
    */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
+  /**
+   * The origins (`scheme://host[:port]`, comma-separated) whose browser apps may call the REST API
+   * and the gateway. Unset: none but the service's own, which needs no CORS.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const origins = (value ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!isOrigin(origin)) {
+          context.addIssue({
+            code: 'custom',
+            message: `not an origin (scheme://host[:port]): ${origin}`,
+          });
+        }
+      }
+      return origins.length ? origins : undefined;
+    }),
   /** `production` counts as exposed, wherever it listens (see `refuseExposedDevAuth`). */
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -212,7 +244,13 @@ export type RuntimeMode = 'embedded' | 'scaled';
 
 export interface AppConfig {
   mode: RuntimeMode;
-  http: { host: string; port: number; trustProxyHops: number };
+  http: {
+    host: string;
+    port: number;
+    trustProxyHops: number;
+    /** `CORS_ORIGINS`: the other origins a browser app may call from; empty: none. */
+    corsOrigins: string[];
+  };
   log: { level: string };
   database:
     | {
@@ -290,6 +328,7 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       host,
       port: e.PORT,
       trustProxyHops: e.TRUST_PROXY_HOPS ?? (mode === 'scaled' ? 1 : 0),
+      corsOrigins: e.CORS_ORIGINS ?? [],
     },
     log: { level: e.LOG_LEVEL },
     database: e.DATABASE_URL
