@@ -180,6 +180,9 @@ export class Bystanders {
       const client = new ChatClient({ url: this.urls[i]!, token: actor.token });
       client.follow(this.matchId);
       client.on('message', (message) => this.delivered[i]!.push(message));
+      client.on('disconnected', (reason) => {
+        if (this.running) this.refused.push(`bystander ${i} was disconnected: ${reason}`);
+      });
       const ready = new Promise<void>((resolve) => client.on('ready', resolve));
       client.connect();
       await ready;
@@ -197,12 +200,19 @@ export class Bystanders {
     })();
   }
 
-  /** Stops sending; waits until both hold the last acked message (or `timeoutMs` passes). */
+  /**
+   * Stops sending; waits (at most `timeoutMs`) for the send in flight and until both hold the last
+   * acked message. A send still unsettled then is a problem: the SDK retries until acked.
+   */
   async stop(timeoutMs = 30_000): Promise<void> {
     this.running = false;
-    await this.loop;
-    const last = Math.max(0, ...this.acked.map((m) => m.seq));
     const deadline = Date.now() + timeoutMs;
+    const settled = await Promise.race([
+      this.loop!.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs)),
+    ]);
+    if (!settled) this.refused.push(`a send was still unacked ${timeoutMs / 1000} s after the run`);
+    const last = Math.max(0, ...this.acked.map((m) => m.seq));
     while (Date.now() < deadline && this.clients.some((c) => c.lastSeq(this.matchId) < last)) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

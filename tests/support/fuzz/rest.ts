@@ -55,6 +55,8 @@ export interface RestCase {
    * then the same path is polled again with the `sid` it answered.
    */
   pollsSession?: boolean;
+  /** The route needs a token and this one proves nobody (the variant's name): never a 2xx. */
+  badToken?: string;
 }
 
 export interface CaseResult {
@@ -149,17 +151,23 @@ export function buildRestCase(n: number, seed: number, target: RestTarget): Rest
     ({ body, mayDrop } = jsonBody(inputs.body ?? {}, random, mutate, headers, notes));
   }
 
-  const auth = random.chance(0.8)
-    ? `Bearer ${actor.token}`
-    : authVariant(random, actor, target, notes);
+  let badToken: string | undefined;
+  let auth: string | undefined = `Bearer ${actor.token}`;
+  if (!random.chance(0.8)) {
+    const variant = authVariant(random, actor, target, notes);
+    auth = variant.header;
+    if (route.auth && variant.kind !== 'lowercase') badToken = variant.kind;
+  }
   if (auth !== undefined) headers.authorization = auth;
   if (mutate && random.chance(0.3)) lowLevel = headerVariant(random, headers, notes) || lowLevel;
   if (mutate && random.chance(0.05)) {
     method = random.pick(['PATCH', 'OPTIONS', 'HEAD', 'GET', 'POST', 'PUT', 'DELETE']);
     notes.push(`method:${method}`);
+    // Another method is another route (or Express's automatic OPTIONS): no identity to judge.
+    if (method !== route.method) badToken = undefined;
   }
   if (path.length > 8000) lowLevel = true;
-  return { n, method, path, headers, body, notes, mayDrop, lowLevel };
+  return { n, method, path, headers, body, notes, mayDrop, lowLevel, badToken };
 }
 
 /** The caller's own match two times in three, another match otherwise. */
@@ -410,7 +418,7 @@ export function authVariant(
   actor: Actor,
   target: Pick<RestTarget, 'jwtSecret' | 'foreignIds'>,
   notes: string[],
-): string | undefined {
+): { kind: string; header: string | undefined } {
   const now = Math.floor(Date.now() / 1000);
   const sign = (payload: object, secret = target.jwtSecret) =>
     jwt.sign(payload, secret, { algorithm: 'HS256' });
@@ -430,7 +438,7 @@ export function authVariant(
     ],
     [
       'published',
-      `Bearer ${sign({ sub: String(actor.id), exp: now + 600 }, 'embedded-default-dev-secret-not-for-production')}`,
+      `Bearer ${sign({ sub: String(random.pick(target.foreignIds)), exp: now + 600 }, 'embedded-default-dev-secret-not-for-production')}`,
     ],
     ['alg-none', `Bearer ${jwtNone({ sub: String(actor.id), exp: now + 600 })}`],
     ['sub-true', `Bearer ${sign({ sub: true, exp: now + 600 })}`],
@@ -442,13 +450,14 @@ export function authVariant(
     ['no-sub', `Bearer ${sign({ exp: now + 600 })}`],
     ['no-exp', `Bearer ${sign({ sub: String(actor.id) })}`],
     [
-      'foreign-sub',
-      `Bearer ${sign({ sub: String(random.pick(target.foreignIds)), exp: now + 600 })}`,
+      // Someone else's id, forged: a token for it from the real secret would be theirs to use.
+      'forged-foreign',
+      `Bearer ${sign({ sub: String(random.pick(target.foreignIds)), exp: now + 600 }, 'someone-elses-secret-that-is-long-enough')}`,
     ],
     ['huge', `Bearer ${huge('a', 12_000)}`],
   ]);
   notes.push(`auth:${kind}`);
-  return value;
+  return { kind, header: value };
 }
 
 function jwtNone(payload: object): string {
@@ -524,12 +533,12 @@ export function sendCase(
     }
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.length < 64 && chunks.push(chunk));
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
         done({
           status: res.statusCode,
           contentType: res.headers['content-type'],
-          text: Buffer.concat(chunks).toString('utf8').slice(0, 2000),
+          text: Buffer.concat(chunks).toString('utf8'),
         }),
       );
       res.on('error', (error) => done({ status: res.statusCode, error: error.message }));
@@ -564,6 +573,7 @@ export function judge(item: RestCase, result: CaseResult): string | undefined {
   }
   const status = result.status!;
   if (status >= 500) return `${status} ${result.text?.slice(0, 300)}`;
+  if (item.badToken && status < 300) return `${status} for a bad token (${item.badToken})`;
   if (status >= 400 && item.path.startsWith('/api') && !item.lowLevel && item.method !== 'HEAD') {
     if (!hasErrorBody(result))
       return `${status} without the error body: ${result.text?.slice(0, 200)}`;
