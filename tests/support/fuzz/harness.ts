@@ -45,11 +45,15 @@ export function fuzzSize(): {
   };
 }
 
-/** The environment that lifts the REST and message rate limits for the volume runs. */
+/**
+ * The environment that lifts the REST, message and handshake rate limits for the volume runs (the
+ * fuzzer's sockets reconnect after every frame past the limit, all from one address).
+ */
 export const LIFTED_LIMITS = {
   HTTP_RATE_LIMIT_PER_IP: '100000000',
   HTTP_RATE_LIMIT_PER_USER: '100000000',
   MESSAGE_RATE_LIMIT: '100000000',
+  HANDSHAKE_RATE_LIMIT_PER_IP: '100000000',
 };
 
 /** Uploads past this are refused early (the default 5 MB would only make the run slower). */
