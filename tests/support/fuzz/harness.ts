@@ -295,7 +295,7 @@ export async function runFuzz(
   const restWorker = async () => {
     while (nextRest < counts.rest) {
       const item = buildRestCase(nextRest++, seed, restTarget);
-      // Paths outside the route table go to every kind of process, gateways included.
+      // Engine.IO's paths go to the API and to every process that serves sockets, in turn.
       const urls = [target.apiUrl, ...target.socketUrls];
       const url =
         item.lowLevel && item.path.startsWith('/socket.io/')
