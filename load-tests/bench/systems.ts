@@ -41,6 +41,7 @@ export async function startScaledSystem(): Promise<StartedSystem> {
     // All its clients come from 127.0.0.1; the REST limits are not what it measures either.
     HTTP_RATE_LIMIT_PER_IP: '0',
     HTTP_RATE_LIMIT_PER_USER: '0',
+    HANDSHAKE_RATE_LIMIT_PER_IP: '0',
   };
   // Listening is logged at info; the bench wants quiet processes otherwise.
   const [api, ...gateways] = await Promise.all([

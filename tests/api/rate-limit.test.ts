@@ -31,3 +31,29 @@ describe('REST rate limits in the embedded default', () => {
     expect((await fetch(`${api.url}/health`)).status).toBe(200);
   });
 });
+
+/** The embedded default listens directly: no proxy in front whose X-Forwarded-For it could trust. */
+describe('the per-address REST limit in the embedded default, against a spoofed X-Forwarded-For', () => {
+  let api: TestService;
+
+  beforeAll(async () => {
+    api = await startTestService('rate_spoofed_xff', { HTTP_RATE_LIMIT_PER_IP: '5' });
+  });
+  afterAll(() => api?.stop());
+
+  it('when a client sends a new X-Forwarded-For with every request, then all count against its one address and no extra dev token is minted', async () => {
+    const devToken = (spoofed: string) =>
+      fetch(`${api.url}/api/auth/dev-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': spoofed },
+        body: JSON.stringify({ user_id: freshUserId() }),
+      });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 8; i++) statuses.push((await devToken(`203.0.113.${i}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    const anotherRoute = await fetch(`${api.url}/api/users/me`, {
+      headers: { 'x-forwarded-for': '198.51.100.7, 198.51.100.8' },
+    });
+    expect(anotherRoute.status).toBe(429);
+  });
+});

@@ -51,6 +51,12 @@ describe('the README', () => {
     expect(table.get('DEV_TOKENS')).toBe(
       `\`${embedded.auth.devTokens}\` embedded, \`${scaled.auth.devTokens}\` scaled`,
     );
+    expect(table.get('HOST')).toBe(
+      `\`${embedded.http.host}\` embedded, \`${scaled.http.host}\` scaled`,
+    );
+    expect(table.get('TRUST_PROXY_HOPS')).toBe(
+      `\`${embedded.http.trustProxyHops}\` embedded, \`${scaled.http.trustProxyHops}\` scaled`,
+    );
     expect(embedded.database.kind).toBe('pglite');
     expect(table.get('DATABASE_URL')).toMatch(/PGlite/);
     expect(embedded.redis).toBeUndefined();

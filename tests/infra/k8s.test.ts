@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { loadAppConfig } from '@mm/core';
 import { createSocketServer } from '@mm/gateway';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { get } from '../support/http';
@@ -95,6 +96,20 @@ describe.each(overlays)('the %s overlay', (overlay) => {
       const ports = containersOf(deployment)[0].ports.map((p: { name: string }) => p.name);
       for (const port of service.spec.ports) expect(ports).toContain(port.targetPort);
     }
+  });
+
+  it("when a pod reads the ConfigMap (with the Dockerfile's NODE_ENV=production and a secret), then its configuration is accepted", () => {
+    const config = named(manifests, 'ConfigMap', 'mystery-match-config');
+    const env = {
+      DATABASE_URL: 'postgres://mm@postgres:5432/mm',
+      REDIS_URL: 'redis://redis:6379',
+      JWT_SECRET: 'a-secret-made-outside-git-that-is-long-enough',
+      NODE_ENV: 'production',
+      ...config.data,
+    };
+    const loaded = loadAppConfig('scaled', env);
+    expect(loaded.http).toMatchObject({ host: '0.0.0.0', trustProxyHops: 1 });
+    expect(loaded.auth.devTokens).toBe(overlay === 'dev');
   });
 
   it('when the gateway is terminated, then the grace period covers preStop, the drain window and closing', () => {

@@ -3,10 +3,11 @@ import { createLogger, loadAppConfig } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
 
-/** REST limits no test's own traffic reaches (the limiter still runs on every request). */
+/** REST and handshake limits no test's own traffic reaches (the limiters still run). */
 export const HIGH_HTTP_RATE_LIMITS = {
   HTTP_RATE_LIMIT_PER_IP: '1000000',
   HTTP_RATE_LIMIT_PER_USER: '1000000',
+  HANDSHAKE_RATE_LIMIT_PER_IP: '1000000',
 };
 
 export interface TestService {

@@ -24,6 +24,7 @@ export function scaledEnv(
     MESSAGE_RATE_LIMIT: '100000',
     HTTP_RATE_LIMIT_PER_IP: '1000000',
     HTTP_RATE_LIMIT_PER_USER: '1000000',
+    HANDSHAKE_RATE_LIMIT_PER_IP: '1000000',
     ...extra,
   };
 }

@@ -83,7 +83,7 @@ export function createApi({
   // Health, metrics and docs (above) are not limited; every other /api request is, per address,
   // before its body is read and before authentication, so a flood of bad tokens or large bodies
   // is limited too; then per user after authentication.
-  app.use('/api', rateLimit(services.httpLimits.perIp, clientIp, logger));
+  app.use('/api', rateLimit(services.httpLimits.perIp, clientIp(trustProxyHops), logger));
   app.use(express.json({ limit: '100kb' }));
   app.use(
     mountRoutes(routes, {

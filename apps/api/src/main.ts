@@ -9,6 +9,7 @@ import {
   createMetrics,
   createServices,
   domainSettings,
+  guardRequests,
   HealthChecks,
   listen,
   socketIoKey,
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     operations: { metrics, health },
     trustProxyHops: config.http.trustProxyHops,
   });
-  const server = createServer(api);
+  const server = createServer(guardRequests(api, logger));
   const port = await listen(server, config.http.port, config.http.host);
   logger.info({ port }, 'api listening');
 

@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { createApi } from '@mm/api';
 import {
   createMetrics,
   createServices,
   domainSettings,
+  guardServerRequests,
   HealthChecks,
   type AppConfig,
   type Logger,
@@ -41,8 +42,17 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
     config.database.kind === 'postgres' ? config.database.schema : undefined,
   );
 
-  const server = createServer();
-  const io = createSocketServer(server);
+  // The request handler is on the server before Socket.IO attaches: Engine.IO then takes
+  // /socket.io/ requests and hands every other one to it. Added after (`server.on('request')`),
+  // it would answer long-polling requests too, and the second answer to one request throws.
+  // The app itself needs the services, which need the Socket.IO server: it is bound below.
+  const http: { app?: RequestListener } = {};
+  const server = createServer((req, res) => {
+    if (http.app) return http.app(req, res);
+    res.writeHead(503).end();
+  });
+  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  guardServerRequests(server, logger); // what any listener throws: answered and logged, no exit
   const services = createServices({
     db: database.db,
     broadcaster: io,
@@ -74,7 +84,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   });
   const web = webClientDir();
   if (!web) logger.warn('the web client is not built (turbo run build): serving the API only');
-  server.on('request', web ? withWebClient(api, web) : api);
+  http.app = web ? withWebClient(api, web) : api;
 
   return {
     server,

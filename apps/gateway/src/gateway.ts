@@ -7,8 +7,8 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '@mm/client/contract';
-import { AppError, type Logger, type Services } from '@mm/core';
-import { authenticateHandshake } from './handshake';
+import { AppError, type Logger, type Services, type SocketCap } from '@mm/core';
+import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { registerChatHandlers } from './handlers/chat.handlers';
 import { registerMessageHandlers } from './handlers/message.handlers';
 import { InFlight } from './in-flight';
@@ -31,7 +31,9 @@ export interface GatewayDeps {
 }
 
 /**
- * Registers the handshake and the event handlers. The match rooms are looked up before the
+ * Registers the handshake and the event handlers. A handshake is counted against its client
+ * address, authenticated, admitted (not a deleted account), and counted against the user's sockets
+ * on this process, in that order; each step refuses with a `connect_error` code. The match rooms are looked up before the
  * connection is accepted and joined in the same tick as the user room, before the client can see
  * `connect`: a client that syncs right after connecting then misses nothing, because every message
  * stored after its sync read reaches it live. A match created meanwhile reaches it through the user
@@ -42,6 +44,7 @@ export function registerGateway(
   io: GatewayServer,
   { services, logger, inFlight = new InFlight(), isDraining = () => false }: GatewayDeps,
 ): void {
+  limitHandshakes(io, services.connectionLimits.handshakesPerIp, logger);
   authenticateHandshake(io, services.tokens);
   const matchRooms = new WeakMap<GatewaySocket, string[]>();
   io.use((socket, next) => {
@@ -53,15 +56,13 @@ export function registerGateway(
         next();
       },
       (error: unknown) => {
-        if (error instanceof AppError) {
-          next(Object.assign(new Error(error.message), { data: { code: error.code } }));
-          return;
-        }
+        if (error instanceof AppError) return next(refusal(error));
         logger.error({ err: error, userId }, 'could not load match rooms');
-        next(Object.assign(new Error('Try again shortly.'), { data: { code: 'UNAVAILABLE' } }));
+        next(refusal(new AppError('UNAVAILABLE', 'Try again shortly.')));
       },
     );
   });
+  capSocketsPerUser(io, services.connectionLimits.socketsPerUser);
   const context = { logger, inFlight, isDraining };
   io.on('connection', (socket) => {
     const userId = socket.data.userId;
@@ -70,6 +71,29 @@ export function registerGateway(
     registerChatHandlers(socket, services, context);
     answerUnknownEvents(socket);
     trackPresence(socket, services, context);
+  });
+}
+
+/**
+ * The last step of the handshake, so nothing can refuse the socket after it is counted: it is
+ * released when it disconnects, or when its connection closes before Socket.IO connected it.
+ */
+function capSocketsPerUser(io: GatewayServer, cap: SocketCap): void {
+  io.use((socket, next) => {
+    const userId = socket.data.userId;
+    try {
+      cap.admit(userId, socket.id);
+    } catch (error) {
+      return next(refusal(error));
+    }
+    const release = () => cap.release(userId, socket.id);
+    socket.conn.once('close', release);
+    socket.once('disconnect', () => {
+      socket.conn.off('close', release);
+      release();
+    });
+    if (socket.conn.readyState !== 'open') release(); // closed meanwhile: it will not connect
+    next();
   });
 }
 

@@ -1,6 +1,42 @@
 import type { ExtendedError } from 'socket.io';
-import { toAppError, type TokenService } from '@mm/core';
-import type { GatewayServer } from './socket-server';
+import { AppError, toAppError, type Logger, type RateLimiter, type TokenService } from '@mm/core';
+import { handshakeAddress, type GatewayServer } from './socket-server';
+
+/** A refused handshake: the client's `connect_error` carries `data.code` (and `data.details`). */
+export function refusal(error: unknown): ExtendedError {
+  const appError = toAppError(error);
+  return Object.assign(new Error(appError.message), {
+    data: { code: appError.code, ...(appError.details && { details: appError.details }) },
+  });
+}
+
+/**
+ * Counts every handshake against its client address before anything else (so a flood of bad
+ * tokens is limited too); over the limit: RATE_LIMITED with `details.retry_after`. When the store
+ * fails (Redis away) the handshake goes through and it is logged, as for the REST limits.
+ */
+export function limitHandshakes(
+  io: GatewayServer,
+  limiter: RateLimiter | undefined,
+  logger: Logger,
+): void {
+  if (!limiter) return;
+  io.use((socket, next) => {
+    const address = handshakeAddress(socket);
+    if (address === undefined) return next();
+    limiter.consume(address).then(
+      () => next(),
+      (error: unknown) => {
+        if (error instanceof AppError) return next(refusal(error));
+        logger.warn(
+          { err: error, limit: limiter.limit.name },
+          'rate limit store failed; not limiting',
+        );
+        next();
+      },
+    );
+  });
+}
 
 /**
  * Authenticates at the handshake: a missing, bad or expired token fails the connection with a
@@ -13,11 +49,7 @@ export function authenticateHandshake(io: GatewayServer, tokens: TokenService): 
       socket.data.userId = tokens.verify(typeof token === 'string' ? token : undefined);
       next();
     } catch (error) {
-      const appError = toAppError(error);
-      const refusal: ExtendedError = Object.assign(new Error(appError.message), {
-        data: { code: appError.code },
-      });
-      next(refusal);
+      next(refusal(error));
     }
   });
 }

@@ -7,6 +7,7 @@ import {
   createMetrics,
   createServices,
   domainSettings,
+  guardServerRequests,
   HealthChecks,
   listen,
   opsRequestHandler,
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }));
   });
-  const io = createSocketServer(server);
+  const io = createSocketServer(server, { trustProxyHops: config.http.trustProxyHops });
+  guardServerRequests(server, logger); // Engine.IO's listener too: a throw is answered, no exit
   const adapter = useRedisAdapter(io, config.redis!.url, config.redis!.prefix, logger, metrics);
   const redis = connectRedis(config.redis!.url, 'gateway-state', logger);
   const services = createServices({

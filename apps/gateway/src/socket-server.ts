@@ -1,5 +1,6 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import { clientAddress } from '@mm/core';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
 
 export type GatewayServer = Server<
@@ -12,11 +13,27 @@ export type GatewayServer = Server<
 /** Frames above this are refused by Socket.IO before any handler sees them. */
 export const MAX_FRAME_BYTES = 100_000;
 
+export interface SocketServerOptions {
+  /** Proxies in front that append to X-Forwarded-For (`TRUST_PROXY_HOPS`); 0 unless said. */
+  trustProxyHops?: number;
+}
+
+/** The client address of each Engine.IO connection, read from its first request. */
+const addresses = new WeakMap<object, string>();
+
+/** The client's address behind the trusted proxies, as the per-address limits count it. */
+export function handshakeAddress(socket: { conn: object }): string | undefined {
+  return addresses.get(socket.conn);
+}
+
 /**
  * The Socket.IO server with the wire contract's limits. Created before the domain services, which
  * use it as their broadcaster; the handlers are registered afterwards (`registerGateway`).
  */
-export function createSocketServer(httpServer: HttpServer): GatewayServer {
+export function createSocketServer(
+  httpServer: HttpServer,
+  { trustProxyHops = 0 }: SocketServerOptions = {},
+): GatewayServer {
   const io: GatewayServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_FRAME_BYTES,
     pingTimeout: 20_000,
@@ -25,8 +42,17 @@ export function createSocketServer(httpServer: HttpServer): GatewayServer {
   });
   // Engine.IO keeps each session's first HTTP request for the socket's lifetime: several KB per
   // idle socket. Nothing here reads it after the handshake (auth comes from `auth.token`, the
-  // address from the connection), so let it go, as Socket.IO's memory guide advises.
-  io.engine.on('connection', (rawSocket: { request: unknown }) => {
+  // address is read here, once), so let it go, as Socket.IO's memory guide advises.
+  io.engine.on('connection', (rawSocket: { request: IncomingMessage | null }) => {
+    const request = rawSocket.request;
+    const address =
+      request &&
+      clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
+        trustProxyHops,
+      );
+    if (address) addresses.set(rawSocket, address);
     rawSocket.request = null;
   });
   return io;

@@ -15,6 +15,7 @@ import type { Metrics } from './observability/metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { RateLimiter } from './limits/rate-limiter';
+import { SocketCap } from './limits/socket-cap';
 import { DiscoveryService } from './profiles/discovery.service';
 import { ProfileRefs } from './profiles/profile-refs';
 import { PresenceService } from './presence/presence.service';
@@ -88,9 +89,9 @@ export function createServices(deps: DomainDeps) {
     deps.metrics,
     deps.logger,
   );
-  // REST limits fail fast while Redis is away: the API lets requests through then (and logs it)
-  // rather than hold every request until Redis is back.
-  const httpLimiter = (name: string, rate: { points: number; windowSeconds: number }) =>
+  // REST and handshake limits fail fast while Redis is away: requests and handshakes go through
+  // then (and it is logged) rather than wait until Redis is back.
+  const edgeLimiter = (name: string, rate: { points: number; windowSeconds: number }) =>
     rate.points > 0
       ? new RateLimiter(
           { name, ...rate },
@@ -116,8 +117,13 @@ export function createServices(deps: DomainDeps) {
     realtime,
     /** REST request limits (absent when configured off); the API applies them. */
     httpLimits: {
-      perIp: httpLimiter('rest-ip', deps.rules.httpRate.perIp),
-      perUser: httpLimiter('rest-user', deps.rules.httpRate.perUser),
+      perIp: edgeLimiter('rest-ip', deps.rules.httpRate.perIp),
+      perUser: edgeLimiter('rest-user', deps.rules.httpRate.perUser),
+    },
+    /** What a gateway admits: handshakes per client address (absent when off), sockets per user. */
+    connectionLimits: {
+      handshakesPerIp: edgeLimiter('handshake-ip', deps.rules.handshakeRatePerIp),
+      socketsPerUser: new SocketCap(deps.rules.maxSocketsPerUser),
     },
     photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),

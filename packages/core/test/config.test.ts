@@ -1,4 +1,4 @@
-import { ConfigError, loadAppConfig } from '../src/config/env';
+import { ConfigError, isLoopbackHost, loadAppConfig } from '../src/config/env';
 
 describe('loadAppConfig', () => {
   it('when nothing is set in the embedded default, then it uses PGlite, no Redis and dev tokens', () => {
@@ -7,6 +7,21 @@ describe('loadAppConfig', () => {
     expect(config.redis).toBeUndefined();
     expect(config.auth.devTokens).toBe(true);
     expect(config.http.port).toBe(3000);
+  });
+
+  it('when nothing is set in the embedded default, then it listens on loopback only and trusts no X-Forwarded-For', () => {
+    expect(loadAppConfig('embedded', {}).http).toMatchObject({
+      host: '127.0.0.1',
+      trustProxyHops: 0,
+    });
+  });
+
+  it('when a scaled pod sets no HOST nor TRUST_PROXY_HOPS, then it listens everywhere behind one proxy', () => {
+    expect(loadAppConfig('scaled', scaled).http).toMatchObject({
+      host: '0.0.0.0',
+      trustProxyHops: 1,
+    });
+    expect(loadAppConfig('embedded', { TRUST_PROXY_HOPS: '2' }).http.trustProxyHops).toBe(2);
   });
 
   it('when a scaled process lacks its services, then start-up stops naming each variable', () => {
@@ -40,5 +55,76 @@ describe('loadAppConfig', () => {
 
   it('when a variable is set but empty, then it counts as unset', () => {
     expect(loadAppConfig('embedded', { DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
+  });
+});
+
+const scaled = {
+  DATABASE_URL: 'postgres://db/app',
+  REDIS_URL: 'redis://cache:6379',
+  JWT_SECRET: 'x'.repeat(32),
+};
+
+describe('loadAppConfig where others can reach the process', () => {
+  const refusal = (mode: 'embedded' | 'scaled', env: Record<string, string>): string => {
+    try {
+      loadAppConfig(mode, env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('it started');
+  };
+
+  it('when the embedded default listens on every interface with no JWT_SECRET, then it refuses, naming the published secret and dev tokens', () => {
+    const message = refusal('embedded', { HOST: '0.0.0.0' });
+    expect(message).toMatch(/HOST=0\.0\.0\.0/);
+    expect(message).toMatch(/JWT_SECRET is unset[\s\S]*published/);
+    expect(message).toMatch(/DEV_TOKENS is on[\s\S]*DEV_TOKENS=false/);
+  });
+
+  it('when NODE_ENV=production, then even on loopback the published secret and dev tokens are refused', () => {
+    const message = refusal('embedded', { NODE_ENV: 'production' });
+    expect(message).toMatch(/NODE_ENV=production/);
+    expect(message).toMatch(/JWT_SECRET/);
+    expect(refusal('scaled', { ...scaled, NODE_ENV: 'production', DEV_TOKENS: 'true' })).toMatch(
+      /DEV_TOKENS is on/,
+    );
+  });
+
+  it('when a scaled pod on 0.0.0.0 turns dev tokens on, then it refuses unless ALLOW_INSECURE_DEV_TOKENS says so', () => {
+    expect(refusal('scaled', { ...scaled, HOST: '0.0.0.0', DEV_TOKENS: 'true' })).toMatch(
+      /ALLOW_INSECURE_DEV_TOKENS/,
+    );
+    const allowed = loadAppConfig('scaled', {
+      ...scaled,
+      HOST: '0.0.0.0',
+      DEV_TOKENS: 'true',
+      ALLOW_INSECURE_DEV_TOKENS: 'true',
+    });
+    expect(allowed.auth.devTokens).toBe(true);
+  });
+
+  it('when ALLOW_INSECURE_DEV_TOKENS is set but JWT_SECRET is not, then the published secret is still refused', () => {
+    const message = refusal('embedded', { HOST: '0.0.0.0', ALLOW_INSECURE_DEV_TOKENS: 'true' });
+    expect(message).toMatch(/JWT_SECRET is unset/);
+    expect(message).not.toMatch(/DEV_TOKENS is on/);
+  });
+
+  it('when the embedded default on every interface has its own secret and no dev tokens, then it starts', () => {
+    const config = loadAppConfig('embedded', {
+      HOST: '0.0.0.0',
+      JWT_SECRET: 'y'.repeat(32),
+      DEV_TOKENS: 'false',
+      NODE_ENV: 'production',
+    });
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.auth).toEqual({ jwtSecret: 'y'.repeat(32), devTokens: false });
+  });
+
+  it('when a host is loopback in any spelling, then it counts as private; any other address does not', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+      expect({ host, loopback: isLoopbackHost(host) }).toEqual({ host, loopback: true });
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', '128.0.0.1'])
+      expect({ host, loopback: isLoopbackHost(host) }).toEqual({ host, loopback: false });
   });
 });

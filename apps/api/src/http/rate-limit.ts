@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { AppError, type Logger, type RateLimiter } from '@mm/core';
+import { AppError, clientAddress, type Logger, type RateLimiter } from '@mm/core';
 
 /**
  * Takes one point of `limiter` for the request's key (no key: not limited), or answers 429
@@ -28,8 +28,14 @@ export function rateLimit(
   };
 }
 
-/** The client's address as Express sees it (`trust proxy` decides how far X-Forwarded-For counts). */
-export const clientIp = (req: Request): string | undefined => req.ip ?? req.socket.remoteAddress;
+/**
+ * The client's address behind `trustProxyHops` proxies: the rule socket handshakes are counted by
+ * too (`clientAddress`), and the same as Express's `req.ip` with `trust proxy` set to the hops.
+ */
+export const clientIp =
+  (trustProxyHops: number) =>
+  (req: Request): string | undefined =>
+    clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustProxyHops);
 
 /** The authenticated caller, set by `authenticate()`; routes without a token have none. */
 export const callerKey = (_req: Request, res: Response): number | undefined =>

@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   EXTENSION_LIMIT_REACHED: 409,
   SECRET_CHAT_NOT_REQUESTED: 409,
   RATE_LIMITED: 429,
+  TOO_MANY_CONNECTIONS: 429,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_IMAGE: 400,
@@ -64,8 +65,11 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'There is no pending secret-chat request that you may accept (the requester cannot accept ' +
     'their own).',
   RATE_LIMITED:
-    'Too many requests or messages: wait `details.retry_after` seconds (also the `Retry-After` ' +
-    'header over REST).',
+    'Too many requests, messages or socket handshakes: wait `details.retry_after` seconds (also ' +
+    'the `Retry-After` header over REST).',
+  TOO_MANY_CONNECTIONS:
+    'Socket handshake only: you already hold `details.limit` sockets on this server; close one ' +
+    'before opening another.',
   PAYLOAD_TOO_LARGE:
     'The body (or socket frame, or photo) is too large; `details.max_bytes` when there is one ' +
     'limit to name.',

@@ -28,10 +28,29 @@ export class TokenService {
       }
       throw new AppError('UNAUTHENTICATED', 'The token is invalid.');
     }
-    const userId = typeof payload === 'object' ? Number(payload.sub) : NaN;
-    if (!Number.isSafeInteger(userId) || userId <= 0) {
+    if (typeof payload !== 'object' || typeof payload.exp !== 'number') {
+      // A token without an expiry would be valid forever.
+      throw new AppError('UNAUTHENTICATED', 'The token has no expiry.');
+    }
+    const userId = canonicalUserId(payload.sub);
+    if (userId === undefined) {
       throw new AppError('UNAUTHENTICATED', 'The token does not name a user.');
     }
     return userId;
   }
+}
+
+/**
+ * `sub` as a user id, when it is one in canonical form: a safe positive integer, as a JSON number
+ * or as its decimal digits (no sign, space, leading zero, exponent or hex). Anything `Number()`
+ * would also turn into an id (`true`, `[7]`, `" 7"`, `"0x7"`, `"7.0"`) names no user.
+ */
+function canonicalUserId(sub: unknown): number | undefined {
+  const id =
+    typeof sub === 'number'
+      ? sub
+      : typeof sub === 'string' && /^[1-9]\d{0,15}$/.test(sub)
+        ? Number(sub)
+        : NaN;
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Raised when the environment is wrong: the message names each variable and what is wrong with it. */
@@ -25,13 +26,17 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** The variables both apps share, in both modes. Defaults here are the embedded default's. */
 export const commonEnv = z.object({
   PORT: port.default(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /** Interface to listen on: loopback in the embedded default, every interface in scaled mode. */
+  HOST: z.string().min(1).optional(),
   /**
    * Proxies in front of the API that append to X-Forwarded-For (nginx, the Ingress): the client's
-   * address (per-address rate limit, logs) is read that many entries from the right, so a client
-   * cannot choose it by sending the header itself. 0: the connection's peer.
+   * address (per-address rate limits, logs) is read that many entries from the right, so a client
+   * cannot choose it by sending the header itself. 0: the connection's peer. Scaled pods default
+   * to 1 (they sit behind the Ingress); the embedded default to 0 (it listens directly).
    */
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
+  /** `production` counts as exposed, wherever it listens (see `refuseExposedDevAuth`). */
+  NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   /** Schema (search_path) for the tables; tests give each file its own. */
@@ -50,6 +55,11 @@ export const commonEnv = z.object({
     .default('mm'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DEV_TOKENS: bool.optional(),
+  /**
+   * Lets DEV_TOKENS start on a non-loopback HOST or with NODE_ENV=production, where anyone who
+   * reaches the API may then act as any user: for a private compose stack or dev cluster only.
+   */
+  ALLOW_INSECURE_DEV_TOKENS: bool.default(false),
   /** Matches a free user may create per UTC day; premium users have no limit. */
   DAILY_MATCH_LIMIT: z.coerce.number().int().min(0).default(3),
   MATCH_TTL_HOURS: z.coerce.number().positive().default(48),
@@ -65,6 +75,14 @@ export const commonEnv = z.object({
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(30),
   /** How long a secret-chat message lives before it is purged. */
   SECRET_MESSAGE_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** Sockets one user may hold on one gateway process (the embedded default: in all); 0: no cap. */
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(10),
+  /**
+   * Socket.IO handshakes one client address may attempt per window, before authentication (so a
+   * flood of bad tokens is limited too); 0 turns the limit off. Shared through Redis when scaled.
+   */
+  HANDSHAKE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(120),
+  HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
   MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(60),
   MESSAGE_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(10),
@@ -96,7 +114,10 @@ export const commonEnv = z.object({
   PRESENCE_TTL_SECONDS: z.coerce.number().positive().max(3_600).default(30),
 });
 
-/** An embedded-only secret: anyone may mint tokens there anyway (DEV_TOKENS is on). */
+/**
+ * The embedded default's secret when JWT_SECRET is unset. It is in the source, so anyone can sign
+ * tokens with it: accepted only on a loopback address outside production (`refuseExposedDevAuth`).
+ */
 const EMBEDDED_DEV_SECRET = 'embedded-default-dev-secret-not-for-production';
 
 export type RuntimeMode = 'embedded' | 'scaled';
@@ -135,6 +156,10 @@ export interface DomainRules {
     perIp: { points: number; windowSeconds: number };
     perUser: { points: number; windowSeconds: number };
   };
+  /** Sockets one user may hold on one process; 0: no cap. */
+  maxSocketsPerUser: number;
+  /** Socket handshakes per client address; `points: 0` means no limit. */
+  handshakeRatePerIp: { points: number; windowSeconds: number };
   messageBatchMax: number;
   messageWriteLanes: number;
   presenceTtlMs: number;
@@ -163,6 +188,11 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
         windowSeconds: e.HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS,
       },
     },
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    handshakeRatePerIp: {
+      points: e.HANDSHAKE_RATE_LIMIT_PER_IP,
+      windowSeconds: e.HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS,
+    },
     messageBatchMax: e.MESSAGE_BATCH_MAX,
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
     presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
@@ -183,9 +213,22 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       ? commonEnv.required({ DATABASE_URL: true, REDIS_URL: true, JWT_SECRET: true })
       : commonEnv;
   const e = parseEnv(required, env);
+  const host = e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
+  const devTokens = e.DEV_TOKENS ?? mode === 'embedded';
+  refuseExposedDevAuth({
+    host,
+    production: e.NODE_ENV === 'production',
+    publishedSecret: e.JWT_SECRET === undefined,
+    devTokens,
+    devTokensAllowed: e.ALLOW_INSECURE_DEV_TOKENS,
+  });
   return {
     mode,
-    http: { host: e.HOST, port: e.PORT, trustProxyHops: e.TRUST_PROXY_HOPS },
+    http: {
+      host,
+      port: e.PORT,
+      trustProxyHops: e.TRUST_PROXY_HOPS ?? (mode === 'scaled' ? 1 : 0),
+    },
     log: { level: e.LOG_LEVEL },
     database: e.DATABASE_URL
       ? {
@@ -199,10 +242,53 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
     keyPrefix: e.REDIS_PREFIX,
     auth: {
       jwtSecret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET,
-      devTokens: e.DEV_TOKENS ?? mode === 'embedded',
+      devTokens,
     },
     rules: domainRules(e),
     drain: { windowMs: e.GATEWAY_DRAIN_WINDOW_SECONDS * 1000 },
     observability: { slowQueryMs: e.DB_SLOW_QUERY_MS },
   };
+}
+
+/** True for an address only this machine reaches: 127.0.0.0/8, ::1 (also IPv4-mapped), localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const address = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (address === 'localhost') return true;
+  if (isIP(address) === 6) return address === '::1' || /^::ffff:127\./.test(address);
+  return isIP(address) === 4 && address.startsWith('127.');
+}
+
+/**
+ * Refuses to start where anyone could act as any user: on a non-loopback address or in
+ * production, neither the published embedded secret (JWT_SECRET unset) nor dev tokens (unless
+ * ALLOW_INSECURE_DEV_TOKENS says so, for a private stack) may be in use.
+ */
+function refuseExposedDevAuth(o: {
+  host: string;
+  production: boolean;
+  publishedSecret: boolean;
+  devTokens: boolean;
+  devTokensAllowed: boolean;
+}): void {
+  if (isLoopbackHost(o.host) && !o.production) return;
+  const where = o.production ? 'NODE_ENV=production' : `HOST=${o.host} (not a loopback address)`;
+  const problems: string[] = [];
+  if (o.publishedSecret) {
+    problems.push(
+      'JWT_SECRET is unset, so tokens would be verified with the development secret published ' +
+        'in the source: anyone could sign one for any user. Set JWT_SECRET (at least 32 random ' +
+        'characters).',
+    );
+  }
+  if (o.devTokens && !o.devTokensAllowed) {
+    problems.push(
+      'DEV_TOKENS is on, so POST /api/auth/dev-token would give anyone a token for any user. ' +
+        'Set DEV_TOKENS=false, or ALLOW_INSECURE_DEV_TOKENS=true on a private stack only.',
+    );
+  }
+  if (problems.length === 0) return;
+  throw new ConfigError(
+    `Refusing to start with ${where}, reachable by others:\n  ${problems.join('\n  ')}\n` +
+      'Or listen on loopback only (HOST=127.0.0.1) outside production.',
+  );
 }

@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { toAppError } from '../errors';
+import type { Logger } from '../logger';
 
 /** Starts listening and resolves with the bound port (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
@@ -18,4 +20,36 @@ export function closeHttpServer(server: Server): Promise<void> {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeIdleConnections();
   });
+}
+
+/**
+ * A request listener whose throw cannot end the process: what `handle` throws while it runs is
+ * logged and answered with a 500, or the connection is dropped when an answer had already begun.
+ * (Express catches what its handlers throw; this is the net under everything else on the server.)
+ */
+export function guardRequests(handle: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (error) {
+      logger.error({ err: error, method: req.method, url: req.url }, 'request handler threw');
+      if (res.headersSent || res.writableEnded) {
+        res.destroy();
+        return;
+      }
+      const internal = toAppError(undefined);
+      res.writeHead(internal.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(internal.toJSON()));
+    }
+  };
+}
+
+/**
+ * Wraps every 'request' listener `server` has now in `guardRequests`: call it after Socket.IO
+ * attached, so that Engine.IO's own listener (which hands other paths to the app) is guarded too.
+ */
+export function guardServerRequests(server: Server, logger: Logger): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  for (const listener of listeners) server.on('request', guardRequests(listener, logger));
 }

@@ -1,0 +1,43 @@
+import { AppError } from '../errors';
+
+/**
+ * The sockets each user holds on this process, and the most one user may hold (0: no cap).
+ *
+ * Counted per process, not across pods, on purpose: what a cap protects is a process's memory
+ * and fan-out, and a process knows its own sockets exactly, with no round trip. The presence
+ * store's count across pods would include the entries a draining pod leaves to expire, so a
+ * user near the cap would be refused while their clients move to another pod. A user may thus
+ * hold up to the cap on each gateway pod; the embedded default is one process, so the cap is
+ * the user's whole allowance there.
+ */
+export class SocketCap {
+  private readonly held = new Map<number, Set<string>>();
+
+  constructor(readonly max: number) {}
+
+  /** Counts `socketId` as one of `userId`'s, or throws TOO_MANY_CONNECTIONS at the cap. */
+  admit(userId: number, socketId: string): void {
+    const sockets = this.held.get(userId) ?? new Set<string>();
+    if (this.max > 0 && sockets.size >= this.max && !sockets.has(socketId)) {
+      throw new AppError(
+        'TOO_MANY_CONNECTIONS',
+        `You already hold ${this.max} connections: close one first.`,
+        { limit: this.max },
+      );
+    }
+    sockets.add(socketId);
+    this.held.set(userId, sockets);
+  }
+
+  /** The socket is gone (or never connected); releasing one twice is harmless. */
+  release(userId: number, socketId: string): void {
+    const sockets = this.held.get(userId);
+    if (!sockets?.delete(socketId) || sockets.size > 0) return;
+    this.held.delete(userId);
+  }
+
+  /** Sockets `userId` holds on this process. */
+  count(userId: number): number {
+    return this.held.get(userId)?.size ?? 0;
+  }
+}
