@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
 import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
 import { startTestService, type TestService } from '../support/embedded';
+import { callJson } from '../support/http';
 
 /**
  * `DELETE /api/users/delete-account` on the embedded service and a real Postgres: what is erased,
@@ -23,17 +24,8 @@ describe('account deletion', () => {
     await api?.stop();
   });
 
-  const call = async (user: TestUser, method: string, path: string, body?: unknown) => {
-    const response = await fetch(api.url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${user.token}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = (user: TestUser, method: string, path: string, body?: unknown) =>
+    callJson(api.url, user.token, method, path, body);
 
   let cityNo = 0;
   async function userIn(city: string): Promise<TestUser> {
@@ -156,8 +148,9 @@ describe('account deletion', () => {
     expect(bobsMatches.find((m) => m.id === withBob.id)).toMatchObject({ status: 'unmatched' });
   });
 
-  it('when a deleted account calls anything that creates state, then it is 410 ACCOUNT_DELETED; a second deletion is 200', async () => {
-    const { city, ann, withBob } = await annWithMatches();
+  it('when a deleted account calls anything, reads included, then it is 410 ACCOUNT_DELETED; a second deletion is 200', async () => {
+    const { city, ann, bob, withBob } = await annWithMatches();
+    const ref = api.service.services.profileRefs.ref(ann.id, bob.id);
     const annSocket = await connect(api.url, ann);
     sockets.push(annSocket);
     const closed = new Promise((resolve) => annSocket.once('disconnect', resolve));
@@ -174,12 +167,19 @@ describe('account deletion', () => {
       }),
       await call(ann, 'POST', '/api/mystery/block', { blocked_user_id: 1 }),
       await call(ann, 'POST', '/api/mystery/report', { match_id: withBob.id, reason: 'spam' }),
+      // Nor may it read what it saw as a user: its ended matches, their history, discovery.
+      await call(ann, 'GET', '/api/users/me'),
+      await call(ann, 'GET', `/api/mystery/my-matches/${ann.id}`),
+      await call(ann, 'GET', `/api/mystery/chat/${withBob.id}`),
+      await call(ann, 'GET', `/api/mystery/stats/${ann.id}`),
+      await call(ann, 'GET', `/api/v1/matching/profiles/scroll?city=${encodeURIComponent(city)}`),
+      await call(ann, 'GET', `/api/v1/matching/profiles/batch?profile_ids=${ref}`),
+      await call(ann, 'GET', `/api/mystery/matches/${withBob.id}/partner-photo`),
     ];
     for (const { status, body } of refused) {
       expect(status).toBe(410);
       expect(body.error.code).toBe('ACCOUNT_DELETED');
     }
-    expect((await call(ann, 'GET', '/api/users/me')).status).toBe(404);
     // Nor may it open a socket.
     const refusal = await connect(api.url, ann).then(
       (socket) => {

@@ -102,6 +102,38 @@ describe('profile photos', () => {
       },
     );
 
+    const small = (format: 'gif' | 'tiff' | 'png') =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+        .toFormat(format)
+        .toBuffer();
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>',
+    );
+    const declared = ['image/png', 'image/jpeg', 'image/webp'];
+    it.each(
+      (['svg', 'gif', 'tiff'] as const).flatMap((format) =>
+        declared.map((type) => [format, type] as const),
+      ),
+    )(
+      'when the bytes are %s but declared %s, then it is 415 UNSUPPORTED_MEDIA_TYPE by the decoded format and nothing is stored',
+      async (format, type) => {
+        const bytes = format === 'svg' ? svg : await small(format);
+        const ann = await userWithProfile('Photo Disguised');
+        const response = await upload(ann, bytes, type);
+        expect(response.status).toBe(415);
+        expect(response.body.error).toMatchObject({
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          details: { format, accepted: ['image/jpeg', 'image/png', 'image/webp'] },
+        });
+        expect((await request(ann, 'GET', '/api/users/me/photo')).status).toBe(404);
+      },
+    );
+
+    it('when a PNG is declared as image/webp, then it is accepted: the decoded format is one the API names', async () => {
+      const ann = await userWithProfile('Photo Mislabelled');
+      expect((await upload(ann, await small('png'), 'image/webp')).status).toBe(200);
+    });
+
     it('when a user without a profile uploads, then it is 409 PROFILE_REQUIRED', async () => {
       const id = freshUserId();
       const token = await new RestClient(api.url, () => undefined).devToken(id);

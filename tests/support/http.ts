@@ -14,6 +14,32 @@ export async function get<T = any>(url: string): Promise<HttpAnswer<T>> {
   return { status: response.status, body: (isJson ? JSON.parse(text) : text) as T, text };
 }
 
+/**
+ * Calls `baseUrl + path` with a bearer token (none: anonymous) and a JSON body if given; parses a
+ * JSON answer. Any status resolves.
+ */
+export async function callJson<T = any>(
+  baseUrl: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      ...(token !== undefined && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const isJson = response.headers.get('content-type')?.includes('json');
+  return {
+    status: response.status,
+    body: (await (isJson ? response.json() : response.text())) as T,
+  };
+}
+
 /** Polls `read` until `done` holds for what it returns; rejects with the last value after `timeoutMs`. */
 export async function eventually<T>(
   read: () => Promise<T>,

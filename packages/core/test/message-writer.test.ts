@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '@mm/db';
+import { openDatabase, type DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 import { AppError } from '../src/errors';
 import { MessageWriter, type AppendRequest } from '../src/messages/message-writer';
@@ -119,6 +119,71 @@ describe('MessageWriter (batched appends)', () => {
       .where('match_id', 'in', [expired, ended])
       .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
+  });
+
+  it('when one message in a batch holds what PostgreSQL cannot store, then only it is refused and everyone else in the batch is stored and acked', async () => {
+    // One lane: every send below goes into the same batch (one statement) unless split.
+    const writer = new MessageWriter(podA.db, { ...options, lanes: 1 });
+    const [annBob, cidDee, eveFay] = [
+      await newMatch(11, 12),
+      await newMatch(13, 14),
+      await newMatch(1, 20),
+    ];
+    // Straight into the writer, past the edge that refuses a NUL.
+    const results = await Promise.allSettled([
+      send(writer, { matchId: annBob, senderId: 11, clientId: 'a1' }),
+      send(writer, { matchId: cidDee, senderId: 13, clientId: 'c1' }),
+      send(writer, { matchId: eveFay, senderId: 1, clientId: 'bad', body: 'nul \u0000 here' }),
+      send(writer, { matchId: annBob, senderId: 12, clientId: 'b1' }),
+      send(writer, { matchId: eveFay, senderId: 1, clientId: 'bad', body: 'nul \u0000 here' }),
+      send(writer, { matchId: cidDee, senderId: 14, clientId: 'd1' }),
+      send(writer, { matchId: annBob, senderId: 11, clientId: 'a2' }),
+      send(writer, { matchId: eveFay, senderId: 20, clientId: 'f1' }),
+      send(writer, { matchId: annBob, senderId: 11, clientId: 'a1' }),
+    ]);
+
+    const ok = (i: number) =>
+      results[i] as PromiseFulfilledResult<{ created: boolean; message: { seq: number } }>;
+    for (const i of [0, 1, 3, 5, 6, 7, 8]) expect(results[i]!.status).toBe('fulfilled');
+    for (const i of [2, 4]) {
+      expect(results[i]).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'VALIDATION_FAILED', status: 400 },
+      });
+    }
+    // Each match keeps its send order and gapless seqs; the repeat of a1 gets the original.
+    expect([0, 3, 6].map((i) => ok(i).value.message.seq)).toEqual([1, 2, 3]);
+    expect([1, 5].map((i) => ok(i).value.message.seq)).toEqual([1, 2]);
+    expect(ok(7).value.message.seq).toBe(1);
+    expect(ok(8).value).toMatchObject({ created: false, message: { seq: 1 } });
+    const stored = await podA.db
+      .selectFrom('messages')
+      .select(['match_id', 'client_id'])
+      .where('match_id', 'in', [annBob, cidDee, eveFay])
+      .orderBy('match_id')
+      .orderBy('seq')
+      .execute();
+    expect(stored.map((m) => m.client_id)).toEqual(['a1', 'b1', 'a2', 'c1', 'd1', 'f1']);
+  });
+
+  it('when the database cannot be reached, then the whole batch is rejected as it was and nothing is split', async () => {
+    // Nothing listens on port 1: every connection is refused.
+    const nowhere = await openDatabase({
+      kind: 'postgres',
+      url: 'postgres://postgres@127.0.0.1:1/test',
+      poolSize: 1,
+    });
+    const writer = new MessageWriter(nowhere.db, { ...options, lanes: 1 });
+    const matchId = await newMatch(2, 3);
+    const results = await Promise.allSettled([
+      send(writer, { matchId, senderId: 2, clientId: 'x1' }),
+      send(writer, { matchId, senderId: 2, clientId: 'x2' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ECONNREFUSED' });
+    }
+    await nowhere.close();
   });
 
   it('when a secret chat is active, then new messages are secret and expire after the TTL', async () => {

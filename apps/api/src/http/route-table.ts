@@ -69,7 +69,7 @@ export interface RouteSpec<
   binary?: { contentTypes: readonly string[]; cacheControl: string };
   /**
    * True: a deleted account may still call it (account deletion itself, so a second call is a
-   * no-op). Every other authenticated route that is not a GET refuses a deleted account.
+   * no-op). Every other authenticated route, reading or writing, refuses a deleted account.
    */
   deletedAccountMayCall?: boolean;
   /** Error codes this route answers with beyond the ones every route of its kind may give. */
@@ -101,21 +101,22 @@ export interface MountOptions {
   tokens: TokenService;
   /** Runs after authentication, before parsing: rate limits. */
   before?: RequestHandler[];
-  /** Throws ACCOUNT_DELETED for a deleted account; asked before every route that creates state. */
+  /** Throws ACCOUNT_DELETED for a deleted account; asked before every route that refuses one. */
   requireActiveAccount?: (userId: number) => Promise<void>;
 }
 
 /**
- * Authenticated routes that create or change state (every method but GET) refuse a deleted
- * account: its token stays valid until it expires, but it may no longer act.
+ * Authenticated routes refuse a deleted account, GETs included: its token stays valid until it
+ * expires, but it may no longer act, nor read what it saw as a user (its ended matches, partners'
+ * messages and views, discovery).
  */
 export const refusesDeletedAccount = (spec: AnyRouteSpec): boolean =>
-  spec.auth && spec.method !== 'get' && !spec.deletedAccountMayCall;
+  spec.auth && !spec.deletedAccountMayCall;
 
 /**
  * The routes on an Express router. Each request is parsed with the route's schemas (a bad field is
  * 400 VALIDATION_FAILED naming it), a `user_id` in the path, query or body must be the caller's
- * own (403), a deleted account may not create state (410), and the handler's result is parsed
+ * own (403), a deleted account may not call it (410), and the handler's result is parsed
  * with the response schema, so a field the schema does not name never reaches the client.
  */
 export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Router {
@@ -169,7 +170,10 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
 export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) codes.add('VALIDATION_FAILED');
-  if (spec.body || spec.upload) codes.add('PAYLOAD_TOO_LARGE');
+  if (spec.body || spec.upload) {
+    codes.add('PAYLOAD_TOO_LARGE');
+    codes.add('UNSUPPORTED_MEDIA_TYPE'); // a charset or Content-Encoding it cannot read
+  }
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && named) codes.add('FORBIDDEN');

@@ -13,6 +13,7 @@ export function moderationRoutes({ moderation }: Services): AnyRouteSpec[] {
       auth: true,
       body: blockRequest,
       response: okResponse,
+      errors: ['NOT_FOUND', 'PROFILE_REQUIRED'],
       handler: async ({ body, userId }) => {
         await moderation.block(userId, body);
         return { ok: true as const };

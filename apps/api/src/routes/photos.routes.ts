@@ -19,7 +19,8 @@ export function photoRoutes({ photos }: Services): AnyRouteSpec[] {
       path: '/api/users/me/photo',
       summary: "Upload the caller's profile photo",
       description:
-        'The raw image as the body (JPEG, PNG or WebP, at most PHOTO_MAX_BYTES). It is resized, ' +
+        'The raw image as the body (JPEG, PNG or WebP, at most PHOTO_MAX_BYTES), judged by the ' +
+        'format its bytes decode as, not by the declared type (an SVG, GIF or TIFF is 415). It is resized, ' +
         'stripped of metadata and stored with the blurred renditions that partners see at unlock ' +
         'levels 2 and 3.',
       tags: ['users'],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ageRangeInOrder, genders, profileFilterFields } from './schemas';
+import { text } from './text';
 
 /**
  * Profile discovery: browsing who is out there before (and apart from) find-match.
@@ -32,12 +33,12 @@ export const DISCOVERY_BATCH_MAX = 50;
 export const discoveryScrollQuery = z
   .object({
     ...profileFilterFields,
-    interests: queryList(z.string().min(1).max(40))
+    interests: queryList(text.min(1).max(40))
       .pipe(z.array(z.string()).min(1).max(20))
       .optional()
       .meta({ description: 'Comma-separated; keeps profiles sharing at least one.' }),
     /** The `next_cursor` of the previous page; absent for the first page. */
-    cursor: z.string().min(1).max(200).optional(),
+    cursor: text.min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(DISCOVERY_PAGE_MAX).default(20),
   })
   .refine(...ageRangeInOrder);

@@ -38,7 +38,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
  */
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   VALIDATION_FAILED:
-    'A field of the path, query or body is missing or invalid (or the body is not JSON). ' +
+    'A field of the path, query or body is missing or invalid (or the body is not JSON, does not ' +
+    'decompress, or a path parameter is not valid percent-encoding). ' +
     '`details.fields` lists `{field, message}` for each.',
   UNAUTHENTICATED: 'No bearer token, or one that does not verify.',
   TOKEN_EXPIRED: 'The bearer token has expired: get a new one.',
@@ -49,8 +50,9 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'No such resource, or not one of yours: a match you are not part of is answered exactly as ' +
     'one that does not exist.',
   ACCOUNT_DELETED:
-    'The caller deleted their account: its token still verifies, but nothing that creates or ' +
-    'changes state is allowed any more, and no socket may connect with it.',
+    'The caller deleted their account: its token still verifies, but no route answers it any ' +
+    'more (reading or writing; deleting the account again is a no-op), and no socket may ' +
+    'connect with it.',
   PROFILE_REQUIRED: 'Create your profile (`PUT /api/users/me`) first.',
   PROFILE_NOT_APPROVED:
     'Your profile is not approved yet; `details.verification_status` says where it stands.',
@@ -74,7 +76,9 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'The body (or socket frame, or photo) is too large; `details.max_bytes` when there is one ' +
     'limit to name.',
   UNSUPPORTED_MEDIA_TYPE:
-    'The upload is not of an accepted type; `details.accepted` lists the types.',
+    "The body's charset or Content-Encoding, or the upload's type, is not one accepted (a photo " +
+    'is judged by the format its bytes decode as, not by its declared type); `details.accepted` ' +
+    'lists those that are.',
   INVALID_IMAGE: 'The upload is empty or not a readable image.',
   PHOTO_LOCKED:
     "The partner's photo is not unlocked at this match's level yet; `details.level` and " +

@@ -7,3 +7,4 @@ export * from './wire';
 export * from './chat';
 export * from './discovery';
 export * from './photos';
+export * from './text';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { matchId, sendMessageRequest, userId } from './schemas';
+import { text } from './text';
 import { messageView, partnerView } from './wire';
 
 /**
@@ -31,7 +32,7 @@ export const reportRequest = z.object({
   /** The message reported, if one; it must belong to the match. */
   message_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   reason: z.enum(reportReasons),
-  details: z.string().trim().max(2000).optional(),
+  details: text.trim().max(2000).optional(),
 });
 
 /** `POST /api/mystery/send-message`: the socket's `message:send` payload over REST. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storable, text } from './text';
 
 /**
  * Request schemas: the servers validate with them, the SDK's types come from them, and the OpenAPI
@@ -19,16 +20,13 @@ export const devTokenRequest = z.object({ user_id: userId });
 export const accountDeletionRequest = z.object({ user_id: userId.optional() });
 
 export const profileInput = z.object({
-  display_name: z.string().trim().min(1).max(50),
+  display_name: text.trim().min(1).max(50),
   gender: z.enum(genders).nullish(),
   birth_date: z.iso.date().nullish(),
-  city: z.string().trim().min(1).max(100).nullish(),
-  interests: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
-  bio: z.string().trim().max(500).nullish(),
-  photo_url: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .nullish(),
+  city: text.trim().min(1).max(100).nullish(),
+  interests: z.array(text.trim().min(1).max(40)).max(20).default([]),
+  bio: text.trim().max(500).nullish(),
+  photo_url: storable(z.url({ protocol: /^https?$/ }).max(2048)).nullish(),
 });
 
 /** Age in whole years, for the find-match filters. */
@@ -42,8 +40,8 @@ export const profileFilterFields = {
   gender: z.enum(genders).optional(),
   min_age: age.optional(),
   max_age: age.optional(),
-  city: z.string().trim().min(1).max(100).optional(),
-  interests: z.array(z.string().trim().min(1).max(40)).min(1).max(20).optional(),
+  city: text.trim().min(1).max(100).optional(),
+  interests: z.array(text.trim().min(1).max(40)).min(1).max(20).optional(),
 };
 
 /** An age range must not be upside down; the error names `min_age`. */
@@ -61,9 +59,9 @@ export const findMatchRequest = z
   .refine(...ageRangeInOrder);
 
 /** What a message body may be: 1 to 4000 characters once trimmed. */
-export const messageBody = z.string().trim().min(1).max(4000);
+export const messageBody = text.trim().min(1).max(4000);
 /** Chosen by the client, once per message: the same id again means a resend. */
-export const clientMessageId = z.string().min(1).max(64);
+export const clientMessageId = text.min(1).max(64);
 
 export const sendMessageRequest = z.object({
   match_id: matchId,

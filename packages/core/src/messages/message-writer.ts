@@ -84,19 +84,41 @@ export class MessageWriter {
 
   private async drain(lane: Lane): Promise<void> {
     while (lane.queue.length > 0) {
-      const batch = lane.queue.splice(0, this.options.maxBatch);
-      try {
-        const outcomes = await this.write(batch.map((pending) => pending.request));
-        outcomes.forEach((outcome, i) =>
-          outcome instanceof AppError ? batch[i]!.reject(outcome) : batch[i]!.resolve(outcome),
-        );
-      } catch (error) {
-        // The statement failed as a whole (connection lost, say): nothing of it is stored, and
-        // each sender's retry with the same client_id is safe.
-        batch.forEach((pending) => pending.reject(error));
-      }
+      await this.settle(lane.queue.splice(0, this.options.maxBatch));
     }
     lane.writing = false;
+  }
+
+  /**
+   * Writes a batch and answers each of its sends. A statement that fails as a whole for what the
+   * data holds (a PostgreSQL data exception: the edge refuses such text, so this is the net behind
+   * it) is split in halves, written first half first so each match keeps its order, until the
+   * faulty message stands alone and is refused by itself: no one else's send fails for it. A repeat
+   * split from its original into the later half finds it stored, as a resend does.
+   */
+  private async settle(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.write(batch.map((pending) => pending.request));
+      outcomes.forEach((outcome, i) =>
+        outcome instanceof AppError ? batch[i]!.reject(outcome) : batch[i]!.resolve(outcome),
+      );
+    } catch (error) {
+      if (!isDataError(error)) {
+        // The statement failed for the connection's sake (lost, say): nothing of it is stored,
+        // and each sender's retry with the same client_id is safe.
+        batch.forEach((pending) => pending.reject(error));
+      } else if (batch.length === 1) {
+        batch[0]!.reject(
+          new AppError('VALIDATION_FAILED', 'This message cannot be stored as written.', {
+            fields: [{ field: 'body', message: 'cannot be stored as written' }],
+          }),
+        );
+      } else {
+        const half = Math.ceil(batch.length / 2);
+        await this.settle(batch.slice(0, half));
+        await this.settle(batch.slice(half));
+      }
+    }
   }
 
   /** One statement for the batch; the same send twice in it is stored once and answered twice. */
@@ -130,4 +152,14 @@ function toResult(outcome: BatchOutcome, repeat: boolean): AppendResult | AppErr
     default:
       return { message: outcome.message, created: outcome.outcome === 'new' && !repeat };
   }
+}
+
+/**
+ * A statement refused for its data rather than its connection: SQLSTATE class 22 (data exception:
+ * a NUL in text, an invalid byte sequence, a value out of range) or 54 (program limit exceeded: a
+ * value too large for an index row). Writing the same batch again would fail the same way.
+ */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
 }

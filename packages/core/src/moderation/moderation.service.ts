@@ -9,6 +9,7 @@ import {
   deleteBlock,
   endMatchBetween,
   findMessageInMatch,
+  findUserById,
   insertBlock,
   insertReport,
   lastMessages,
@@ -32,7 +33,8 @@ export class ModerationService {
 
   /**
    * Hides the two from each other's search for good (until unblocked) and ends their active
-   * match, if any, for both at once. Blocking again changes nothing.
+   * match, if any, for both at once. Blocking again changes nothing. Both must have a profile
+   * (users are never removed, only marked deleted, so the check cannot go stale before the insert).
    */
   async block(userId: number, request: BlockRequest): Promise<void> {
     const { blocked_user_id: blockedId } = blockRequest.parse(request);
@@ -41,6 +43,12 @@ export class ModerationService {
         fields: [{ field: 'blocked_user_id', message: 'must not be yourself' }],
       });
     }
+    const [blocker, blocked] = await Promise.all([
+      findUserById(this.db, userId),
+      findUserById(this.db, blockedId),
+    ]);
+    if (!blocker) throw new AppError('PROFILE_REQUIRED', 'Create your profile before blocking.');
+    if (!blocked) throw new AppError('NOT_FOUND', 'No such user.');
     const ended = await this.db.transaction().execute(async (trx) => {
       await insertBlock(trx, userId, blockedId);
       return endMatchBetween(trx, { userId, otherId: blockedId, status: 'blocked' });

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { photoUploadTypes } from '@mm/client/contract';
 import { AppError } from '../errors';
 
 /** The clear photo's longest side; blurred ones need no more than half of it. */
@@ -6,6 +7,9 @@ const CLEAR_MAX_SIDE = 1024;
 const BLURRED_MAX_SIDE = 512;
 /** Refuse decompression bombs: a small file that decodes to a huge bitmap. */
 const MAX_INPUT_PIXELS = 40_000_000;
+
+/** sharp's names of the formats the API accepts: `image/jpeg` → `jpeg`, and so on. */
+const ACCEPTED_FORMATS: readonly string[] = photoUploadTypes.map((type) => type.split('/')[1]!);
 
 export interface PhotoRenditions {
   clear: Buffer;
@@ -23,6 +27,15 @@ export interface PhotoRenditions {
  */
 export async function renderPhoto(upload: Buffer): Promise<PhotoRenditions> {
   const input = sharp(upload, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).rotate();
+  const format = await decodedFormat(input);
+  // Judged by what the bytes are, not by the declared type: an SVG, GIF or TIFF sent as
+  // image/png would otherwise be decoded (by a larger attack surface) and stored.
+  if (!ACCEPTED_FORMATS.includes(format)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Upload a JPEG, PNG or WebP image.', {
+      accepted: photoUploadTypes,
+      format,
+    });
+  }
   try {
     const clear = await input
       .clone()
@@ -47,8 +60,21 @@ export async function renderPhoto(upload: Buffer): Promise<PhotoRenditions> {
       height: clear.info.height,
     };
   } catch (error) {
-    throw new AppError('INVALID_IMAGE', 'The upload is not a readable JPEG, PNG or WebP image.', {
-      reason: error instanceof Error ? error.message : String(error),
-    });
+    throw unreadable(error);
   }
 }
+
+/** The format sharp reads from the upload's header, before anything is decoded. */
+async function decodedFormat(input: sharp.Sharp): Promise<string> {
+  try {
+    const { format } = await input.metadata();
+    return format;
+  } catch (error) {
+    throw unreadable(error);
+  }
+}
+
+const unreadable = (error: unknown) =>
+  new AppError('INVALID_IMAGE', 'The upload is not a readable JPEG, PNG or WebP image.', {
+    reason: error instanceof Error ? error.message : String(error),
+  });

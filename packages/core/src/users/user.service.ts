@@ -64,8 +64,8 @@ export class UserService {
   }
 
   /**
-   * A deleted account's token still verifies until it expires; nothing may create state with it
-   * (410 ACCOUNT_DELETED). A user without a profile yet is not deleted.
+   * A deleted account's token still verifies until it expires; no route but account deletion
+   * answers it (410 ACCOUNT_DELETED). A user without a profile yet is not deleted.
    */
   async requireActiveAccount(userId: number): Promise<void> {
     if (await isAccountDeleted(this.db, userId)) throw accountDeleted();
