@@ -138,7 +138,7 @@ describe('profile discovery', () => {
     expect(old.sort()).toEqual(users.slice(0, 4).map((u) => u.id));
   });
 
-  it('when profiles are unapproved, deleted, blocked either way or the caller, then neither endpoint shows them', async () => {
+  it('when profiles are unapproved, deleted, blocked by the caller or the caller, then neither endpoint shows them; who blocked the caller still shows', async () => {
     const { city, users, caller } = await cityOf(6);
     const [shown, pending, deleted, blockedByCaller, blockerOfCaller, alsoShown] = users;
     await database.db
@@ -155,36 +155,52 @@ describe('profile discovery', () => {
     await blockerOfCaller!.rest.block(caller.id);
     await caller.rest.saveProfile({ display_name: 'caller', city });
 
-    const visible = [shown!.id, alsoShown!.id].sort();
-    expect((await walk(caller, `city=${encodeURIComponent(city)}`, 2)).sort()).toEqual(visible);
+    // A card that vanished when someone blocked the caller would point at that (ex-)partner.
+    const visible = [shown!.id, blockerOfCaller!.id, alsoShown!.id];
+    expect((await walk(caller, `city=${encodeURIComponent(city)}`, 2)).sort()).toEqual(
+      [...visible].sort(),
+    );
     const everyone = refsFor(caller, [...users.map((u) => u.id), caller.id, 987_654_321]);
     const { status, body } = await call(
       caller,
       `/api/v1/matching/profiles/batch?profile_ids=${everyone.join(',')}`,
     );
     expect(status).toBe(200);
-    expect(body.profiles.map(idOf(caller))).toEqual([shown!.id, alsoShown!.id]);
+    expect(body.profiles.map(idOf(caller))).toEqual(visible);
   });
 
-  it('when two people are or were matched, then neither finds the other in discovery, so a card cannot get ahead of the unlock levels', async () => {
+  it('when two people get matched, unmatch or block, then discovery shows each of them the same cards as before, so no card can be picked out as the partner’s', async () => {
     const { city, users, caller } = await cityOf(3);
     await caller.rest.saveProfile({ display_name: 'caller', city });
-    const match = await caller.rest.findMatch(caller.id, { city });
-    const partner = users.find((u) => u.id === match.partner_id)!;
-    const others = users.filter((u) => u !== partner).map((u) => u.id);
+    const inCity = `city=${encodeURIComponent(city)}`;
     const everyone = refsFor(
       caller,
       users.map((u) => u.id),
     );
-    const inCity = `city=${encodeURIComponent(city)}`;
-    expect((await walk(caller, inCity, 50)).sort()).toEqual(others.sort());
-    expect((await caller.rest.profilesBatch(everyone)).map(idOf(caller)).sort()).toEqual(
-      others.sort(),
-    );
-    expect(await partner.rest.profilesBatch(refsFor(partner, [caller.id]))).toEqual([]);
+    const seen = async (viewer: TestUser, refs: string[]) => ({
+      scroll: await walk(viewer, inCity, 2),
+      batch: (await viewer.rest.profilesBatch(refs)).map(idOf(viewer)),
+    });
+    const before = await seen(caller, everyone);
+    expect([...before.scroll].sort()).toEqual(users.map((u) => u.id).sort());
+
+    const match = await caller.rest.findMatch(caller.id, { city });
+    const partner = users.find((u) => u.id === match.partner_id)!;
+    const partnersRefs = refsFor(partner, [caller.id]);
+    const partnerBefore = await partner.rest.profilesBatch(partnersRefs);
+    expect(partnerBefore).toHaveLength(1);
+    expect(await seen(caller, everyone)).toEqual(before);
+
     await caller.rest.unmatch(match.id);
-    const after = await caller.rest.profilesBatch(everyone);
-    expect(after.map(idOf(caller)).sort()).toEqual(others.sort());
+    expect(await seen(caller, everyone)).toEqual(before);
+    expect(await partner.rest.profilesBatch(partnersRefs)).toEqual(partnerBefore);
+
+    // The blocker no longer sees whom they blocked (they know whom); the blocked side's view does
+    // not change, so it cannot tell which card was the blocker's.
+    await caller.rest.block(partner.id);
+    expect(await partner.rest.profilesBatch(partnersRefs)).toEqual(partnerBefore);
+    const afterBlock = await seen(caller, everyone);
+    expect(afterBlock.batch).toEqual(before.batch.filter((id) => id !== partner.id));
   });
 
   it('when the batch names more than 50 refs, or none, or a malformed one, then it is 400 naming profile_ids', async () => {

@@ -66,10 +66,15 @@ describe('profile photos', () => {
     const match = await ann.rest.findMatch(ann.id, { city });
     return { ann, zed, match };
   }
+  /** Both sides wrote half each (levels need both to take part). */
   const setLevelCount = (matchId: number, count: number) =>
     database.db
       .updateTable('matches')
-      .set({ message_count: count })
+      .set({
+        message_count: count,
+        a_message_count: Math.ceil(count / 2),
+        b_message_count: Math.floor(count / 2),
+      })
       .where('id', '=', matchId)
       .execute();
 

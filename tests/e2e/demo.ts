@@ -65,6 +65,15 @@ export async function send(page: Page, text: string): Promise<void> {
   await input.press('Enter');
 }
 
+/**
+ * The two take turns until the chat holds `upTo` messages ("Message number n"): an unlock level
+ * needs each side to write a quarter of its messages, so one side alone would unlock nothing.
+ */
+export async function talkUntil(first: Page, second: Page, upTo: number): Promise<void> {
+  const sent = (await messageBodies(first)).length;
+  for (let n = sent + 1; n <= upTo; n++) await send(n % 2 ? first : second, `Message number ${n}`);
+}
+
 /** Stored messages with exactly this text (pending ones left out). */
 export const storedMessages = (page: Page, text: string): Locator =>
   page.locator('.message[data-seq]').filter({ has: page.getByText(text, { exact: true }) });

@@ -19,6 +19,7 @@ import {
   setUpProfile,
   signIn,
   storedMessages,
+  talkUntil,
   unlockLevel,
   waitForConnection,
 } from './demo';
@@ -128,8 +129,7 @@ describeInBrowser('the demo web client in a real browser', () => {
   it('when the match reaches 20 messages, then each side sees the partner unlock to level 1 (age and city)', async () => {
     await withScreenshots('unlock', pages(), async () => {
       await unlockLevel(bob.page, 0).waitFor();
-      const sent = (await messageBodies(ann.page)).length;
-      for (let n = sent + 1; n <= 20; n++) await send(ann.page, `Message number ${n}`);
+      await talkUntil(ann.page, bob.page, 20);
       await storedMessages(bob.page, 'Message number 20').waitFor();
 
       await unlockLevel(bob.page, 1).waitFor();
@@ -145,8 +145,7 @@ describeInBrowser('the demo web client in a real browser', () => {
   it("when the match reaches 60 messages, then Bob sees Ann's photo, blurred 50 % by the server", async () => {
     await withScreenshots('unlock-photo', pages(), async () => {
       expect(await bob.page.locator('.avatar img').count()).toBe(0); // no photo below level 2
-      const sent = (await messageBodies(ann.page)).length;
-      for (let n = sent + 1; n <= 60; n++) await send(ann.page, `Message number ${n}`);
+      await talkUntil(ann.page, bob.page, 60);
       await storedMessages(bob.page, 'Message number 60').waitFor();
 
       await unlockLevel(bob.page, 2).waitFor();

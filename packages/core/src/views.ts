@@ -1,6 +1,5 @@
 import type { Match, Message, User } from '@mm/db';
 import { maskContacts } from './unlock/contact-masking';
-import { contactsVisible } from './unlock/unlock-levels';
 import type { MatchView, MessageView, PartnerView, ProfileView } from '@mm/client/contract';
 
 /** Rows to wire shapes: the one place timestamps become ISO strings. */
@@ -39,18 +38,17 @@ export function toMatchView(match: Match, viewerId: number, partner: PartnerView
 }
 
 /**
- * `matchMessageCount`: the match's total now; below level 4 contact details are masked (stored
- * as written, so they show once the match is fully unlocked).
+ * `contactsShown`: whether the match lets contact details show (`contactsVisible`, level 4 and
+ * not withdrawn); otherwise they are masked. Stored as written, so they show once it does.
  */
-export function toMessageView(message: Message, matchMessageCount: number): MessageView {
-  const masked = !contactsVisible(matchMessageCount);
+export function toMessageView(message: Message, contactsShown: boolean): MessageView {
   return {
     id: message.id,
     match_id: message.match_id,
     seq: message.seq,
     sender_id: message.sender_id,
     client_id: message.client_id,
-    body: masked ? maskContacts(message.body) : message.body,
+    body: contactsShown ? message.body : maskContacts(message.body),
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
   };

@@ -1,6 +1,7 @@
 import type { MatchView, MessageView, PartnerView } from '@mm/client/contract';
-import { levelForCount, viewerLevel } from '../src/unlock/unlock-levels';
+import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/unlock-levels';
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
+import { MatchReader } from '../src/messages/match-reader';
 import { bornYearsAgo, newUser, openDomain, type Domain } from './support/domain';
 
 /** Values no lower level may show: each is unique, so finding it anywhere in a view is a leak. */
@@ -68,10 +69,15 @@ describe('progressive unlock', () => {
     expect(match.partner_id).toBe(zed);
     return { ann, zed, match };
   }
+  /** Both sides wrote half each (levels need both to take part). */
   const setMessageCount = (matchId: number, count: number) =>
     domain.database.db
       .updateTable('matches')
-      .set({ message_count: count })
+      .set({
+        message_count: count,
+        a_message_count: Math.ceil(count / 2),
+        b_message_count: Math.floor(count / 2),
+      })
       .where('id', '=', matchId)
       .execute();
   const annsView = async (ann: number, matchId: number): Promise<MatchView> =>
@@ -80,14 +86,47 @@ describe('progressive unlock', () => {
     domain.services.messages.send(senderId, { match_id: matchId, client_id: clientId, body });
 
   describe('levels', () => {
-    it('when the message count reaches 20, 60, 100 and 150, then the level is 1, 2, 3 and 4', () => {
-      const levels = [0, 19, 20, 59, 60, 99, 100, 149, 150, 10_000].map(levelForCount);
+    const progress = (a: number, b: number, status: MatchProgress['status'] = 'active') => ({
+      message_count: a + b,
+      a_message_count: a,
+      b_message_count: b,
+      status,
+    });
+
+    it('when both sides wrote half of 20, 60, 100 and 150 messages, then the level is 1, 2, 3 and 4', () => {
+      const levels = [0, 19, 20, 59, 60, 99, 100, 149, 150, 10_000].map((n) =>
+        levelForCounts(n, Math.floor(n / 2)),
+      );
       expect(levels).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
     });
 
+    it.each([
+      [1, 20, 5],
+      [2, 60, 15],
+      [3, 100, 25],
+      [4, 150, 38],
+    ])(
+      'when the total reaches level %i’s threshold %i, then it opens only once each side wrote %i (a quarter, rounded up)',
+      (level, threshold, share) => {
+        expect(levelForCounts(threshold, share)).toBe(level);
+        expect(levelForCounts(threshold, share - 1)).toBe(level - 1);
+        // However much one side writes, the other's share is still owed.
+        expect(levelForCounts(10_000, share - 1)).toBe(level - 1);
+        expect(levelForCounts(threshold - 1, share)).toBe(level - 1);
+      },
+    );
+
     it('when the viewer is premium, then they are at level 4 from the first message', () => {
-      expect(viewerLevel(0, true)).toBe(4);
-      expect(viewerLevel(0, false)).toBe(0);
+      expect(viewerLevel(progress(0, 0), true)).toBe(4);
+      expect(viewerLevel(progress(0, 0), false)).toBe(0);
+    });
+
+    it('when the match ended by block or unmatch, then every viewer, premium too, is at level 0; an expired match keeps its level', () => {
+      for (const status of ['blocked', 'unmatched'] as const) {
+        expect(viewerLevel(progress(75, 75, status), false)).toBe(0);
+        expect(viewerLevel(progress(75, 75, status), true)).toBe(0);
+      }
+      expect(viewerLevel(progress(75, 75, 'expired'), false)).toBe(4);
     });
   });
 
@@ -214,16 +253,65 @@ describe('progressive unlock', () => {
       expect(toZed.partner).toMatchObject({ level: 1, display_name: 'Mystery User' });
     });
 
+    it('when one side sends 150 messages and the other none, then the level stays 0 and nothing is announced', async () => {
+      const { ann, zed, match } = await matchedPair();
+      for (let n = 1; n <= 150; n++) await send(match.id, ann, `alone-${n}`);
+      const unlocked = domain.broadcaster
+        .events('match:unlocked')
+        .filter((e) => (e.payload as { match_id: number }).match_id === match.id);
+      expect(unlocked).toHaveLength(0);
+      for (const viewer of [ann, zed]) {
+        const view = await annsView(viewer, match.id);
+        expect(view.message_count).toBe(150);
+        expect(view.partner).toEqual({
+          level: 0,
+          // Zed still owes his share of level 1: 5 messages.
+          next_level_at: 155,
+          display_name: 'Mystery User',
+        });
+      }
+      // Contacts stay masked too: they need level 4.
+      const { message } = await send(match.id, ann, 'contact', 'zed@example.com');
+      expect(message.body).toBe(MASK);
+    });
+
+    it('when the quiet side writes its share, then the level opens on that message and is announced once', async () => {
+      const { ann, zed, match } = await matchedPair();
+      const unlocked = () =>
+        domain.broadcaster
+          .events('match:unlocked')
+          .filter((e) => (e.payload as { match_id: number }).match_id === match.id)
+          .map((e) => (e.payload as { level: number }).level);
+      for (let n = 1; n <= 30; n++) await send(match.id, ann, `a${n}`);
+      for (let n = 1; n <= 4; n++) await send(match.id, zed, `z${n}`);
+      expect(unlocked()).toEqual([]);
+      expect((await annsView(ann, match.id)).partner.next_level_at).toBe(35);
+
+      await send(match.id, zed, 'z5'); // total 35, Zed's 5th: level 1 opens
+      expect(unlocked()).toEqual([1, 1]);
+      await send(match.id, zed, 'z6');
+      expect(unlocked()).toEqual([1, 1]);
+      expect((await annsView(ann, match.id)).partner).toMatchObject({
+        level: 1,
+        next_level_at: 60,
+      });
+    });
+
     it('when a premium user’s match crosses a level, then only the free partner is told', async () => {
       const { ann, zed, match } = await matchedPair({ is_premium: true });
-      await setMessageCount(match.id, 59);
+      // 45 from Ann and 14 from Zed: Zed's next message is the 60th and his 15th, his share.
+      await domain.database.db
+        .updateTable('matches')
+        .set({ message_count: 59, a_message_count: 45, b_message_count: 14 })
+        .where('id', '=', match.id)
+        .execute();
       await domain.database.db
         .insertInto('messages')
         .values(
           Array.from({ length: 59 }, (_, i) => ({
             match_id: match.id,
             seq: i + 1,
-            sender_id: ann,
+            sender_id: i < 45 ? ann : zed,
             client_id: `seed-${i + 1}`,
             body: 'seed',
           })),
@@ -235,6 +323,30 @@ describe('progressive unlock', () => {
         .filter((e) => (e.payload as { match_id: number }).match_id === match.id);
       expect(events.map((e) => e.rooms)).toEqual([[`user:${zed}`]]);
       expect(events[0]!.payload).toMatchObject({ level: 2 });
+    });
+  });
+
+  describe('reading the match after a send', () => {
+    it('when many sends ask in one turn, then their matches are read in one query', async () => {
+      const { match } = await matchedPair();
+      const other = await matchedPair();
+      let queries = 0;
+      const counted = domain.database.db.withPlugin({
+        transformQuery: (args) => {
+          queries++;
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      const reader = new MatchReader(counted);
+      const read = await Promise.all([
+        reader.read(match.id),
+        reader.read(other.match.id),
+        reader.read(match.id),
+        reader.read(987_654_321),
+      ]);
+      expect(queries).toBe(1);
+      expect(read.map((m) => m?.id)).toEqual([match.id, other.match.id, match.id, undefined]);
     });
   });
 

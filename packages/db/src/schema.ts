@@ -59,6 +59,11 @@ export interface MatchesTable {
   expires_at: RequiredTimestamp;
   extended_count: Generated<number>;
   message_count: Generated<number>;
+  /** user_a's messages in the match; with b_message_count, what the unlock levels need. */
+  a_message_count: Generated<number>;
+  b_message_count: Generated<number>;
+  /** The highest unlock level announced (`match:unlocked`); moved only by a conditional UPDATE. */
+  unlocked_level: Generated<number>;
   secret_chat: Generated<SecretChatState>;
   secret_requested_by: number | null;
   a_last_read_seq: Generated<number>;

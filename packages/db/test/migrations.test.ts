@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import { openDatabase, type DatabaseHandle } from '../src/connection';
 import { migrateAllDown, migrateToLatest } from '../src/migrate';
 import { migrations } from '../src/migrations';
@@ -202,6 +203,71 @@ describe('initial migration on Postgres', () => {
       WHERE table_schema = ${testSchema.schema} AND table_name NOT LIKE 'kysely_migration%'
     `.execute(handle.db);
     expect(tables).toEqual([]);
+  });
+});
+
+describe('per-side message counts migration', () => {
+  let testSchema: TestSchema;
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    testSchema = await createTestSchema('db_per_side_counts');
+    handle = await openTestDatabase(testSchema);
+  });
+
+  afterAll(async () => {
+    await handle?.close();
+    await testSchema?.drop();
+  });
+
+  const migrator = () =>
+    new Migrator({
+      db: handle.db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: testSchema.schema,
+    });
+
+  test('when matches held messages before it, then each side’s count is backfilled, the level reached is recorded, and append_messages moves the counts after', async () => {
+    const down = await migrator().migrateDown();
+    expect(down.results?.map((r) => [r.migrationName, r.status])).toEqual([
+      ['20261129T060000_per_side_message_counts', 'Success'],
+    ]);
+    await handle.db
+      .insertInto('users')
+      .values([1, 2, 3, 4].map((id) => ({ id, display_name: `user ${id}` })))
+      .execute();
+    const expires = new Date(Date.now() + 86_400_000);
+    // Match 1: 150 messages from user 1 alone. Match 2: 30 from each side.
+    await sql`
+      INSERT INTO matches (id, user_a, user_b, created_by, expires_at, message_count)
+      VALUES (1, 1, 2, 1, ${expires}, 150), (2, 3, 4, 3, ${expires}, 60)`.execute(handle.db);
+    await sql`
+      INSERT INTO messages (match_id, seq, sender_id, client_id, body)
+      SELECT 1, n, 1, 'c' || n, 'alone' FROM generate_series(1, 150) n
+      UNION ALL
+      SELECT 2, n, CASE WHEN n % 2 = 0 THEN 3 ELSE 4 END, 'c' || n, 'both'
+      FROM generate_series(1, 60) n`.execute(handle.db);
+
+    await migrateToLatest(handle.db, testSchema.schema);
+    const counts = () =>
+      handle.db
+        .selectFrom('matches')
+        .select(['id', 'message_count', 'a_message_count', 'b_message_count', 'unlocked_level'])
+        .orderBy('id')
+        .execute();
+    expect(await counts()).toEqual([
+      { id: 1, message_count: 150, a_message_count: 150, b_message_count: 0, unlocked_level: 0 },
+      { id: 2, message_count: 60, a_message_count: 30, b_message_count: 30, unlocked_level: 2 },
+    ]);
+
+    await sql`
+      SELECT * FROM append_messages(
+        ARRAY[1, 1, 2]::bigint[], ARRAY[2, 1, 4]::bigint[], ARRAY['x', 'y', 'z']::text[],
+        ARRAY['hi', 'hi', 'hi']::text[], 0)`.execute(handle.db);
+    expect(await counts()).toEqual([
+      { id: 1, message_count: 152, a_message_count: 151, b_message_count: 1, unlocked_level: 0 },
+      { id: 2, message_count: 61, a_message_count: 30, b_message_count: 31, unlocked_level: 2 },
+    ]);
   });
 });
 

@@ -29,20 +29,38 @@ export type ProfileView = z.infer<typeof profileView>;
 
 export const matchStatuses = ['active', 'expired', 'unmatched', 'blocked'] as const;
 
-/** Total messages in a match at which each unlock level opens (DESIGN.md §3). */
+/**
+ * Total messages in a match at which each unlock level opens (docs/design.md, progressive unlock).
+ * A level needs both people: it opens when the total reaches its threshold AND each side has
+ * written at least a quarter of it (`unlockShareAt`: 5, 15, 25 and 38 messages), so one side
+ * writing 150 messages alone unlocks nothing.
+ */
 export const UNLOCK_THRESHOLDS = [0, 20, 60, 100, 150] as const;
 export const FULL_UNLOCK_LEVEL = 4;
+
+/** The messages each side must have written for `level` to open: a quarter of its threshold. */
+export const unlockShareAt = (level: number): number =>
+  Math.ceil((UNLOCK_THRESHOLDS[level] ?? 0) / 4);
 
 /**
  * The partner as the viewer may see them at their unlock level. A field above the level is absent,
  * never null-filled from the profile: level 1 adds age and city, 2 a 50 % blurred photo, 3 the
  * interests, the bio and a 25 % blurred photo, 4 everything with the clear photo. A premium
  * viewer is at level 4 from the start.
+ *
+ * Once a match ends by block or unmatch, the partner is withdrawn from both sides for good:
+ * level 0, "Mystery User", no other field and `next_level_at` null, whatever level was reached
+ * or whoever is premium; the partner-photo endpoint answers 404 and the partner's presence is
+ * `online: false, last_seen_at: null`. A match that expired keeps the view its level reached.
  */
 export const partnerView = z
   .object({
     level: z.number().int().min(0).max(FULL_UNLOCK_LEVEL),
-    /** The match's total message count at which the next level opens; null at level 4. */
+    /**
+     * The match's total message count at which the next level can open at the earliest (each
+     * side also needs its share, so it may lie beyond the threshold); null at level 4 and once the
+     * partner is withdrawn (block or unmatch).
+     */
     next_level_at: z.number().int().nullable(),
     /** "Mystery User" below level 4. */
     display_name: z.string(),

@@ -235,12 +235,6 @@ export class MatchService {
     return match;
   }
 
-  /** The other side of the user's match (404 when the user is not part of it). */
-  async partnerOf(matchId: number, userId: number): Promise<number> {
-    const match = await this.requireParticipant(matchId, userId);
-    return match.user_a === userId ? match.user_b : match.user_a;
-  }
-
   /** The user's match, if it is active and unexpired; 404 or MATCH_NOT_ACTIVE otherwise. */
   async requireLive(matchId: number, userId: number): Promise<Match> {
     const match = await this.requireParticipant(matchId, userId);

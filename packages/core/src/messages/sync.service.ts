@@ -1,6 +1,7 @@
 import { syncRequest, type SyncPage, type SyncRequest } from '@mm/client/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
+import { contactsVisible } from '../unlock/unlock-levels';
 import { toMessageView } from '../views';
 
 /**
@@ -21,7 +22,7 @@ export class SyncService {
     return {
       messages: rows
         .slice(0, limit)
-        .map(({ match_message_count: count, ...message }) => toMessageView(message, count)),
+        .map(({ match, ...message }) => toMessageView(message, contactsVisible(match))),
       has_more: rows.length > limit,
     };
   }

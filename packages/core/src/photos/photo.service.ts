@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../errors';
 import type { MatchService } from '../matches/match.service';
 import { isPremium } from '../users/premium';
-import { viewerLevel } from '../unlock/unlock-levels';
+import { isWithdrawn, viewerLevel } from '../unlock/unlock-levels';
 import { photoContentType, photoUploadTypes } from '@mm/client/contract';
 import { renderPhoto } from './photo-renditions';
 
@@ -73,12 +73,19 @@ export class PhotoService {
     }
   }
 
-  /** The partner's photo in one of the caller's matches, as blurred as the caller's level says. */
+  /**
+   * The partner's photo in one of the caller's matches, as blurred as the caller's level says.
+   * Once the match ended by block or unmatch the partner is withdrawn: 404, as for a partner with
+   * no photo, whatever level was reached and whatever they upload since.
+   */
   async ofPartner(viewerId: number, matchId: number): Promise<PhotoFile> {
     const match = await this.matches.requireParticipant(matchId, viewerId);
+    if (isWithdrawn(match)) {
+      throw new AppError('NOT_FOUND', 'No photo to show: this match has ended.');
+    }
     const partnerId = match.user_a === viewerId ? match.user_b : match.user_a;
     const viewer = await findUserById(this.db, viewerId);
-    const level = viewerLevel(match.message_count, viewer !== undefined && isPremium(viewer));
+    const level = viewerLevel(match, viewer !== undefined && isPremium(viewer));
     const rendition = RENDITION_AT_LEVEL[level];
     if (!rendition) {
       throw new AppError('PHOTO_LOCKED', 'The photo opens at level 2 of this match.', {

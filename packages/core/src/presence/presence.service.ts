@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { PresenceView } from '@mm/client/contract';
-import { findLastActive, listActivePartnerIds, touchLastActive, type Database } from '@mm/db';
+import {
+  findLastActive,
+  listActivePartnerIds,
+  touchLastActive,
+  type Database,
+  type Match,
+} from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
+import { isWithdrawn } from '../unlock/unlock-levels';
 import type { PresenceStore } from './presence-store';
 
 export interface PresenceOptions {
@@ -66,6 +73,16 @@ export class PresenceService {
   async status(userId: number): Promise<{ online: boolean; last_seen_at: string | null }> {
     const [view] = await this.statuses([userId]);
     return { online: view!.online, last_seen_at: view!.last_seen_at };
+  }
+
+  /**
+   * The partner's presence as a participant of `match` may see it: none once the match ended by
+   * block or unmatch (offline, never seen, whatever the partner does), as for a stranger.
+   */
+  async ofPartner(match: Match, viewerId: number): Promise<PresenceView> {
+    const partnerId = match.user_a === viewerId ? match.user_b : match.user_a;
+    if (isWithdrawn(match)) return { user_id: partnerId, online: false, last_seen_at: null };
+    return { user_id: partnerId, ...(await this.status(partnerId)) };
   }
 
   async statuses(userIds: number[]): Promise<PresenceView[]> {

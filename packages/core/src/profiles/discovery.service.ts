@@ -13,9 +13,11 @@ import type { ProfileRefs } from './profile-refs';
 
 /**
  * Profile discovery: cards of the profiles the caller may see (approved, not deleted, not the
- * caller, not blocked either way, never matched with the caller). A card shows only what the
- * find-match filters reveal anyway, under a reference for this caller only (`ProfileRefs`); see
- * `discoveryCard` in the contract for why. The cursor is such a reference too.
+ * caller, not blocked by the caller). Whether someone is or was the caller's match partner changes
+ * nothing, so no card can be picked out as the partner's by scrolling before and after a match
+ * (nor after being blocked). A card shows only what the find-match filters reveal anyway, under a
+ * reference for this caller only (`ProfileRefs`); see `discoveryCard` in the contract for why.
+ * The cursor is such a reference too.
  */
 export class DiscoveryService {
   constructor(

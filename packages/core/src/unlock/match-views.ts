@@ -1,13 +1,17 @@
 import type { MatchView } from '@mm/client/contract';
-import { findMatchById, findPartnerRows, type Database, type Match, type PartnerRow } from '@mm/db';
+import {
+  findPartnerRows,
+  markUnlockedLevel,
+  type Database,
+  type Match,
+  type PartnerRow,
+} from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { Realtime } from '../realtime/realtime';
 import { isPremium } from '../users/premium';
 import { toMatchView } from '../views';
 import { partnerView } from './partner-view';
-import { levelCrossedAt, viewerLevel, type UnlockLevel } from './unlock-levels';
-
-type Pair = Pick<Match, 'id' | 'user_a' | 'user_b' | 'message_count'>;
+import { matchLevel, viewerLevel, type UnlockLevel } from './unlock-levels';
 
 const partnerOf = (match: Pick<Match, 'user_a' | 'user_b'>, viewerId: number): number =>
   match.user_a === viewerId ? match.user_b : match.user_a;
@@ -41,23 +45,24 @@ export class MatchViews {
   }
 
   /**
-   * After a message that may have crossed an unlock level (its seq is the match's new total):
-   * tells each side whose view opened up, with the partner as they may now see them. A premium
-   * viewer saw everything already and is told nothing.
+   * After a message, with the match as it stands now: when its messages opened a level no send
+   * announced yet, tells each side whose view opened up, with the partner as they may now see
+   * them. Exactly one send announces each level (a conditional UPDATE decides, on any pod). A
+   * premium viewer saw everything already and is told nothing.
    */
-  async announceIfUnlocked(matchId: number, messageCount: number): Promise<void> {
-    const level = levelCrossedAt(messageCount);
-    if (level === undefined) return;
-    const match = await findMatchById(this.db, matchId);
-    if (!match) return;
-    const rows = await this.rows([match.user_a, match.user_b]);
-    for (const viewerId of [match.user_a, match.user_b]) {
+  async announceIfUnlocked(match: Match): Promise<void> {
+    const level = matchLevel(match);
+    if (level <= match.unlocked_level) return;
+    const marked = await markUnlockedLevel(this.db, match.id, level);
+    if (!marked) return;
+    const rows = await this.rows([marked.user_a, marked.user_b]);
+    for (const viewerId of [marked.user_a, marked.user_b]) {
       const viewer = rows.get(viewerId);
       if (viewer && isPremium(viewer)) continue;
       this.realtime.toUsers([viewerId], 'match:unlocked', {
-        match_id: match.id,
+        match_id: marked.id,
         level,
-        partner: this.partner({ ...match, message_count: messageCount }, viewerId, rows, level),
+        partner: this.partner(marked, viewerId, rows, level),
       });
     }
   }
@@ -67,20 +72,20 @@ export class MatchViews {
   }
 
   private partner(
-    match: Pair,
+    match: Match,
     viewerId: number,
     rows: Map<number, PartnerRow>,
     level: UnlockLevel = this.level(match, rows.get(viewerId)),
   ) {
     const partner = rows.get(partnerOf(match, viewerId));
-    return partnerView(match.id, level, {
+    return partnerView(match, level, {
       user: partner,
       hasUploadedPhoto: partner?.has_uploaded_photo ?? false,
     });
   }
 
-  private level(match: Pick<Match, 'message_count'>, viewer: PartnerRow | undefined) {
-    return viewerLevel(match.message_count, viewer !== undefined && isPremium(viewer));
+  private level(match: Match, viewer: PartnerRow | undefined) {
+    return viewerLevel(match, viewer !== undefined && isPremium(viewer));
   }
 
   private async rows(userIds: number[]): Promise<Map<number, PartnerRow>> {

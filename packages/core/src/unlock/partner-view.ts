@@ -1,7 +1,13 @@
 import { FULL_UNLOCK_LEVEL, type PartnerView } from '@mm/client/contract';
-import type { User } from '@mm/db';
+import type { Match, User } from '@mm/db';
 import { ageOn } from '../matches/compatibility';
-import { nextLevelAt, photoBlurAt, type UnlockLevel } from './unlock-levels';
+import {
+  isWithdrawn,
+  nextLevelAt,
+  photoBlurAt,
+  type MatchProgress,
+  type UnlockLevel,
+} from './unlock-levels';
 
 export const MYSTERY_NAME = 'Mystery User';
 
@@ -18,21 +24,25 @@ export interface PartnerSource {
 
 /**
  * The partner as a viewer at `level` may see them. Each field is copied only from its level up,
- * so nothing above the level is in the object at all (DESIGN.md §3): the clear photo's address
+ * so nothing above the level is in the object at all (docs/design.md): the clear photo's address
  * appears only at level 4; below it the photo is the per-match endpoint that renders the blur.
+ * A match ended by block or unmatch shows the partner withdrawn: a level-0 mystery, for good.
  */
 export function partnerView(
-  matchId: number,
-  level: UnlockLevel,
+  match: Pick<Match, 'id'> & MatchProgress,
+  viewerLevel: UnlockLevel,
   { user, hasUploadedPhoto }: PartnerSource,
   today = new Date(),
 ): PartnerView {
+  const withdrawn = isWithdrawn(match);
+  const level = withdrawn ? 0 : viewerLevel;
+  const matchId = match.id;
   const view: PartnerView = {
     level,
-    next_level_at: nextLevelAt(level),
+    next_level_at: nextLevelAt(match, level),
     display_name: MYSTERY_NAME,
   };
-  if (!user) return view;
+  if (!user || withdrawn) return view;
   if (level >= 1) {
     view.age = user.birth_date ? ageOn(user.birth_date, today) : null;
     view.city = user.city;

@@ -1,7 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import {
-  notMatchedWith,
   visibleTo,
   withinFilters,
   type ProfileFilters,
@@ -23,11 +22,14 @@ const CARD = [
 ] as const;
 
 /**
- * Visible to the user and never matched with them: a partner's card, looked up by their
- * `partner_id`, would show fields the match has not unlocked yet (gender opens only at level 4).
+ * Visible to the user, whoever they are matched with: were a partner's card left out, scrolling
+ * before and after a match would show exactly which card went, the partner's, with fields the
+ * match has not unlocked yet (gender opens only at level 4). For the same reason only the user's
+ * own blocks hide a card here: a card that vanished when someone blocked the user would point at
+ * that (ex-)partner. Find-match still keeps both sides of a block apart.
  */
 const discoverableBy = <O>(qb: UsersQuery<O>, userId: number) =>
-  notMatchedWith(visibleTo(qb, userId), userId, { activeOnly: false });
+  visibleTo(qb, userId, { hiddenBy: 'own blocks' });
 
 /**
  * A page of profiles `userId` may discover, newest profile first, after the keyset `beforeId`.

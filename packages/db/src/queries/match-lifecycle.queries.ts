@@ -146,3 +146,17 @@ export async function userMatchStats(db: Kysely<Database>, userId: number) {
         AS matches_today`.execute(db);
   return rows[0]!;
 }
+
+/**
+ * Records that the match announced `level`, if no send (on any pod) announced it or a higher one
+ * before: the row comes back to exactly one caller per level, undefined to the others.
+ */
+export function markUnlockedLevel(db: Kysely<Database>, matchId: number, level: number) {
+  return db
+    .updateTable('matches')
+    .set({ unlocked_level: level })
+    .where('id', '=', matchId)
+    .where('unlocked_level', '<', level)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -1,4 +1,4 @@
-import type { InsertObject, Kysely } from 'kysely';
+import { sql, type InsertObject, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 
 /** A pair is stored once, smaller id first (`user_a < user_b` is a table constraint). */
@@ -31,5 +31,14 @@ export function listMatchesOfUser(db: Kysely<Database>, userId: number) {
     .where((eb) => eb.or([eb('user_a', '=', userId), eb('user_b', '=', userId)]))
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
+    .execute();
+}
+
+/** The matches with these ids, in one query (in no particular order; unknown ids are left out). */
+export function findMatchesByIds(db: Kysely<Database>, matchIds: number[]) {
+  return db
+    .selectFrom('matches')
+    .selectAll()
+    .where('id', '=', sql<number>`ANY(${matchIds}::bigint[])`)
     .execute();
 }

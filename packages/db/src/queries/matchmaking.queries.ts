@@ -23,9 +23,14 @@ export type UsersQuery<O> = SelectQueryBuilder<Database & { u: UsersTable }, 'u'
 
 /**
  * Profiles `userId` may see at all: approved and not deleted, not the user, and not blocked
- * either way (a block hides each from the other).
+ * either way (a block hides each from the other). `hiddenBy: 'own blocks'` hides only whom the
+ * user blocked: discovery, where what a block made vanish would point at the blocker.
  */
-export function visibleTo<O>(qb: UsersQuery<O>, userId: number): UsersQuery<O> {
+export function visibleTo<O>(
+  qb: UsersQuery<O>,
+  userId: number,
+  { hiddenBy = 'blocks either way' }: { hiddenBy?: 'blocks either way' | 'own blocks' } = {},
+): UsersQuery<O> {
   return qb
     .where('u.id', '!=', userId)
     .where('u.verification_status', '=', 'approved')
@@ -38,7 +43,14 @@ export function visibleTo<O>(qb: UsersQuery<O>, userId: number): UsersQuery<O> {
             .where(({ or, and, eb }) =>
               or([
                 and([eb('b.blocker_id', '=', userId), eb('b.blocked_id', '=', eb.ref('u.id'))]),
-                and([eb('b.blocked_id', '=', userId), eb('b.blocker_id', '=', eb.ref('u.id'))]),
+                ...(hiddenBy === 'blocks either way'
+                  ? [
+                      and([
+                        eb('b.blocked_id', '=', userId),
+                        eb('b.blocker_id', '=', eb.ref('u.id')),
+                      ]),
+                    ]
+                  : []),
               ]),
             ),
         ),

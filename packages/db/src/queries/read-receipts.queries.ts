@@ -1,18 +1,26 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../schema';
+import type { Database, MatchStatus } from '../schema';
 
 /**
  * Moves the user's last read seq of a match forward to `seq`, never backwards and never beyond the
- * match's message_count. Returns the stored value and the partner, or undefined when the user is not
- * part of the match. `advanced` says whether anything changed.
+ * match's message_count. Returns the stored value, the partner and the match's status, or undefined
+ * when the user is not part of the match. `advanced` says whether anything changed.
  */
 export async function advanceLastReadSeq(
   db: Kysely<Database>,
   { matchId, userId, seq }: { matchId: number; userId: number; seq: number },
-): Promise<{ lastReadSeq: number; partnerId: number; advanced: boolean } | undefined> {
-  const { rows } = await sql<{ last_read_seq: number; partner_id: number; advanced: boolean }>`
+): Promise<
+  | { lastReadSeq: number; partnerId: number; advanced: boolean; matchStatus: MatchStatus }
+  | undefined
+> {
+  const { rows } = await sql<{
+    last_read_seq: number;
+    partner_id: number;
+    advanced: boolean;
+    status: MatchStatus;
+  }>`
     WITH target AS (
-      SELECT id, user_a, user_b, message_count,
+      SELECT id, user_a, user_b, message_count, status,
              CASE WHEN user_a = ${userId} THEN a_last_read_seq ELSE b_last_read_seq END AS current
       FROM matches
       WHERE id = ${matchId} AND (user_a = ${userId} OR user_b = ${userId})
@@ -31,11 +39,16 @@ export async function advanceLastReadSeq(
     )
     SELECT COALESCE((SELECT last_read_seq FROM updated), t.current) AS last_read_seq,
            CASE WHEN t.user_a = ${userId} THEN t.user_b ELSE t.user_a END AS partner_id,
-           EXISTS (SELECT 1 FROM updated) AS advanced
+           EXISTS (SELECT 1 FROM updated) AS advanced, t.status
     FROM target t`.execute(db);
   const row = rows[0];
   return (
-    row && { lastReadSeq: row.last_read_seq, partnerId: row.partner_id, advanced: row.advanced }
+    row && {
+      lastReadSeq: row.last_read_seq,
+      partnerId: row.partner_id,
+      advanced: row.advanced,
+      matchStatus: row.status,
+    }
   );
 }
 
