@@ -29,6 +29,7 @@ export * from './runtime/listen';
 export * from './runtime/redis';
 export * from './runtime/shutdown';
 export * from './services';
+export * from './text/normalize';
 export * from './unlock/contact-masking';
 export * from './unlock/match-views';
 export * from './unlock/partner-view';
