@@ -20,12 +20,12 @@ COPY . .
 RUN npx --yes turbo@2.11.11 prune @mm/${APP} --docker
 
 # 2. Install from package.json files and the lockfile alone (a cached layer until they change),
-#    then add the sources, build, and drop the dev dependencies. npm install, not npm ci: see README.
+#    then add the sources, build, and drop the dev dependencies. npm ci: exactly the lockfile.
 FROM base AS build
 ARG APP
 COPY --from=prune /repo/out/json/ ./
 COPY .npmrc ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY --from=prune /repo/out/full/ ./
 COPY tsconfig.base.json ./
 RUN npx turbo run build --filter=@mm/${APP}...
