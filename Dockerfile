@@ -5,7 +5,7 @@
 #   docker build --build-arg APP=gateway -t mystery-match/gateway .
 # The api image also runs the migration (Kubernetes Job, compose `migrate` service):
 #   docker run --rm -e DATABASE_URL=... mystery-match/api node packages/db/dist/migrate.cli.js
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 # api | gateway
 ARG APP=api
 
