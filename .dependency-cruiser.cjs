@@ -128,6 +128,21 @@ module.exports = {
       to: { path: ['^(apps|tests|load-tests)/', '^@mm/(api|gateway|embedded|web)(/|$)'] },
     },
     {
+      name: 'test-support-only-in-tests',
+      comment:
+        '@mm/test-support (packages/test-support) serves the tests and the bench: tests/, load-tests/ and the test/ folders may import it, no production code may.',
+      severity: 'error',
+      from: {
+        pathNot: [
+          '^(tests|load-tests)/',
+          '^(apps|packages)/[^/]+/test/',
+          '^packages/test-support/',
+          '\\.test\\.ts$',
+        ],
+      },
+      to: { path: ['^packages/test-support/', '^@mm/test-support(/|$)'] },
+    },
+    {
       name: 'apps-do-not-import-apps',
       comment: 'An app does not import another app; only apps/embedded composes api and gateway.',
       severity: 'error',
