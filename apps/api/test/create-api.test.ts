@@ -1,27 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServices, defaultDomainRules, type RoomBroadcaster, type Services } from '@mm/core';
-import type { DatabaseHandle } from '@mm/db';
-import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 import { createLogger } from '@mm/platform';
 import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
 import { callJson } from '@mm/test-support/http';
-import { uniqueRedisPrefix } from '@mm/test-support/processes';
+import { openTestServices, type TestServices } from '@mm/test-support/services';
 import { apiRoutes, createApi } from '../src';
-
-/** The realtime port with nobody listening: these tests look at REST answers only. */
-const nobody: RoomBroadcaster = {
-  to() {
-    const operator = {
-      except: () => operator,
-      emit: () => undefined,
-      socketsJoin: () => undefined,
-      socketsLeave: () => undefined,
-      disconnectSockets: () => undefined,
-    };
-    return operator;
-  },
-};
 
 /**
  * `createApi(deps)` in this process on a test schema of its own: no gateway, no Redis, no child
@@ -29,25 +12,15 @@ const nobody: RoomBroadcaster = {
  * (tests/api drives the whole embedded service; these are the fast ones beside it.)
  */
 describe('createApi', () => {
-  let schema: TestSchema;
-  let database: DatabaseHandle;
-  let services: Services;
+  let domain: TestServices;
   let server: Server;
   let url: string;
   let ann: TestUser;
 
   beforeAll(async () => {
-    schema = await createTestSchema('api_local');
-    database = await openTestDatabase(schema, 3);
-    services = createServices({
-      db: database.db,
-      broadcaster: nobody,
-      jwtSecret: 'a-test-secret-that-is-long-enough-for-hs256',
-      rules: defaultDomainRules(),
-      keyPrefix: uniqueRedisPrefix('api_local'),
-    });
+    domain = await openTestServices('api_local');
     const logger = createLogger({ level: 'silent', name: 'api_local' });
-    server = createServer(createApi({ services, logger, devTokens: true }));
+    server = createServer(createApi({ services: domain.services, logger, devTokens: true }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     ann = await createUser(url, freshUserId(), 'Ann');
@@ -55,12 +28,13 @@ describe('createApi', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
-    await database?.close();
-    await schema?.drop();
+    await domain?.close();
   });
 
   it('when any route that needs a token is called without one, then it is mounted and answers 401 UNAUTHENTICATED', async () => {
-    const guarded = apiRoutes({ services, devTokens: true }).filter((spec) => spec.auth);
+    const guarded = apiRoutes({ services: domain.services, devTokens: true }).filter(
+      (spec) => spec.auth,
+    );
     expect(guarded.length).toBeGreaterThan(10);
     for (const spec of guarded) {
       const path = spec.path.replace(/\{[^}]+\}/g, '1');
