@@ -127,16 +127,16 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     await pgProxy?.close();
     await redisProxy?.close();
     await cluster?.destroy();
-    if (measured.length > 0) console.log(table(measured));
     if (measured.length > 0) {
+      console.log(table(measured));
       console.log(
         [
           'What each fault looked like from outside (metrics and warn/error logs of the pods that lived through it)',
-        ]
-          .concat(measured.map((row) => `- ${row.fault}: ${row.signals}`))
-          .join('\n'),
+          ...measured.map((row) => `- ${row.fault}: ${row.signals}`),
+        ].join('\n'),
       );
     }
+    // CHAOS_LOGS=1 prints the last logs of every pod, to see what went wrong in one.
     if (process.env.CHAOS_LOGS) {
       for (const role of ROLES) {
         const p = processes[role];
@@ -225,7 +225,8 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       () => undefined,
     );
 
-    await stream.settled();
+    // Bounded: sends still waiting then are reported below, after what may explain them.
+    await stream.settled().catch(() => undefined);
     const unreadySeen = ROLES.filter((role) =>
       monitor.since(role, injectedAt).some((sample: ProbeSample) => sample.outcome !== 'ready'),
     );
@@ -247,8 +248,9 @@ describe('chaos: dependency and pod faults under a live chat', () => {
         before[role].stderr.join('').slice(-600),
     );
     expect(exited).toEqual([]);
-    // No send refused for good: the SDK retried through the fault.
+    // No send refused for good or left hanging: the SDK retried through the fault.
     expect(stream.rejected).toEqual([]);
+    expect(stream.unsettled).toBe(0);
     // Readiness went false where a dependency was unreachable, and came back everywhere.
     expect(unreadySeen).toEqual(expect.arrayContaining([...fault.unready]));
     expect(unreadySeen.filter((role) => fault.stayReady?.includes(role))).toEqual([]);

@@ -8,8 +8,8 @@ import { closedPort } from './http';
 /**
  * A PostgreSQL cluster and a Redis server of the test's own, on spare loopback ports, so a test may
  * stop, restart and kill them without disturbing other tests or the machine's services. Everything
- * lives in one temporary folder, removed by `destroy()` or, should the test runner die first, at
- * the exit of this process.
+ * lives in one temporary folder, removed by `destroy()` or, should the test runner die first, by a
+ * watchdog process.
  */
 
 const PG_ROOT = '/usr/lib/postgresql';
@@ -212,8 +212,27 @@ export interface ChaosCluster {
 }
 
 /**
- * Starts a PostgreSQL cluster and a Redis server of their own. Also stops them when this process
- * exits, so a failed or interrupted test leaves nothing running behind it.
+ * A detached watchdog that stops both servers and removes their folder once the test process is
+ * gone: the clean-up for a runner killed before its afterAll could run (exit handlers registered
+ * inside a jest test module never fire). It is itself stopped by a normal clean-up.
+ */
+function startReaper(dir: string, postgres: ChaosPostgres, redis: ChaosRedis): ChildProcess {
+  const [pgCtl, pgArgs] = pgCommand('pg_ctl', ['-D', postgres.dataDir, '-m', 'immediate', 'stop']);
+  const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+    `${[pgCtl, ...pgArgs].map(quote).join(' ')} >/dev/null 2>&1`,
+    `redis-cli -p ${redis.port} shutdown nosave >/dev/null 2>&1`,
+    `rm -rf ${quote(dir)}`,
+  ].join('\n');
+  const reaper = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  reaper.unref();
+  return reaper;
+}
+
+/**
+ * Starts a PostgreSQL cluster and a Redis server of their own. `destroy()` (in an afterAll, so
+ * also after a failed test) stops them; a watchdog does it if the test process dies first.
  */
 export async function startChaosCluster(): Promise<ChaosCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mm-chaos-'));
@@ -230,21 +249,20 @@ export async function startChaosCluster(): Promise<ChaosCluster> {
     redis?.stopQuietly();
     rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', cleanUp);
   try {
     [postgres, redis] = await Promise.all([ChaosPostgres.create(dir), ChaosRedis.create()]);
   } catch (error) {
     cleanUp();
-    process.off('exit', cleanUp);
     throw error;
   }
+  const reaper = startReaper(dir, postgres, redis);
   return {
     postgres,
     redis,
     async destroy() {
+      reaper.kill();
       await redis!.stop();
       cleanUp();
-      process.off('exit', cleanUp);
     },
   };
 }

@@ -91,6 +91,11 @@ export class ChatStream {
     return arrival ? arrival.at - since : Infinity;
   }
 
+  /** Sends neither acked nor refused yet. */
+  get unsettled(): number {
+    return this.pending;
+  }
+
   /** Waits until every send was acked or refused for good. */
   settled(timeoutMs = 40_000): Promise<number> {
     return eventually(
