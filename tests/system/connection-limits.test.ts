@@ -3,7 +3,7 @@ import { TokenService } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { freshUserId } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
-import { eventually } from '@mm/test-support/http';
+import { eventually, untilReady } from '@mm/test-support/http';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import { JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 
@@ -131,6 +131,10 @@ describe('connection limits in scaled mode (two gateways, Redis)', () => {
       HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: '60',
     });
     gateways = await Promise.all([startApp('gateway', env), startApp('gateway', env)]);
+    // A pod listens before its Redis connection is up, and until then the handshake limit lets
+    // handshakes through uncounted (it fails open while Redis is away, by design): traffic only
+    // once each pod is ready, as behind the load balancer.
+    await Promise.all(gateways.map((g) => untilReady(g.url)));
   }, 60_000);
 
   afterAll(async () => {
@@ -156,6 +160,9 @@ describe('connection limits in scaled mode (two gateways, Redis)', () => {
     expect(codeOf(await handshake(a, tokens.sign(freshUserId()), '203.0.113.51'))).toBe(
       'connected',
     );
+    // Every handshake was counted: none went through because the store was unreachable.
+    const uncounted = gateways.flatMap((g) => g.logs).filter((l) => l.includes('not limiting'));
+    expect(uncounted).toEqual([]);
   });
 
   it('when a user holds the cap on one pod, then that pod refuses TOO_MANY_CONNECTIONS and the other pod still admits them (the cap is per pod)', async () => {

@@ -1,7 +1,12 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createApi } from '@mm/api';
 import type { Services } from '@mm/core';
-import { createSocketServer, instrumentGateway, registerGateway } from '@mm/gateway';
+import {
+  createSocketServer,
+  instrumentGateway,
+  registerGateway,
+  type GatewayServer,
+} from '@mm/gateway';
 import {
   bootstrap,
   guardServerRequests,
@@ -15,6 +20,8 @@ export interface EmbeddedService {
   server: Server;
   /** The domain services the API and gateway share (tests drive them directly). */
   services: Services;
+  /** The Socket.IO server (tests reach its sockets directly). */
+  io: GatewayServer;
   /** Its metrics and health checks (one registry for both apps: they share the process). */
   operations: Operations;
   close(): Promise<void>;
@@ -69,6 +76,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   return {
     server,
     services,
+    io,
     operations,
     async close() {
       draining = true;

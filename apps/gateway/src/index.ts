@@ -1,6 +1,6 @@
 export { registerGateway, type GatewayDeps, type GatewaySocket } from './gateway';
 export { instrumentGateway } from './metrics';
-export { useRedisAdapter } from './redis-adapter';
+export { askToResync, useRedisAdapter } from './redis-adapter';
 export {
   createSocketServer,
   handshakeAddress,

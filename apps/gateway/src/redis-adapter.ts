@@ -14,6 +14,12 @@ import type { GatewayServer } from './socket-server';
  * The classic pub/sub adapter, not the sharded one: @socket.io/redis-emitter publishes with PUBLISH
  * only, which a sharded (SSUBSCRIBE) adapter never hears. Connection errors are counted in `metrics`;
  * the connections are returned for the readiness check.
+ *
+ * Each time the subscriber is ready (again), this pod's sockets are asked to re-sync: Redis pub/sub
+ * keeps nothing for a subscriber that is away, so whatever the other pods and the API published
+ * while it reconnected (their offline queues flush on their own reconnect, often before this one
+ * has re-subscribed) never reaches these sockets, which stayed connected and so do not sync by
+ * themselves. See `askToResync`.
  */
 export function useRedisAdapter(
   io: GatewayServer,
@@ -31,6 +37,19 @@ export function useRedisAdapter(
     ...(timeouts && { timeouts }),
   });
   io.adapter(createAdapter(pub, sub, { key: socketIoKey(prefix) }));
+  sub.on('ready', () => {
+    // ioredis re-subscribes on 'ready'; a PING queued behind those SUBSCRIBEs answers once they
+    // are in force, so a sync that follows misses nothing published after it.
+    void sub.ping().then(
+      () => {
+        const sockets = io.of('/').sockets.size;
+        if (sockets > 0)
+          logger.info({ sockets }, 'adapter subscribed again: sockets asked to sync');
+        askToResync(io);
+      },
+      () => undefined, // the connection dropped again: the next 'ready' asks
+    );
+  });
   return {
     pub,
     sub,
@@ -38,4 +57,14 @@ export function useRedisAdapter(
       await Promise.all([quitRedis(pub), sub.quit()]);
     },
   };
+}
+
+/**
+ * Tells this pod's own sockets (`io.local`, not through the adapter: the other pods' subscribers
+ * did not drop) that live events may have been lost: `sync:needed`. Each client syncs after a
+ * random wait of up to SYNC_NEEDED_SPREAD_MS, so a pod with thousands of sockets does not send
+ * thousands of sync queries to PostgreSQL in the same instant, right when Redis came back.
+ */
+export function askToResync(io: GatewayServer): void {
+  io.local.emit('sync:needed', { reason: 'realtime_reconnected' });
 }

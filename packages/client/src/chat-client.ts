@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import {
   RETRYABLE_SEND_CODES,
+  SYNC_NEEDED_SPREAD_MS,
   type Ack,
   type ErrorBody,
   type MatchUnlockedEvent,
@@ -43,6 +44,13 @@ export interface ChatClientOptions {
   ackTimeoutMs?: number;
   /** Messages per `sync` page. */
   syncPageSize?: number;
+  /**
+   * The longest random wait before the `sync` a server's `sync:needed` asks for (default
+   * SYNC_NEEDED_SPREAD_MS), so a pod's clients do not all sync at once.
+   */
+  syncNeededSpreadMs?: number;
+  /** Milliseconds between a seq gap (a message above one still missing) and the `sync` that fills it. */
+  gapSyncDelayMs?: number;
   /** Passed to socket.io-client as they are (transports, path, ...). */
   socket?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -112,7 +120,9 @@ const newClientId = (): string =>
  *   closed the connection or refused it for a while (a draining pod);
  * - keeps unacked messages in an outbox and sends them again, with the same `client_id`, on every
  *   new connection until they are acked (the server stores a resend once);
- * - tracks the last seq per match and calls `sync` on every (re)connect, page after page;
+ * - tracks the last seq per match and calls `sync` on every (re)connect, page after page, and
+ *   also while connected: when the server says live events may have been lost (`sync:needed`),
+ *   and shortly after a message arrives above a missing one (a gap);
  * - delivers each `(match_id, seq)` once, however often it arrives.
  */
 export class ChatClient {
@@ -124,6 +134,8 @@ export class ChatClient {
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  private syncNeededTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly ackTimeoutMs: number;
   private readonly syncPageSize: number;
 
@@ -163,6 +175,8 @@ export class ChatClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.gapTimer);
+    clearTimeout(this.syncNeededTimer);
     this.socket.disconnect();
     for (const pending of this.outbox.values()) {
       clearTimeout(pending.timer);
@@ -310,6 +324,49 @@ export class ChatClient {
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('read', (event) => this.emit('read', event));
     socket.on('presence', (presence) => this.emit('presence', presence));
+    socket.on('sync:needed', () => this.syncNeededSoon());
+  }
+
+  /**
+   * The server's pod may have lost live events for this socket (docs/design.md §4.4): one `sync`
+   * after a random wait of up to `syncNeededSpreadMs`, again after a failure while connected.
+   * This also recovers the last message of a conversation, which no later seq would reveal.
+   */
+  private syncNeededSoon(): void {
+    if (this.syncNeededTimer) return;
+    const spread = this.options.syncNeededSpreadMs ?? SYNC_NEEDED_SPREAD_MS;
+    this.syncNeededTimer = setTimeout(
+      () => {
+        this.syncNeededTimer = undefined;
+        if (this.closed || !this.socket.connected) return; // the reconnect's sync does it
+        this.sync().catch(() => this.syncNeededSoon());
+      },
+      Math.round(spread * Math.random()),
+    );
+  }
+
+  /**
+   * A message arrived above a missing seq: the missing one may still come live (messages of one
+   * match may cross pods out of order), so wait `gapSyncDelayMs` (500 ms), then `sync` if a gap
+   * is still there. A live event the pod lost (a Redis subscription that dropped) is so
+   * recovered without a reconnect.
+   */
+  private fillGapSoon(): void {
+    if (this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.closed || !this.socket.connected || !this.hasGap()) return;
+      this.sync().then(
+        () => {
+          if (this.hasGap()) this.fillGapSoon(); // a message arrived above one still on its way
+        },
+        () => this.fillGapSoon(),
+      );
+    }, this.options.gapSyncDelayMs ?? 500);
+  }
+
+  private hasGap(): boolean {
+    return [...this.cursors.values()].some((cursor) => cursor.above.size > 0);
   }
 
   private transmit(pending: Pending): void {
@@ -374,6 +431,7 @@ export class ChatClient {
     cursor.above.add(message.seq);
     while (cursor.above.delete(cursor.watermark + 1)) cursor.watermark++;
     this.emit('message', message);
+    if (cursor.above.size > 0) this.fillGapSoon();
   }
 
   private advance(matchId: number, seq: number): void {

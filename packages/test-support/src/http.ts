@@ -15,6 +15,18 @@ export async function get<T = any>(url: string): Promise<HttpAnswer<T>> {
 }
 
 /**
+ * Resolves once `/health/ready` of the app answers 200, as a load balancer waits before it sends a
+ * pod traffic: "listening" comes before the pod's Redis and database connections are up.
+ */
+export async function untilReady(appUrl: string, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    () => get(`${appUrl}/health/ready`),
+    (answer) => answer.status === 200,
+    timeoutMs,
+  );
+}
+
+/**
  * Calls `baseUrl + path` with a bearer token (none: anonymous) and a JSON body if given; parses a
  * JSON answer. Any status resolves.
  */

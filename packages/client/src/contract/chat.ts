@@ -62,6 +62,19 @@ export interface ReadEvent {
   seq: number;
 }
 
+/**
+ * `sync:needed`: this pod may have missed live events meant for the client (its Redis subscription
+ * dropped and came back), so `message:new`s may be lost while the socket stayed up. The client
+ * calls `sync` with its last seqs, after a random wait of up to `SYNC_NEEDED_SPREAD_MS` so that a
+ * pod's clients do not all query at once.
+ */
+export interface SyncNeededEvent {
+  reason: 'realtime_reconnected';
+}
+
+/** The longest a client waits, at random, before the `sync` that `sync:needed` asks for. */
+export const SYNC_NEEDED_SPREAD_MS = 2_000;
+
 export interface PresenceView {
   user_id: number;
   online: boolean;

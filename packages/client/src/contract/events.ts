@@ -11,6 +11,7 @@ import type {
   ReadEvent,
   ReadRequest,
   SyncPage,
+  SyncNeededEvent,
   SyncRequest,
   TypingEvent,
   TypingRequest,
@@ -46,6 +47,12 @@ export interface ServerToClientEvents {
   read: (event: ReadEvent) => void;
   /** A match partner came online or went offline. */
   presence: (presence: PresenceView) => void;
+  /**
+   * Live events may have been lost on the way to this socket (the pod's Redis subscription dropped
+   * and is back): call `sync` within a random wait of up to `SYNC_NEEDED_SPREAD_MS`. Sent by the
+   * pod to its own sockets only; the SDK's ChatClient does it by itself.
+   */
+  'sync:needed': (event: SyncNeededEvent) => void;
 }
 
 /** What a socket carries after the handshake. */
