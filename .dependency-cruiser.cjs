@@ -5,6 +5,8 @@
  * nothing of ours; nothing imports back up; apps/embedded alone composes the other two apps.
  * Inside packages/core: the feature folders in rows, each importing only its own folder and the
  * rows below; no cycle between modules or between folders.
+ * Tests: @mm/test-support (packages/test-support) serves tests/, load-tests/ and the test/ folders
+ * only, and they reach every workspace by its name, never by a relative path.
  */
 
 // The root files every module of the shared row may use. metrics.ts and rules.ts (the metrics port
@@ -141,6 +143,19 @@ module.exports = {
         ],
       },
       to: { path: ['^packages/test-support/', '^@mm/test-support(/|$)'] },
+    },
+    {
+      name: 'tests-reach-workspaces-by-name',
+      comment:
+        'tests/ and load-tests/ reach an app or a package (@mm/test-support included) by its name, never by a relative path.',
+      severity: 'error',
+      from: { path: '^(tests|load-tests)/' },
+      // A name through a workspace symlink is 'aliased' (and 'local'); a relative path is 'local' only.
+      to: {
+        path: '^(apps|packages)/',
+        dependencyTypes: ['local'],
+        dependencyTypesNot: ['aliased'],
+      },
     },
     {
       name: 'apps-do-not-import-apps',
