@@ -295,12 +295,10 @@ export async function runFuzz(
   const restWorker = async () => {
     while (nextRest < counts.rest) {
       const item = buildRestCase(nextRest++, seed, restTarget);
-      // Engine.IO's paths go to the API and to every process that serves sockets, in turn.
-      const urls = [target.apiUrl, ...target.socketUrls];
-      const url =
-        item.lowLevel && item.path.startsWith('/socket.io/')
-          ? urls[item.n % urls.length]!
-          : target.apiUrl;
+      // Engine.IO's paths go to the API and to every process that serves sockets, in turn; a
+      // polling session, which must be served, to the latter only.
+      const urls = item.pollsSession ? target.socketUrls : [target.apiUrl, ...target.socketUrls];
+      const url = item.path.startsWith('/socket.io/') ? urls[item.n % urls.length]! : target.apiUrl;
       const result = await sendAny(url, agent, item, 30_000);
       report.restSent++;
       if (result.status !== undefined) {

@@ -554,18 +554,35 @@ export function sendCase(
   });
 }
 
-/** The case; a polling session's second request (with the handshake's `sid`) answers for it. */
+/**
+ * The case. A polling session goes on as a stock client's does: it posts the CONNECT packet
+ * (`40`, no token) with the handshake's `sid`, then polls, which answers at once with the
+ * refusal (`44{...}`); the first step that fails answers for the case.
+ */
 export async function sendAny(
   baseUrl: string,
   agent: Agent,
   item: RestCase,
   timeoutMs: number,
 ): Promise<CaseResult> {
-  const first = await sendCase(baseUrl, agent, item, timeoutMs);
-  const sid = item.pollsSession ? /"sid":"([^"]+)"/.exec(first.text ?? '')?.[1] : undefined;
-  if (!sid) return first;
-  const poll = { ...item, path: `${item.path}&sid=${encodeURIComponent(sid)}` };
-  return sendCase(baseUrl, agent, poll, timeoutMs);
+  const handshake = await sendCase(baseUrl, agent, item, timeoutMs);
+  const sid = item.pollsSession ? /"sid":"([^"]+)"/.exec(handshake.text ?? '')?.[1] : undefined;
+  if (!sid) return handshake;
+  const path = `${item.path}&sid=${encodeURIComponent(sid)}`;
+  const connect = await sendCase(
+    baseUrl,
+    agent,
+    {
+      ...item,
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: Buffer.from('40'),
+    },
+    timeoutMs,
+  );
+  if (connect.error !== undefined || (connect.status ?? 0) >= 500) return connect;
+  return sendCase(baseUrl, agent, { ...item, path }, timeoutMs);
 }
 
 /** What is wrong with the answer to a case, if anything. */
@@ -577,6 +594,9 @@ export function judge(item: RestCase, result: CaseResult): string | undefined {
   const status = result.status!;
   if (status >= 500) return `${status} ${result.text?.slice(0, 300)}`;
   if (item.badToken && status < 300) return `${status} for a bad token (${item.badToken})`;
+  if (item.pollsSession && !result.text?.startsWith('44')) {
+    return `a stock polling client is not served: ${status} ${result.text?.slice(0, 120)}`;
+  }
   // 431 comes from Node's parser (headers past 16 kB), before the app: it has no body.
   const fromApp = !item.lowLevel && status !== 431 && item.method !== 'HEAD';
   if (status >= 400 && item.path.startsWith('/api') && fromApp) {
