@@ -5,6 +5,8 @@
  * nothing of ours; nothing imports back up; apps/embedded alone composes the other two apps.
  * Inside packages/core: the feature folders in rows, each importing only its own folder and the
  * rows below; no cycle between modules or between folders.
+ * Tests: @mm/test-support (packages/test-support) serves tests/, load-tests/ and the test/ folders
+ * only, and they reach every workspace by its name, never by a relative path.
  */
 
 // The root files every module of the shared row may use: errors, and the ports and rules core is
@@ -124,6 +126,34 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/platform/src/' },
       to: { path: ['^(apps|tests|load-tests)/', '^@mm/(api|gateway|embedded|web)(/|$)'] },
+    },
+    {
+      name: 'test-support-only-in-tests',
+      comment:
+        '@mm/test-support (packages/test-support) serves the tests and the bench: tests/, load-tests/ and the test/ folders may import it, no production code may.',
+      severity: 'error',
+      from: {
+        pathNot: [
+          '^(tests|load-tests)/',
+          '^(apps|packages)/[^/]+/test/',
+          '^packages/test-support/',
+          '\\.test\\.ts$',
+        ],
+      },
+      to: { path: ['^packages/test-support/', '^@mm/test-support(/|$)'] },
+    },
+    {
+      name: 'tests-reach-workspaces-by-name',
+      comment:
+        'tests/ and load-tests/ reach an app or a package (@mm/test-support included) by its name, never by a relative path.',
+      severity: 'error',
+      from: { path: '^(tests|load-tests)/' },
+      // A name through a workspace symlink is 'aliased' (and 'local'); a relative path is 'local' only.
+      to: {
+        path: '^(apps|packages)/',
+        dependencyTypes: ['local'],
+        dependencyTypesNot: ['aliased'],
+      },
     },
     {
       name: 'apps-do-not-import-apps',

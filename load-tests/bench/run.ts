@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TokenService } from '@mm/core';
 import { createTestSchema } from '@mm/db/testing';
-import { testRedisUrl, uniqueRedisPrefix } from '../../tests/support/processes';
+import { testRedisUrl, uniqueRedisPrefix } from '@mm/test-support/processes';
 import { connectAll, runAtRate, type RateResult } from './chat-load';
 import { socketHeapProfile } from './socket-heap';
 import { percentile, round } from './stats';

@@ -9,7 +9,7 @@ import {
   testRedisUrl,
   uniqueRedisPrefix,
   type RunningProcess,
-} from '../../tests/support/processes';
+} from '@mm/test-support/processes';
 import type { Participant } from './chat-load';
 import type { CpuUse } from './stats';
 

@@ -1,13 +1,13 @@
 import { connectSocket, type Ack, type MessageView } from '@mm/client';
-import { JWT_SECRET } from '../support/realtime';
+import { JWT_SECRET } from '@mm/test-support/realtime';
 import {
   embeddedSystem,
   expectUnbroken,
   fuzzSize,
   fuzzSystem,
   useEmbeddedProcess,
-} from '../support/fuzz/harness';
-import { fuzzSeed } from '../support/fuzz/random';
+} from '@mm/test-support/fuzz/harness';
+import { fuzzSeed } from '@mm/test-support/fuzz/random';
 
 /**
  * The adversarial suite once more with the default REST and message rate limits, against the

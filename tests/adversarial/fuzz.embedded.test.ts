@@ -1,4 +1,4 @@
-import { JWT_SECRET } from '../support/realtime';
+import { JWT_SECRET } from '@mm/test-support/realtime';
 import {
   embeddedSystem,
   expectUnbroken,
@@ -6,8 +6,8 @@ import {
   fuzzSystem,
   LIFTED_LIMITS,
   useEmbeddedProcess,
-} from '../support/fuzz/harness';
-import { fuzzSeed } from '../support/fuzz/random';
+} from '@mm/test-support/fuzz/harness';
+import { fuzzSeed } from '@mm/test-support/fuzz/random';
 
 /**
  * The adversarial suite against the embedded default as users run it: `apps/embedded` as a real

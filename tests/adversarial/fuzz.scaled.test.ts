@@ -1,15 +1,15 @@
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { eventually, get } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { JWT_SECRET, scaledEnv } from '../support/realtime';
+import { eventually, get } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 import {
   expectUnbroken,
   FUZZ_PHOTO_MAX_BYTES,
   fuzzSize,
   fuzzSystem,
   LIFTED_LIMITS,
-} from '../support/fuzz/harness';
-import { fuzzSeed } from '../support/fuzz/random';
+} from '@mm/test-support/fuzz/harness';
+import { fuzzSeed } from '@mm/test-support/fuzz/random';
 
 /**
  * The adversarial suite against the scaled system: one API process and two gateway processes on

@@ -1,9 +1,9 @@
 import type { ChatSocket } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { callJson } from '../support/http';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { callJson } from '@mm/test-support/http';
 
 /**
  * `DELETE /api/users/delete-account` on the embedded service and a real Postgres: what is erased,

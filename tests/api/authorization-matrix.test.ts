@@ -1,7 +1,7 @@
 import { apiRoutes, type AnyRouteSpec } from '@mm/api';
 import type { MatchView } from '@mm/client';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /**
  * Who may call what, for every authenticated route of the route table (`apiRoutes`), on the real

@@ -1,10 +1,10 @@
 import { appendMessageBatch, type DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
 import { askToResync } from '@mm/gateway';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { eventually } from '../support/http';
-import { chatClient, seqsOf, type Receiver } from '../support/realtime';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { eventually } from '@mm/test-support/http';
+import { chatClient, seqsOf, type Receiver } from '@mm/test-support/realtime';
 
 /**
  * The SDK's re-sync while its socket stays up (docs/design.md §4.4): a message stored but never

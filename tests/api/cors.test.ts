@@ -2,8 +2,8 @@ import { io } from 'socket.io-client';
 import type { IncomingMessage } from 'node:http';
 import { originAllowed } from '@mm/gateway';
 import { ConfigError, loadAppConfig } from '@mm/platform';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /**
  * Cross-origin access is configured (`CORS_ORIGINS`), not guessed: over real HTTP on the embedded

@@ -1,8 +1,8 @@
 import { CompiledQuery } from 'kysely';
 import { scrollProfilesQuery, type DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /**
  * Profile discovery over REST on the embedded service and a real Postgres: who may be seen, the

@@ -3,8 +3,8 @@ import { unlockShareAt, UNLOCK_THRESHOLDS, type ChatSocket, type PartnerView } f
 import type { DatabaseHandle, PhotoRendition } from '@mm/db';
 import { findPhotoRendition } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /**
  * The leak suite (issue 12): every view one side of a match has of the other, over the real

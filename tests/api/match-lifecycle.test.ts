@@ -1,9 +1,9 @@
 import { ApiError, type ChatSocket } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { eventually } from '../support/http';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { eventually } from '@mm/test-support/http';
 
 /**
  * The match lifecycle over REST on the embedded service (real API, gateway, sockets and

@@ -2,8 +2,8 @@ import sharp from 'sharp';
 import { RestClient, type MatchView } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase, setMessageCounts } from '@mm/db/testing';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /**
  * Profile photos over REST on the embedded service: upload and its refusals, and the partner's

@@ -1,5 +1,5 @@
-import { createUser, freshUserId } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 /** The REST limits in the embedded default: in process memory, same answers as with Redis. */
 describe('REST rate limits in the embedded default', () => {

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { callJson } from '../support/http';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { callJson } from '@mm/test-support/http';
 
 /**
  * Client mistakes in how a request is written, over real HTTP on the embedded service: each is a

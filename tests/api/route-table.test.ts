@@ -1,8 +1,8 @@
 import { RestClient } from '@mm/client';
 import { apiRoutes } from '@mm/api';
 import { ERROR_STATUS } from '@mm/client/contract';
-import { createUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 interface OpenApi {
   paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;

@@ -1,8 +1,8 @@
 import type { ChatSocket } from '@mm/client';
 import { UNSTORABLE_TEXT_MESSAGE } from '@mm/client/contract';
-import { connect, createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { callJson } from '../support/http';
+import { connect, createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { callJson } from '@mm/test-support/http';
 
 /**
  * Text PostgreSQL or JSON cannot hold (NUL, lone surrogates, control characters) is refused at the

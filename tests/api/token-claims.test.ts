@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { connectSocket } from '@mm/client';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
 
 const SECRET = 'a-secret-only-this-test-file-signs-with';
 

@@ -1,12 +1,18 @@
 import { migrateToLatest, openDatabase } from '@mm/db';
-import { createUser, freshUserId } from '../support/chat';
-import { ChatStream, openChatEnd, SIDES, type ChatEnd, type Side } from '../support/chat-stream';
-import { startChaosCluster, type ChaosCluster } from '../support/chaos-cluster';
-import { FaultProxy } from '../support/fault-proxy';
-import { eventually, get, total } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { ReadinessMonitor, type ProbeSample } from '../support/readiness-monitor';
-import { scaledEnv, SwitchProxy } from '../support/realtime';
+import { createUser, freshUserId } from '@mm/test-support/chat';
+import {
+  ChatStream,
+  openChatEnd,
+  SIDES,
+  type ChatEnd,
+  type Side,
+} from '@mm/test-support/chat-stream';
+import { startChaosCluster, type ChaosCluster } from '@mm/test-support/chaos-cluster';
+import { FaultProxy } from '@mm/test-support/fault-proxy';
+import { eventually, get, total } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { ReadinessMonitor, type ProbeSample } from '@mm/test-support/readiness-monitor';
+import { scaledEnv, SwitchProxy } from '@mm/test-support/realtime';
 
 /**
  * The chaos suite (issue 13): one API pod and two gateway pods, real processes, on a PostgreSQL

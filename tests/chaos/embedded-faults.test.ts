@@ -3,11 +3,17 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MessageView } from '@mm/client';
-import { createUser } from '../support/chat';
-import { ChatStream, openChatEnd, SIDES, type ChatEnd, type Side } from '../support/chat-stream';
-import { eventually, get } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { SwitchProxy } from '../support/realtime';
+import { createUser } from '@mm/test-support/chat';
+import {
+  ChatStream,
+  openChatEnd,
+  SIDES,
+  type ChatEnd,
+  type Side,
+} from '@mm/test-support/chat-stream';
+import { eventually, get } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { SwitchProxy } from '@mm/test-support/realtime';
 
 /**
  * The embedded default's own faults: PGlite runs inside the one process, so the process dying is

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { FaultProxy } from '../support/fault-proxy';
+import { FaultProxy } from '@mm/test-support/fault-proxy';
 
 /** The fault proxy itself, in front of an echo server: what the chaos suite relies on. */
 describe('the fault-injecting proxy', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { startApp } from '../support/processes';
+import { startApp } from '@mm/test-support/processes';
 import { buildWebClient, launchChromium, openPage } from './browser';
 import {
   findMatch,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startApp, type RunningProcess } from '../support/processes';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   browserTestsEnabled,
   buildWebClient,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAppConfig } from '@mm/platform';
-import { kustomize, type Manifest } from '../support/kustomize';
+import { kustomize, type Manifest } from '@mm/test-support/kustomize';
 
 /**
  * The proxies' body limits against what the api accepts: a body the api would take but the proxy

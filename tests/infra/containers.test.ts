@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { alertRules } from '../support/monitoring';
+import { alertRules } from '@mm/test-support/monitoring';
 
 /**
  * The container set-up, checked statically: no Docker engine where the tests run. What is checked is

@@ -5,7 +5,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
-import { kustomize, type Manifest } from '../support/kustomize';
+import { kustomize, type Manifest } from '@mm/test-support/kustomize';
 
 /**
  * Every object each overlay renders, validated against the Kubernetes API's OpenAPI schemas as

@@ -3,17 +3,17 @@ import path from 'node:path';
 import { loadAppConfig } from '@mm/platform';
 import { createSocketServer } from '@mm/gateway';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { get, untilReady } from '../support/http';
-import { containersOf, kustomize, type Manifest } from '../support/kustomize';
+import { get, untilReady } from '@mm/test-support/http';
+import { containersOf, kustomize, type Manifest } from '@mm/test-support/kustomize';
 import {
   startApp,
   testRedisUrl,
   uniqueRedisPrefix,
   type RunningProcess,
-} from '../support/processes';
+} from '@mm/test-support/processes';
 
 /**
- * The Kubernetes manifests as each overlay renders them (resolved by tests/support/kustomize.ts),
+ * The Kubernetes manifests as each overlay renders them (resolved by packages/test-support/src/kustomize.ts),
  * checked for what must hold in a cluster. Probe paths are requested from real api and gateway
  * processes: a probe on a path the app does not serve would keep every pod unready.
  */

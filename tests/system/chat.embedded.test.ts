@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RestClient, sendMessage } from '@mm/client';
-import { connect, createUser, nextEvent } from '../support/chat';
-import { startApp, type RunningProcess } from '../support/processes';
+import { connect, createUser, nextEvent } from '@mm/test-support/chat';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 
 /** The embedded default as `npm start` runs it: one process, PGlite on disk, no Postgres or Redis. */
 describe('the embedded default (one process, PGlite)', () => {

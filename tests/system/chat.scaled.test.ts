@@ -1,12 +1,12 @@
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { sendMessage, type ChatSocket } from '@mm/client';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
 import {
   startApp,
   testRedisUrl,
   uniqueRedisPrefix,
   type RunningProcess,
-} from '../support/processes';
+} from '@mm/test-support/processes';
 
 /**
  * The walking skeleton's path in scaled mode: one API process and two gateway processes as real

@@ -1,11 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
 import { TokenService } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { freshUserId } from '../support/chat';
-import { startTestService, type TestService } from '../support/embedded';
-import { eventually, untilReady } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { JWT_SECRET, scaledEnv } from '../support/realtime';
+import { freshUserId } from '@mm/test-support/chat';
+import { startTestService, type TestService } from '@mm/test-support/embedded';
+import { eventually, untilReady } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 
 type Outcome =
   | { connected: true; socket: Socket }

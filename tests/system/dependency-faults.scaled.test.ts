@@ -10,11 +10,11 @@ import {
   testDatabaseUrl,
   type TestSchema,
 } from '@mm/db/testing';
-import { connect, freshUserId, type TestUser } from '../support/chat';
-import { FaultProxy } from '../support/fault-proxy';
-import { closedPort, eventually, get, total } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { chatClient, JWT_SECRET, scaledEnv } from '../support/realtime';
+import { connect, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { FaultProxy } from '@mm/test-support/fault-proxy';
+import { closedPort, eventually, get, total } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { chatClient, JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 
 /** The bounds the processes run with here: small, so a fault shows within a test's patience. */
 const ACQUIRE_TIMEOUT_MS = 1_000;
@@ -51,7 +51,7 @@ const alive = (process: RunningProcess) =>
 
 /**
  * PostgreSQL and Redis failing under a running api and gateway, through a fault-injecting proxy
- * (tests/support/fault-proxy.ts) so the machine's servers are never touched: no fault ends a
+ * (packages/test-support/src/fault-proxy.ts) so the machine's servers are never touched: no fault ends a
  * process, nothing hangs past its configured bound, clients are told UNAVAILABLE (retryable) while
  * it lasts, and everything serves again by itself when the dependency is back.
  */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { sendMessage, type ChatSocket, type MessageView } from '@mm/client';
-import { createUser } from '../support/chat';
-import { startApp, type RunningProcess } from '../support/processes';
+import { createUser } from '@mm/test-support/chat';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 
 /**
  * The embedded default as `npm start` runs it, reached as any client on the internet could: curl

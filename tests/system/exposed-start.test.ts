@@ -1,4 +1,4 @@
-import { startApp } from '../support/processes';
+import { startApp } from '@mm/test-support/processes';
 
 /** What an app does when it would start reachable by others with development authentication. */
 describe('starting where others can reach the process', () => {

@@ -1,8 +1,8 @@
 import { sendMessage, type ChatSocket, type MessageView, type PresenceView } from '@mm/client';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { connect, createUser, freshUserId, type TestUser } from '../support/chat';
-import { eventually } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
+import { connect, createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { eventually } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   chatClient,
   holdsUpTo,
@@ -10,7 +10,7 @@ import {
   seqsOf,
   SwitchProxy,
   type Receiver,
-} from '../support/realtime';
+} from '@mm/test-support/realtime';
 
 /**
  * Gateway pods going away: killed without a word (kill -9) or drained on SIGTERM. Clients reach

@@ -1,9 +1,9 @@
 import { TokenService } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { freshUserId } from '../support/chat';
-import { eventually, get } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { JWT_SECRET, scaledEnv } from '../support/realtime';
+import { freshUserId } from '@mm/test-support/chat';
+import { eventually, get } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 
 /**
  * The REST limits live in Redis, so two API pods share one budget per user and per address. Two

@@ -5,10 +5,10 @@ import { matchRoom } from '@mm/client/contract';
 import { createLogger } from '@mm/platform';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { createSocketServer, useRedisAdapter, type GatewayServer } from '@mm/gateway';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
-import { eventually } from '../support/http';
-import { startApp, testRedisUrl, type RunningProcess } from '../support/processes';
-import { scaledEnv } from '../support/realtime';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import { eventually } from '@mm/test-support/http';
+import { startApp, testRedisUrl, type RunningProcess } from '@mm/test-support/processes';
+import { scaledEnv } from '@mm/test-support/realtime';
 
 /**
  * Ending a match over REST (the API pod, through the Redis emitter) reaches both users on two

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, listen, loadAppConfig } from '@mm/platform';
 import { startEmbedded, type EmbeddedService } from '@mm/embedded';
-import { createUser, freshUserId } from '../support/chat';
-import { get, samples, total } from '../support/http';
+import { createUser, freshUserId } from '@mm/test-support/chat';
+import { get, samples, total } from '@mm/test-support/http';
 
 /**
  * The embedded default serves the same operations endpoints. Two services in one jest worker (one

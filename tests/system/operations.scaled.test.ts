@@ -1,14 +1,14 @@
 import { sendMessage, type ChatSocket } from '@mm/client';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent } from '../support/chat';
-import { get, samples, total } from '../support/http';
-import { alertRules, dashboardQueries, metricFamilies } from '../support/monitoring';
+import { connect, createUser, freshUserId, nextEvent } from '@mm/test-support/chat';
+import { get, samples, total } from '@mm/test-support/http';
+import { alertRules, dashboardQueries, metricFamilies } from '@mm/test-support/monitoring';
 import {
   startApp,
   testRedisUrl,
   uniqueRedisPrefix,
   type RunningProcess,
-} from '../support/processes';
+} from '@mm/test-support/processes';
 
 /**
  * Metrics and health of real api and gateway processes on the real Postgres and Redis, read after

@@ -2,9 +2,9 @@ import { RestClient, sendMessage, type ChatSocket } from '@mm/client';
 import { TokenService } from '@mm/core';
 import { insertActiveMatch, orderedPair, upsertUserProfile, type DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
-import { connect, freshUserId } from '../support/chat';
-import { startApp, type RunningProcess } from '../support/processes';
-import { JWT_SECRET, scaledEnv } from '../support/realtime';
+import { connect, freshUserId } from '@mm/test-support/chat';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { JWT_SECRET, scaledEnv } from '@mm/test-support/realtime';
 
 /**
  * The per-user message limit is kept in Redis, so it holds over every socket on every pod. Two

@@ -1,13 +1,13 @@
 import { io, type Socket } from 'socket.io-client';
 import { TokenService } from '@mm/core';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { closedPort, eventually, get, total } from '../support/http';
+import { closedPort, eventually, get, total } from '@mm/test-support/http';
 import {
   startApp,
   testRedisUrl,
   uniqueRedisPrefix,
   type RunningProcess,
-} from '../support/processes';
+} from '@mm/test-support/processes';
 
 const JWT_SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 

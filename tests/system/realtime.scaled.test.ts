@@ -3,9 +3,9 @@ import { io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { sendMessage, type Ack, type ChatSocket, type MessageView } from '@mm/client';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '../support/chat';
-import { eventually } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
+import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import { eventually } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   chatClient,
   holdsUpTo,
@@ -14,7 +14,7 @@ import {
   seqsOf,
   SwitchProxy,
   type Receiver,
-} from '../support/realtime';
+} from '@mm/test-support/realtime';
 
 /**
  * The realtime contract (docs/design.md §4) over two gateway processes sharing Redis and Postgres:

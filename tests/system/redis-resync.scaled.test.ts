@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
-import { createUser, freshUserId, type TestUser } from '../support/chat';
-import { ChaosRedis } from '../support/chaos-cluster';
-import { FaultProxy } from '../support/fault-proxy';
-import { eventually, untilReady } from '../support/http';
-import { startApp, type RunningProcess } from '../support/processes';
-import { chatClient, scaledEnv, seqsOf, type Receiver } from '../support/realtime';
+import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { ChaosRedis } from '@mm/test-support/chaos-cluster';
+import { FaultProxy } from '@mm/test-support/fault-proxy';
+import { eventually, untilReady } from '@mm/test-support/http';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { chatClient, scaledEnv, seqsOf, type Receiver } from '@mm/test-support/realtime';
 
 /**
  * A gateway pod whose Redis adapter connection drops while its sockets stay up (docs/design.md

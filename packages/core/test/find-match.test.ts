@@ -9,7 +9,7 @@ import {
   uniquePrefix,
   type Domain,
 } from './support/domain';
-import { closedPort } from '../../../tests/support/http';
+import { closedPort } from '@mm/test-support/http';
 
 describe('find match', () => {
   let domain: Domain;

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { toAppError } from '@mm/core';
 import { createLogger } from '../src/logger';
 import { connectRedis } from '../src/runtime/redis';
-import { closedPort } from '../../../tests/support/http';
+import { closedPort } from '@mm/test-support/http';
 
 const failureOf = (work: Promise<unknown>) =>
   work.then(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
-const INFRA = path.resolve(__dirname, '../../infra');
+const INFRA = path.resolve(__dirname, '../../../infra');
 
 export interface AlertRule {
   alert: string;
