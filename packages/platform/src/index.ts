@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './config/configuration-docs';
 export * from './config/env';
 export * from './http/client-address';
 export * from './logger';

@@ -31,10 +31,6 @@ const RULES = defaultDomainRules();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 
-/**
- * The variables both apps share, in both modes. Defaults here are the embedded default's; those of
- * the domain's rules are `defaultDomainRules()` in their units.
- */
 /** `https://app.example.com:8443`, exactly as a browser sends it in `Origin`: no path, no slash. */
 function isOrigin(value: string): boolean {
   try {
@@ -45,21 +41,44 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/**
+ * What docs/configuration.md says of a variable (`npm run docs:config` writes it from here):
+ * `description` is its meaning; `unset` is the default column for a variable the schema gives no
+ * default, where what happens when it is unset depends on the mode or needs words.
+ */
+export interface VariableDoc {
+  description: string;
+  unset?: string;
+}
+
+/** Every variable of `commonEnv` is registered here with its documentation; a test checks it. */
+export const variableDocs = z.registry<VariableDoc>();
+
+/**
+ * The variables both apps share, in both modes. Defaults here are the embedded default's; those of
+ * the domain's rules are `defaultDomainRules()` in their units.
+ */
 export const commonEnv = z.object({
-  PORT: port.default(3000),
-  /** Interface to listen on: loopback in the embedded default, every interface in scaled mode. */
-  HOST: z.string().min(1).optional(),
-  /**
-   * Proxies in front of the API that append to X-Forwarded-For (nginx, the Ingress): the client's
-   * address (per-address rate limits, logs) is read that many entries from the right, so a client
-   * cannot choose it by sending the header itself. 0: the connection's peer. Scaled pods default
-   * to 1 (they sit behind the Ingress); the embedded default to 0 (it listens directly).
-   */
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
-  /**
-   * The origins (`scheme://host[:port]`, comma-separated) whose browser apps may call the REST API
-   * and the gateway. Unset: none but the service's own, which needs no CORS.
-   */
+  PORT: port.default(3000).register(variableDocs, {
+    description: 'HTTP port (`0` picks a free one and logs it)',
+  }),
+  HOST: z.string().min(1).optional().register(variableDocs, {
+    description: 'interface to listen on',
+    unset: '`127.0.0.1` embedded, `0.0.0.0` scaled',
+  }),
+  TRUST_PROXY_HOPS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .optional()
+    .register(variableDocs, {
+      description:
+        'proxies in front that append to `X-Forwarded-For` (nginx, the Ingress); the client address ' +
+        '(per-address rate limits, logs) is read that many entries from the right, so a client ' +
+        "cannot choose it by sending the header itself (`0`: the connection's peer)",
+      unset: '`0` embedded, `1` scaled',
+    }),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -77,161 +96,340 @@ export const commonEnv = z.object({
         }
       }
       return origins.length ? origins : undefined;
+    })
+    .register(variableDocs, {
+      description:
+        'other origins (`scheme://host[:port]`, comma-separated) that browser apps may call the ' +
+        "API and the gateway from; the service's own origin needs no CORS",
+      unset: 'own origin only',
     }),
-  /** `production` counts as exposed, wherever it listens (see `refuseExposedDevAuth`). */
-  NODE_ENV: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  /** Schema (search_path) for the tables; tests give each file its own. */
+  NODE_ENV: z.string().optional().register(variableDocs, {
+    description:
+      '`production` counts as reachable by others wherever the process listens (see [below](#reachable-by-others))',
+    unset: 'unset',
+  }),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .register(variableDocs, { description: 'pino level; logs are JSON lines on stdout' }),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .register(variableDocs, {
+      description:
+        'PostgreSQL connection string; **required** for `start:api` / `start:gateway` (scaled mode)',
+      unset: 'PGlite (embedded)',
+    }),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
-    .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    .optional()
+    .register(variableDocs, {
+      description: 'schema (search_path) for the tables; tests give each file its own',
+      unset: "the role's `search_path`",
+    }),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20).register(variableDocs, {
+    description: 'pg pool size per process',
+  }),
   // Bounded waits on PostgreSQL and Redis (docs/operations.md): an unreachable or silent dependency
   // makes a request fail with 503 UNAVAILABLE within these, never hang it.
-  /** Longest wait for a pool connection, opening a new one included. */
-  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(PG.acquireMs),
-  /**
-   * `statement_timeout` of every transaction (SET LOCAL); a statement with no answer at all this
-   * long (plus 500 ms) has its connection closed. 0: no limit.
-   */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(PG.acquireMs)
+    .register(variableDocs, {
+      description:
+        'longest wait for a pool connection, opening one included; then the request fails with ' +
+        '503 `UNAVAILABLE`',
+    }),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(0)
     .max(3_600_000)
-    .default(PG.statementMs),
-  /** `idle_in_transaction_session_timeout` of every transaction (SET LOCAL); 0: no limit. */
+    .default(PG.statementMs)
+    .register(variableDocs, {
+      description:
+        '`statement_timeout` of every transaction (`SET LOCAL`); a statement with no answer at ' +
+        'all this long + 500 ms has its connection closed; `0` = none',
+    }),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
     .number()
     .int()
     .min(0)
     .max(3_600_000)
-    .default(PG.idleInTransactionMs),
-  /** An idle pool connection is closed after this long. */
-  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(PG.idleMs),
-  /** Every pool connection is replaced after this long (so none outlives a failover); 0: never. */
+    .default(PG.idleInTransactionMs)
+    .register(variableDocs, {
+      description:
+        '`idle_in_transaction_session_timeout` of every transaction (`SET LOCAL`); `0` = none',
+    }),
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(3_600_000)
+    .default(PG.idleMs)
+    .register(variableDocs, { description: 'an idle pool connection is closed after this long' }),
   DATABASE_MAX_LIFETIME_SECONDS: z.coerce
     .number()
     .int()
     .min(0)
     .max(86_400)
-    .default(PG.maxLifetimeSeconds),
-  /** Longest wait for a Redis connection before it is retried. */
-  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.connectMs),
-  /** Longest wait for a Redis command's answer, reconnect included (not for subscriptions). */
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(REDIS.commandMs),
-  /** How long a readiness check waits for PostgreSQL before it counts as down. */
-  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
-  /** Where PGlite keeps its files in the embedded default. */
-  DATA_DIR: z.string().min(1).default('./.data'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-  /** Prefix of every Redis key and channel, so several deployments (or test files) share a Redis. */
+    .default(PG.maxLifetimeSeconds)
+    .register(variableDocs, {
+      description:
+        'every pool connection is replaced after this long, so none outlives a failover; `0` = never',
+    }),
+  REDIS_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(REDIS.connectMs)
+    .register(variableDocs, {
+      description: 'longest wait for a Redis connection before it is retried',
+    }),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .default(REDIS.commandMs)
+    .register(variableDocs, {
+      description:
+        "longest wait for a Redis command's answer, reconnect included (subscriptions wait); " +
+        'then `UNAVAILABLE`',
+    }),
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(2_000)
+    .register(variableDocs, {
+      description:
+        "how long `/health/ready` waits for PostgreSQL's `select 1` and each Redis `PING` " +
+        'before it counts as down',
+    }),
+  DATA_DIR: z.string().min(1).default('./.data').register(variableDocs, {
+    description: "PGlite's folder in the embedded default",
+  }),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .register(variableDocs, {
+      description:
+        'Redis for the Socket.IO adapter and emitter, presence, rate limits and the score cache; ' +
+        '**required** in scaled mode',
+      unset: 'in-memory stand-ins (embedded)',
+    }),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]+$/)
-    .default('mm'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  DEV_TOKENS: bool.optional(),
-  /**
-   * Lets DEV_TOKENS start on a non-loopback HOST or with NODE_ENV=production, where anyone who
-   * reaches the API may then act as any user: for a private compose stack or dev cluster only.
-   */
-  ALLOW_INSECURE_DEV_TOKENS: bool.default(false),
-  /** Matches a free user may create per UTC day; premium users have no limit. */
-  DAILY_MATCH_LIMIT: z.coerce.number().int().min(0).default(RULES.dailyMatchLimit),
+    .default('mm')
+    .register(variableDocs, {
+      description:
+        'prefix of every Redis key and channel, so several deployments (or test files) share one Redis',
+    }),
+  JWT_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .register(variableDocs, {
+      description:
+        'HS256 secret, at least 32 characters; **required** in scaled mode and wherever others ' +
+        'can reach the process',
+      unset: 'embedded only: a development secret in the source',
+    }),
+  DEV_TOKENS: bool.optional().register(variableDocs, {
+    description: 'enables `POST /api/auth/dev-token {"user_id": N}`',
+    unset: '`true` embedded, `false` scaled',
+  }),
+  ALLOW_INSECURE_DEV_TOKENS: bool.default(false).register(variableDocs, {
+    description:
+      'lets `DEV_TOKENS` start where others can reach it ([below](#reachable-by-others)): anyone may then act as any ' +
+      'user; for a private compose stack or dev cluster only',
+  }),
+  DAILY_MATCH_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.dailyMatchLimit)
+    .register(variableDocs, {
+      description: 'matches a free user may create per UTC day (premium: no limit)',
+    }),
   MATCH_TTL_HOURS: z.coerce
     .number()
     .positive()
-    .default(RULES.matchTtlMs / HOUR_MS),
+    .default(RULES.matchTtlMs / HOUR_MS)
+    .register(variableDocs, { description: 'a match expires this long after it is created' }),
   MATCH_EXTEND_HOURS: z.coerce
     .number()
     .positive()
-    .default(RULES.extendMs / HOUR_MS),
-  /**
-   * New profiles start approved (no verification flow exists yet); false leaves them pending until
-   * something else sets users.verification_status. Only approved profiles are ever matched.
-   */
-  AUTO_APPROVE_PROFILES: bool.default(RULES.autoApproveProfiles),
-  /** Find-match only offers people active (profile saved, find-match called) this recently. */
+    .default(RULES.extendMs / HOUR_MS)
+    .register(variableDocs, { description: 'what one extension adds' }),
+  AUTO_APPROVE_PROFILES: bool.default(RULES.autoApproveProfiles).register(variableDocs, {
+    description:
+      'new profiles start approved, since no verification flow exists yet (only approved ' +
+      'profiles are matched); `false` leaves them pending until something else sets ' +
+      '`users.verification_status`',
+  }),
   MATCH_ACTIVE_WITHIN_DAYS: z.coerce
     .number()
     .positive()
-    .default(RULES.activeWithinMs / DAY_MS),
-  /** How often the API (or the embedded default) expires due matches and purges secret messages. */
+    .default(RULES.activeWithinMs / DAY_MS)
+    .register(variableDocs, {
+      description:
+        'find-match only offers people active (profile saved, find-match called) this recently',
+    }),
   SWEEP_INTERVAL_SECONDS: z.coerce
     .number()
     .positive()
     .max(86_400)
-    .default(RULES.sweepIntervalMs / 1000),
-  /** How long a secret-chat message lives before it is purged. */
+    .default(RULES.sweepIntervalMs / 1000)
+    .register(variableDocs, {
+      description:
+        'how often API pods (and the embedded default) expire due matches and purge expired ' +
+        'secret messages',
+    }),
   SECRET_MESSAGE_TTL_SECONDS: z.coerce
     .number()
     .int()
     .positive()
-    .default(RULES.secretMessageTtlMs / 1000),
-  /** Sockets one user may hold on one gateway process (the embedded default: in all); 0: no cap. */
-  MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).default(RULES.maxSocketsPerUser),
-  /**
-   * Socket.IO handshakes one client address may attempt per window, before authentication (so a
-   * flood of bad tokens is limited too); 0 turns the limit off. Shared through Redis when scaled.
-   */
+    .default(RULES.secretMessageTtlMs / 1000)
+    .register(variableDocs, {
+      description: 'how long a secret-chat message lives before it is purged',
+    }),
+  MAX_SOCKETS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.maxSocketsPerUser)
+    .register(variableDocs, {
+      description:
+        'sockets one user may hold on one process (gateway pod or the embedded default); ' +
+        '`0` = no cap',
+    }),
   HANDSHAKE_RATE_LIMIT_PER_IP: z.coerce
     .number()
     .int()
     .min(0)
-    .default(RULES.handshakeRatePerIp.points),
+    .default(RULES.handshakeRatePerIp.points)
+    .register(variableDocs, {
+      description:
+        'Socket.IO handshakes per client address per window, before authentication (so a flood ' +
+        'of bad tokens is limited too), shared through Redis when scaled; `0` = off',
+    }),
   HANDSHAKE_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce
     .number()
     .int()
     .positive()
-    .default(RULES.handshakeRatePerIp.windowSeconds),
-  /** Messages one user may send per MESSAGE_RATE_WINDOW_SECONDS, over every socket and pod. */
-  MESSAGE_RATE_LIMIT: z.coerce.number().int().positive().default(RULES.messageRate.points),
+    .default(RULES.handshakeRatePerIp.windowSeconds)
+    .register(variableDocs, { description: 'the window of `HANDSHAKE_RATE_LIMIT_PER_IP`' }),
+  MESSAGE_RATE_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.messageRate.points)
+    .register(variableDocs, {
+      description: 'messages one user may send per window, over all sockets and pods',
+    }),
   MESSAGE_RATE_WINDOW_SECONDS: z.coerce
     .number()
     .int()
     .positive()
-    .default(RULES.messageRate.windowSeconds),
-  /**
-   * REST requests one client address may make per window, on every /api route (before auth, so a
-   * flood of bad tokens is limited too); 0 turns the limit off. Shared by every API pod through
-   * Redis in scaled mode.
-   */
-  HTTP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(RULES.httpRate.perIp.points),
+    .default(RULES.messageRate.windowSeconds)
+    .register(variableDocs, { description: 'the window of `MESSAGE_RATE_LIMIT`' }),
+  HTTP_RATE_LIMIT_PER_IP: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.httpRate.perIp.points)
+    .register(variableDocs, {
+      description:
+        'REST requests per client address per window, on every `/api` route, before ' +
+        'authentication; shared by every API pod through Redis when scaled; `0` = off',
+    }),
   HTTP_RATE_LIMIT_PER_IP_WINDOW_SECONDS: z.coerce
     .number()
     .int()
     .positive()
-    .default(RULES.httpRate.perIp.windowSeconds),
-  /** REST requests one user may make per window on authenticated routes; 0 turns it off. */
-  HTTP_RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(RULES.httpRate.perUser.points),
+    .default(RULES.httpRate.perIp.windowSeconds)
+    .register(variableDocs, { description: 'the window of `HTTP_RATE_LIMIT_PER_IP`' }),
+  HTTP_RATE_LIMIT_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.httpRate.perUser.points)
+    .register(variableDocs, {
+      description: 'REST requests per user per window on authenticated routes; `0` = off',
+    }),
   HTTP_RATE_LIMIT_PER_USER_WINDOW_SECONDS: z.coerce
     .number()
     .int()
     .positive()
-    .default(RULES.httpRate.perUser.windowSeconds),
-  /** Most messages stored in one statement by the batching writer. */
-  MESSAGE_BATCH_MAX: z.coerce.number().int().min(1).max(5_000).default(RULES.messageBatchMax),
-  /**
-   * Batches the writer keeps in flight at once, each on its own pool connection. One measured
-   * best (docs/benchmarks.md): fewer, larger batches cost the pod and PostgreSQL less CPU per
-   * message, and one statement in flight still stores up to MESSAGE_BATCH_MAX messages.
-   */
-  MESSAGE_WRITE_LANES: z.coerce.number().int().min(1).max(64).default(RULES.messageWriteLanes),
-  /** The largest profile photo upload accepted, in bytes (it is resized before it is stored). */
-  PHOTO_MAX_BYTES: z.coerce.number().int().min(1024).max(50_000_000).default(RULES.photoMaxBytes),
-  /** Seconds a gateway takes, after SIGTERM, to let its sockets move to other pods before closing. */
-  GATEWAY_DRAIN_WINDOW_SECONDS: z.coerce.number().min(0).max(600).default(20),
-  /** A query slower than this is logged (SQL only) besides being timed in the metrics. */
-  DB_SLOW_QUERY_MS: z.coerce.number().int().positive().default(500),
-  /** A socket of a gateway pod that stopped refreshing (killed) counts as gone after this. */
+    .default(RULES.httpRate.perUser.windowSeconds)
+    .register(variableDocs, { description: 'the window of `HTTP_RATE_LIMIT_PER_USER`' }),
+  MESSAGE_BATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5_000)
+    .default(RULES.messageBatchMax)
+    .register(variableDocs, {
+      description: 'most messages the batching writer stores in one statement',
+    }),
+  MESSAGE_WRITE_LANES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(RULES.messageWriteLanes)
+    .register(variableDocs, {
+      description:
+        'message batches in flight at once per process, each on its own pool connection; one ' +
+        'measured best ([benchmarks](benchmarks.md)): fewer, larger batches cost less CPU per message',
+    }),
+  PHOTO_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50_000_000)
+    .default(RULES.photoMaxBytes)
+    .register(variableDocs, {
+      description:
+        'largest profile photo upload accepted, in bytes (resized and re-encoded as WebP when stored)',
+    }),
+  GATEWAY_DRAIN_WINDOW_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(600)
+    .default(20)
+    .register(variableDocs, {
+      description:
+        'after SIGTERM: seconds a gateway gives its sockets to move to other pods before closing',
+    }),
+  DB_SLOW_QUERY_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(500)
+    .register(variableDocs, {
+      description:
+        'a query slower than this is logged as `slow query` (its SQL, never the parameters), ' +
+        'besides being timed in the metrics',
+    }),
   PRESENCE_TTL_SECONDS: z.coerce
     .number()
     .positive()
     .max(3_600)
-    .default(RULES.presenceTtlMs / 1000),
+    .default(RULES.presenceTtlMs / 1000)
+    .register(variableDocs, {
+      description:
+        'a socket on a gateway pod that stopped refreshing (killed) stops counting as online after this',
+    }),
 });
 
 /**
