@@ -1,85 +1,64 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { commonEnv, loadAppConfig, parseEnv } from '@mm/platform';
 
 /**
- * The README is what an operator reads first: its configuration table must name every variable the
- * apps read, with the default the code applies, and its links must lead somewhere.
+ * The README is what a newcomer reads first: its two commands must be the ones the project runs,
+ * the Node versions it names must be the ones it requires and tests on, it must lead to every
+ * document, and it must stay short enough to be read (the behaviour lives in docs/design.md).
+ * docs/configuration.md's own test checks the variables; links.test.ts checks every link.
  */
 const ROOT = path.resolve(__dirname, '../..');
-const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+const readme = read('README.md');
+const pkg = JSON.parse(read('package.json')) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
 
-/** The rows of the table under `## Configuration`: variable name → default cell. */
-function configurationTable(): Map<string, string> {
-  const section = readme.split(/^## Configuration$/m)[1]?.split(/^## /m)[0] ?? '';
-  const rows = new Map<string, string>();
-  for (const line of section.split('\n')) {
-    const cells = /^\|\s*`([A-Z0-9_]+)`\s*\|([^|]*)\|/.exec(line);
-    if (cells) rows.set(cells[1]!, cells[2]!.trim());
-  }
-  return rows;
+/** The lines of the first code block under `## Two commands`, comments dropped. */
+function twoCommands(): string[] {
+  const section = readme.split(/^## Two commands$/m)[1]?.split(/^## /m)[0] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, '').trim());
 }
 
 describe('the README', () => {
-  const table = configurationTable();
-  const variables = Object.keys(commonEnv.shape);
-
-  it('when the configuration table is read, then it lists exactly the variables of the env schema', () => {
-    expect(variables.length).toBeGreaterThan(0);
-    expect([...table.keys()].sort()).toEqual([...variables].sort());
+  it('when the two commands are read, then they install and start the embedded default and run every test', () => {
+    expect(twoCommands()).toEqual(['npm install && npm start', 'npm test']);
+    expect(pkg.scripts.start).toMatch(/node apps\/embedded\/dist\/main\.js$/);
+    expect(pkg.scripts.test).toMatch(/^scripts\/supported-node\.sh .*jest$/);
   });
 
-  it('when a variable has a default in the schema, then the table gives that default first', () => {
-    const defaults: Record<string, unknown> = parseEnv(commonEnv, {});
-    for (const name of variables) {
-      const value = defaults[name];
-      if (value === undefined) continue; // unset, or decided by mode: checked below
-      expect({ name, default: table.get(name)!.split(' ')[0] }).toEqual({
-        name,
-        default: `\`${String(value)}\``,
-      });
-    }
+  it('when it names Node versions, then they are the ones engines requires and the tests run on', () => {
+    const minimum = /^>=(\d+)$/.exec(pkg.engines.node)?.[1];
+    const tested = /^TESTED_NODE=(\d+)\.\d+\.\d+/m.exec(read('scripts/supported-node.sh'));
+    expect(minimum).toBeDefined();
+    expect(tested).not.toBeNull();
+    expect(readme).toContain(`Node ${minimum} or later`);
+    expect(readme).toContain(`Node ${tested![1]} LTS (${tested![0].split('=')[1]})`);
   });
 
-  it('when a default depends on the mode, then the table says what each mode does', () => {
-    const embedded = loadAppConfig('embedded', {});
-    const scaled = loadAppConfig('scaled', {
-      DATABASE_URL: 'postgres://db/mm',
-      REDIS_URL: 'redis://redis:6379',
-      JWT_SECRET: 'x'.repeat(32),
-    });
-    expect(table.get('DEV_TOKENS')).toBe(
-      `\`${embedded.auth.devTokens}\` embedded, \`${scaled.auth.devTokens}\` scaled`,
-    );
-    expect(table.get('HOST')).toBe(
-      `\`${embedded.http.host}\` embedded, \`${scaled.http.host}\` scaled`,
-    );
-    expect(table.get('TRUST_PROXY_HOPS')).toBe(
-      `\`${embedded.http.trustProxyHops}\` embedded, \`${scaled.http.trustProxyHops}\` scaled`,
-    );
-    expect(embedded.database.kind).toBe('pglite');
-    expect(table.get('DATABASE_URL')).toMatch(/PGlite/);
-    expect(embedded.redis).toBeUndefined();
-    expect(table.get('REDIS_URL')).toMatch(/in-memory/);
-  });
-
-  it('when it links a file of the repository, then the file exists', () => {
-    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
-      .map((m) => m[1]!)
-      .filter((target) => !/^[a-z]+:/.test(target));
+  it('when a newcomer looks for the documents, then it links each of them', () => {
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!);
     for (const target of [
       'docs/design.md',
+      'docs/decisions.md',
+      'docs/configuration.md',
       'docs/operations.md',
+      'docs/errors.md',
+      'docs/events.md',
       'load-tests/README.md',
       'packages/client/README.md',
     ]) {
       expect(links).toContain(target);
     }
-    for (const target of links) {
-      expect({ target, exists: existsSync(path.join(ROOT, target)) }).toEqual({
-        target,
-        exists: true,
-      });
-    }
+  });
+
+  it('when it is read, then it is short: the behaviour is in docs/design.md', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThan(12_000);
+    expect(readme).not.toMatch(/^## Configuration$/m);
   });
 });
