@@ -9,7 +9,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Documents that name paths from the repository's root. */
-const ROOT_DOCUMENTS = ['docs/design.md', 'README.md', 'docs/operations.md'];
+const ROOT_DOCUMENTS = ['docs/design.md', 'README.md', 'docs/operations.md', 'docs/decisions.md'];
 
 /** The folders a path from the root starts with; anything else in backticks is not one. */
 const SOURCE_ROOTS = ['apps', 'packages', 'tests', 'docs', 'k8s', 'infra', 'load-tests', '.ci'];
