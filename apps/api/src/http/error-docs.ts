@@ -1,4 +1,4 @@
-import { ERROR_DESCRIPTIONS, ERROR_STATUS, type ErrorCode } from '@mm/client/contract';
+import { ERROR_DESCRIPTIONS, ERROR_STATUS, type ErrorCode } from '@mm/contract';
 
 /**
  * The list of every error code, generated from the contract (`ERROR_STATUS` and
