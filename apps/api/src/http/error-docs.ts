@@ -29,7 +29,7 @@ export function errorCodesMarkdown(): string {
   return [
     '# Error codes',
     '',
-    '<!-- Generated from packages/client/src/contract/errors.ts by `npm run docs:errors`; a test',
+    '<!-- Generated from packages/contract/src/errors.ts by `npm run docs:errors`; a test',
     '     fails when this file is out of date. Edit the contract, not this file. -->',
     '',
     ERROR_SHAPE,
