@@ -1,8 +1,9 @@
 /**
  * The layering, checked by `npm run lint` (docs/design.md §1, packages/core/README.md).
  *
- * Between packages: apps → platform → core → db and client (the contract); db and client import
- * nothing of ours; nothing imports back up; apps/embedded alone composes the other two apps.
+ * Between packages: apps → platform → core → db and contract (the wire); db and contract import
+ * nothing of ours; the SDK (client) imports the contract alone and no server imports the SDK;
+ * nothing imports back up; apps/embedded alone composes the other two apps.
  * Inside packages/core: the feature folders in rows, each importing only its own folder and the
  * rows below; no cycle between modules or between folders.
  * Tests: @mm/test-support (packages/test-support) serves tests/, load-tests/ and the test/ folders
@@ -101,28 +102,48 @@ module.exports = {
       to: { path: ['^(apps|packages/(?!db/)[^/]+|tests|load-tests)/', '^@mm/'] },
     },
     {
-      name: 'client-imports-nothing-of-ours',
-      comment: 'packages/client (the contract and the SDK) stands alone.',
+      name: 'contract-imports-nothing-of-ours',
+      comment: 'packages/contract (the wire, published as @mm/contract) stands alone.',
       severity: 'error',
-      from: { path: '^packages/client/src/' },
-      to: { path: ['^(apps|packages/(?!client/)[^/]+|tests|load-tests)/', '^@mm/'] },
+      from: { path: '^packages/contract/src/' },
+      to: { path: ['^(apps|packages/(?!contract/)[^/]+|tests|load-tests)/', '^@mm/'] },
     },
     {
-      name: 'core-imports-only-db-and-client',
+      name: 'client-imports-only-the-contract',
+      comment: 'packages/client (the SDK, published as @mm/client) builds on @mm/contract alone.',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: {
+        path: [
+          '^(apps|packages/(?!(client|contract)/)[^/]+|tests|load-tests)/',
+          '^@mm/(?!contract(/|$))',
+        ],
+      },
+    },
+    {
+      name: 'servers-do-not-import-the-sdk',
       comment:
-        'packages/core holds the domain: it may use db and client, never platform or an app.',
+        'The servers take the wire from @mm/contract; the SDK (@mm/client) is for their clients, so a server never imports it.',
+      severity: 'error',
+      from: { path: '^(apps/(api|gateway|embedded)|packages/(core|db|platform))/' },
+      to: { path: ['^packages/client/', '^@mm/client(/|$)'] },
+    },
+    {
+      name: 'core-imports-only-db-and-contract',
+      comment:
+        'packages/core holds the domain: it may use db and contract, never platform or an app.',
       severity: 'error',
       from: { path: '^packages/core/src/' },
       to: {
         path: [
-          '^(apps|packages/(?!(core|db|client)/)[^/]+|tests|load-tests)/',
-          '^@mm/(?!(db|client)(/|$))',
+          '^(apps|packages/(?!(core|db|contract)/)[^/]+|tests|load-tests)/',
+          '^@mm/(?!(db|contract)(/|$))',
         ],
       },
     },
     {
       name: 'platform-imports-no-app',
-      comment: 'packages/platform (process plumbing) may use core, db and client, never an app.',
+      comment: 'packages/platform (process plumbing) may use core, db and contract, never an app.',
       severity: 'error',
       from: { path: '^packages/platform/src/' },
       to: { path: ['^(apps|tests|load-tests)/', '^@mm/(api|gateway|embedded|web)(/|$)'] },

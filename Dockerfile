@@ -45,8 +45,8 @@ WORKDIR /app
 COPY --from=tini /usr/bin/tini /usr/bin/tini
 COPY --from=build /repo/package.json ./
 COPY --from=build /repo/node_modules ./node_modules
-COPY --from=build /repo/packages/client/package.json packages/client/
-COPY --from=build /repo/packages/client/dist packages/client/dist
+COPY --from=build /repo/packages/contract/package.json packages/contract/
+COPY --from=build /repo/packages/contract/dist packages/contract/dist
 COPY --from=build /repo/packages/core/package.json packages/core/
 COPY --from=build /repo/packages/core/dist packages/core/dist
 COPY --from=build /repo/packages/db/package.json packages/db/

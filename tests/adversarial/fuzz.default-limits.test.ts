@@ -1,4 +1,5 @@
-import { connectSocket, type Ack, type MessageView } from '@mm/client';
+import { connectSocket } from '@mm/client';
+import type { Ack, MessageView } from '@mm/contract';
 import { JWT_SECRET } from '@mm/test-support/realtime';
 import {
   embeddedSystem,

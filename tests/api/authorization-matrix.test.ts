@@ -1,5 +1,5 @@
 import { apiRoutes, type AnyRouteSpec } from '@mm/api';
-import type { MatchView } from '@mm/client';
+import type { MatchView } from '@mm/contract';
 import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ERROR_DESCRIPTIONS, ERROR_STATUS } from '@mm/client/contract';
+import { ERROR_DESCRIPTIONS, ERROR_STATUS } from '@mm/contract';
 
 const DOC = path.resolve(__dirname, '../../docs/errors.md');
 

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { unlockShareAt, UNLOCK_THRESHOLDS, type ChatSocket, type PartnerView } from '@mm/client';
+import type { ChatSocket } from '@mm/client';
+import { unlockShareAt, UNLOCK_THRESHOLDS, type PartnerView } from '@mm/contract';
 import type { DatabaseHandle, PhotoRendition } from '@mm/db';
 import { findPhotoRendition } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';

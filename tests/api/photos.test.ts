@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { RestClient, type MatchView } from '@mm/client';
+import { RestClient } from '@mm/client';
+import type { MatchView } from '@mm/contract';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase, setMessageCounts } from '@mm/db/testing';
 import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';

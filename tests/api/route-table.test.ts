@@ -1,6 +1,6 @@
 import { RestClient } from '@mm/client';
 import { apiRoutes } from '@mm/api';
-import { ERROR_STATUS } from '@mm/client/contract';
+import { ERROR_STATUS } from '@mm/contract';
 import { createUser } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 

@@ -1,5 +1,5 @@
 import type { ChatSocket } from '@mm/client';
-import { UNSTORABLE_TEXT_MESSAGE } from '@mm/client/contract';
+import { UNSTORABLE_TEXT_MESSAGE } from '@mm/contract';
 import { connect, createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 import { callJson } from '@mm/test-support/http';

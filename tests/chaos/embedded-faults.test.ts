@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { MessageView } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import { createUser } from '@mm/test-support/chat';
 import {
   ChatStream,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { io } from 'socket.io-client';
-import { RestClient, sendMessage, type ChatSocket, type MessageView } from '@mm/client';
+import { RestClient, sendMessage, type ChatSocket } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import { TokenService } from '@mm/core';
 import { insertActiveMatch, orderedPair, upsertUserProfile, type DatabaseHandle } from '@mm/db';
 import {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { sendMessage, type ChatSocket, type MessageView } from '@mm/client';
+import { sendMessage, type ChatSocket } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import { createUser } from '@mm/test-support/chat';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
 

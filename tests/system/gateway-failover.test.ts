@@ -1,4 +1,5 @@
-import { sendMessage, type ChatSocket, type MessageView, type PresenceView } from '@mm/client';
+import { sendMessage, type ChatSocket } from '@mm/client';
+import type { MessageView, PresenceView } from '@mm/contract';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { connect, createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
 import { eventually } from '@mm/test-support/http';

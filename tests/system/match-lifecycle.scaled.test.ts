@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatSocket } from '@mm/client';
-import { matchRoom } from '@mm/client/contract';
+import { matchRoom } from '@mm/contract';
 import { createLogger } from '@mm/platform';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { createSocketServer, useRedisAdapter, type GatewayServer } from '@mm/gateway';

@@ -1,7 +1,8 @@
 import jwt from 'jsonwebtoken';
 import { io as ioClient } from 'socket.io-client';
 import WebSocket from 'ws';
-import { sendMessage, type Ack, type ChatSocket, type MessageView } from '@mm/client';
+import { sendMessage, type ChatSocket } from '@mm/client';
+import type { Ack, MessageView } from '@mm/contract';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
 import { eventually } from '@mm/test-support/http';

@@ -1,4 +1,4 @@
-import { userRoom, matchRoom } from '@mm/client/contract';
+import { userRoom, matchRoom } from '@mm/contract';
 import { AppError, type Services, type SocketCap } from '@mm/core';
 import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';

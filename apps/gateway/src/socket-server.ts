@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { clientAddress } from '@mm/platform';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/client/contract';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/contract';
 import type { Socket } from 'socket.io';
 
 export type GatewayServer = Server<

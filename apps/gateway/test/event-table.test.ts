@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { z } from 'zod';
-import { matchId, type Ack } from '@mm/client/contract';
+import { matchId, type Ack } from '@mm/contract';
 import { AppError, type Logger, type Services } from '@mm/core';
 import { clientEvent, mountEvents, type AnyEventSpec } from '../src/events/event-table';
 import { InFlight } from '../src/in-flight';

@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import { matchRoom, userRoom } from '@mm/client/contract';
+import { matchRoom, userRoom } from '@mm/contract';
 import { createLogger } from '@mm/platform';
 import { freshUserId } from '@mm/test-support/chat';
 import { openTestServices, type TestServices } from '@mm/test-support/services';

@@ -12,8 +12,8 @@ import {
   type SendMessageRequest,
   type SyncPage,
   type TypingEvent,
-} from './contract';
-import type { ChatSocket } from './socket';
+} from '@mm/contract';
+import type { ChatSocket } from './socket.js';
 
 /** What a `ChatClient` tells its listeners. */
 export interface ChatClientEvents {

@@ -1,6 +1,6 @@
-export * from './contract';
-export { ApiError, RestClient } from './rest';
-export { connectSocket, sendMessage, type ChatSocket, type SocketOptions } from './socket';
+export * from '@mm/contract';
+export { ApiError, RestClient } from './rest.js';
+export { connectSocket, sendMessage, type ChatSocket, type SocketOptions } from './socket.js';
 export {
   backoffDelay,
   ChatClient,
@@ -10,4 +10,4 @@ export {
   type Backoff,
   type ChatClientEvents,
   type ChatClientOptions,
-} from './chat-client';
+} from './chat-client.js';

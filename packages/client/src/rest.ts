@@ -16,7 +16,7 @@ import type {
   ReportView,
   SendMessageRequest,
   UserStats,
-} from './contract';
+} from '@mm/contract';
 
 /** Find-match filters: everything of the request but the caller's id. */
 export type MatchFilters = Omit<FindMatchRequest, 'user_id'>;

@@ -5,7 +5,7 @@ import type {
   MessageView,
   SendMessageRequest,
   ServerToClientEvents,
-} from './contract';
+} from '@mm/contract';
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

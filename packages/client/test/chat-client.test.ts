@@ -1,5 +1,5 @@
 import { ChatClient, ChatError, type ChatClientEvents, type ChatClientOptions } from '../src';
-import type { MessageView } from '../src/contract';
+import type { MessageView } from '@mm/contract';
 import { ScriptedGateway } from './support/scripted-gateway';
 
 const MATCH = 7;

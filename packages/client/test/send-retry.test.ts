@@ -1,5 +1,5 @@
 import { backoffDelay, RECONNECT, SEND_RETRY } from '../src/chat-client';
-import { RETRYABLE_CODES, RETRYABLE_SEND_CODES } from '../src/contract';
+import { RETRYABLE_CODES, RETRYABLE_SEND_CODES } from '@mm/contract';
 
 describe('the SDK outbox retry policy', () => {
   it('when the refusal is a limit, an outage or an internal error, then the send is retried; a refusal for good is not', () => {

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@mm/client/contract';
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@mm/contract';
 
 /** The one error the domain throws: a code from the contract, a message for people, details for code. */
 export class AppError extends Error {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { MatchView } from '@mm/client/contract';
+import type { MatchView } from '@mm/contract';
 import { newUser, openDomain, setExpiry, type Domain } from './support/domain';
 
 const HOUR = 3_600_000;

@@ -1,4 +1,4 @@
-import type { MatchView, MessageView, PartnerView } from '@mm/client/contract';
+import type { MatchView, MessageView, PartnerView } from '@mm/contract';
 import { levelForCounts, viewerLevel, type MatchProgress } from '../src/unlock/unlock-levels';
 import { MASK, maskContacts } from '../src/unlock/contact-masking';
 import { defaultDomainRules } from '../src/rules';

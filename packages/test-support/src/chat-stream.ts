@@ -1,4 +1,5 @@
-import { ChatClient, type MessageView } from '@mm/client';
+import { ChatClient } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import type { TestUser } from './chat';
 import { eventually } from './http';
 

@@ -1,4 +1,5 @@
-import { connectSocket, RestClient, type ChatSocket, type ServerToClientEvents } from '@mm/client';
+import { connectSocket, RestClient, type ChatSocket } from '@mm/client';
+import type { ServerToClientEvents } from '@mm/contract';
 
 export interface TestUser {
   id: number;

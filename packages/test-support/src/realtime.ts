@@ -1,5 +1,6 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { ChatClient, type ChatClientOptions, type MessageView } from '@mm/client';
+import { ChatClient, type ChatClientOptions } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import type { TestSchema } from '@mm/db/testing';
 import { eventually } from './http';
 import { testRedisUrl, uniqueRedisPrefix } from './processes';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { ERROR_STATUS } from '@mm/client/contract';
+import { ERROR_STATUS } from '@mm/contract';
 
 interface Operation {
   summary?: string;

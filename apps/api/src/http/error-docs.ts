@@ -1,4 +1,4 @@
-import { ERROR_DESCRIPTIONS, ERROR_STATUS, type ErrorCode } from '@mm/client/contract';
+import { ERROR_DESCRIPTIONS, ERROR_STATUS, type ErrorCode } from '@mm/contract';
 
 /**
  * The list of every error code, generated from the contract (`ERROR_STATUS` and
@@ -29,7 +29,7 @@ export function errorCodesMarkdown(): string {
   return [
     '# Error codes',
     '',
-    '<!-- Generated from packages/client/src/contract/errors.ts by `npm run docs:errors`; a test',
+    '<!-- Generated from packages/contract/src/errors.ts by `npm run docs:errors`; a test',
     '     fails when this file is out of date. Edit the contract, not this file. -->',
     '',
     ERROR_SHAPE,

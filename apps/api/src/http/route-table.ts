@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z, type ZodObject, type ZodType } from 'zod';
-import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/client/contract';
+import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/contract';
 import type { TokenService } from '@mm/core';
 import { assertSelf, authenticate } from './authenticate';
 

@@ -1,4 +1,4 @@
-import { devTokenRequest, tokenResponse } from '@mm/client/contract';
+import { devTokenRequest, tokenResponse } from '@mm/contract';
 import type { TokenService } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

@@ -3,7 +3,7 @@ import {
   discoveryBatchQuery,
   discoveryPage,
   discoveryScrollQuery,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

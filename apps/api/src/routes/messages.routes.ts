@@ -4,7 +4,7 @@ import {
   matchParams,
   restSendMessageRequest,
   sendMessageResponse,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

@@ -1,4 +1,4 @@
-import { blockRequest, okResponse, reportRequest, reportResponse } from '@mm/client/contract';
+import { blockRequest, okResponse, reportRequest, reportResponse } from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

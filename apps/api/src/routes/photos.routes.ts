@@ -4,7 +4,7 @@ import {
   partnerPhotoQuery,
   photoContentType,
   photoUploadTypes,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import type { Services } from '@mm/core';
 import { binaryFile, route, type AnyRouteSpec } from '../http/route-table';
 

@@ -1,4 +1,4 @@
-import { onlineStatus, onlineStatusParams } from '@mm/client/contract';
+import { onlineStatus, onlineStatusParams } from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

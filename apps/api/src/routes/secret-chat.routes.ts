@@ -1,4 +1,4 @@
-import { matchActionRequest, matchParams, matchResponse } from '@mm/client/contract';
+import { matchActionRequest, matchParams, matchResponse } from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

@@ -1,4 +1,4 @@
-import { userParams, userStats } from '@mm/client/contract';
+import { userParams, userStats } from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

@@ -1,4 +1,4 @@
-import { accountDeletionRequest, okResponse, profileInput, profileView } from '@mm/client/contract';
+import { accountDeletionRequest, okResponse, profileInput, profileView } from '@mm/contract';
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 

@@ -8,7 +8,7 @@ import {
   syncRequest,
   typingRequest,
   userRoom,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import { clientEvent, type AnyEventSpec } from './event-table';
 
 /** Every event a client may send, once: mounted on each socket and documented from this list. */

@@ -1,5 +1,5 @@
 import { z, type ZodObject } from 'zod';
-import type { Ack, ClientToServerEvents, ErrorCode } from '@mm/client/contract';
+import type { Ack, ClientToServerEvents, ErrorCode } from '@mm/contract';
 import { toAppError, type Logger, type Services } from '@mm/core';
 import type { GatewaySocket } from '../socket-server';
 import type { InFlight } from '../in-flight';

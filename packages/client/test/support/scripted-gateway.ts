@@ -11,7 +11,7 @@ import {
   type SendMessageRequest,
   type ServerToClientEvents,
   type SyncRequest,
-} from '../../src/contract';
+} from '@mm/contract';
 
 /** What the gateway does with one `message:send`, in the order they arrive. */
 export type SendScript =

@@ -1,4 +1,4 @@
-import type { MatchView, ParsedFindMatchRequest, UserStats } from '@mm/client/contract';
+import type { MatchView, ParsedFindMatchRequest, UserStats } from '@mm/contract';
 import {
   countMatchesToday,
   endMatch,

@@ -1,4 +1,4 @@
-import type { MatchView } from '@mm/client/contract';
+import type { MatchView } from '@mm/contract';
 import { acceptSecretChat, requestSecretChat, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';

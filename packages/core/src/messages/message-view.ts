@@ -1,4 +1,4 @@
-import type { MessageView } from '@mm/client/contract';
+import type { MessageView } from '@mm/contract';
 import type { Message } from '@mm/db';
 import { maskContacts } from '../unlock/contact-masking';
 

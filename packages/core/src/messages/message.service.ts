@@ -3,7 +3,7 @@ import type {
   MessageView,
   ParsedHistoryQuery,
   ParsedSendMessageRequest,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import { listMessagesBefore, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { MatchService } from '../matches/match.service';

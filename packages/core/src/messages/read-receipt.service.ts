@@ -1,4 +1,4 @@
-import type { ParsedReadRequest } from '@mm/client/contract';
+import type { ParsedReadRequest } from '@mm/contract';
 import { advanceLastReadSeq, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';

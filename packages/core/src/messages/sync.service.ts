@@ -1,4 +1,4 @@
-import type { ParsedSyncRequest, SyncPage } from '@mm/client/contract';
+import type { ParsedSyncRequest, SyncPage } from '@mm/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { contactsVisible } from '../unlock/unlock-levels';

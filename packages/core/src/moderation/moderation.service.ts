@@ -1,4 +1,4 @@
-import type { ParsedBlockRequest, ParsedReportRequest, ReportView } from '@mm/client/contract';
+import type { ParsedBlockRequest, ParsedReportRequest, ReportView } from '@mm/contract';
 import {
   deleteBlock,
   endMatchBetween,

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { photoUploadTypes } from '@mm/client/contract';
+import { photoUploadTypes } from '@mm/contract';
 import { AppError } from '../errors';
 
 /** The clear photo's longest side; blurred ones need no more than half of it. */

@@ -12,7 +12,7 @@ import { AppError } from '../errors';
 import type { MatchService } from '../matches/match.service';
 import { isPremium } from '../users/premium';
 import { isWithdrawn, viewerLevel } from '../unlock/unlock-levels';
-import { photoContentType, photoUploadTypes } from '@mm/client/contract';
+import { photoContentType, photoUploadTypes } from '@mm/contract';
 import { renderPhoto } from './photo-renditions';
 
 export interface PhotoFile {

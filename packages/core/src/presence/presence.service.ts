@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PresenceView } from '@mm/client/contract';
+import type { PresenceView } from '@mm/contract';
 import {
   findLastActive,
   listActivePartnerIds,

@@ -1,4 +1,4 @@
-import type { DiscoveryCard, DiscoveryPage, ParsedDiscoveryScrollQuery } from '@mm/client/contract';
+import type { DiscoveryCard, DiscoveryPage, ParsedDiscoveryScrollQuery } from '@mm/contract';
 import { profilesByIds, scrollProfiles, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors';

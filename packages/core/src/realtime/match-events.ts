@@ -1,4 +1,4 @@
-import type { MatchEndReason } from '@mm/client/contract';
+import type { MatchEndReason } from '@mm/contract';
 import type { Realtime } from './realtime';
 
 /**

@@ -1,4 +1,4 @@
-import { matchRoom, userRoom, type ServerToClientEvents } from '@mm/client/contract';
+import { matchRoom, userRoom, type ServerToClientEvents } from '@mm/contract';
 
 /**
  * What the domain needs from the realtime layer: emit to rooms and move sockets between rooms.

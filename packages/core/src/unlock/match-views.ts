@@ -1,4 +1,4 @@
-import type { MatchView, PartnerView } from '@mm/client/contract';
+import type { MatchView, PartnerView } from '@mm/contract';
 import {
   findPartnerRows,
   markUnlockedLevel,

@@ -1,4 +1,4 @@
-import { FULL_UNLOCK_LEVEL, type PartnerView } from '@mm/client/contract';
+import { FULL_UNLOCK_LEVEL, type PartnerView } from '@mm/contract';
 import type { Match, User } from '@mm/db';
 import { ageOn } from '../users/age';
 import {

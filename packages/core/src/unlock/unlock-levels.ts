@@ -1,4 +1,4 @@
-import { FULL_UNLOCK_LEVEL, UNLOCK_THRESHOLDS, unlockShareAt } from '@mm/client/contract';
+import { FULL_UNLOCK_LEVEL, UNLOCK_THRESHOLDS, unlockShareAt } from '@mm/contract';
 import type { Match } from '@mm/db';
 
 /** 0 ("Mystery User") to 4 (everything). */

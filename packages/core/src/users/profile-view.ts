@@ -1,4 +1,4 @@
-import type { ProfileView } from '@mm/client/contract';
+import type { ProfileView } from '@mm/contract';
 import type { User } from '@mm/db';
 
 /** A user's own profile as the wire shows it; the one place its timestamp becomes an ISO string. */

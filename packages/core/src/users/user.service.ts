@@ -1,4 +1,4 @@
-import type { ParsedProfileInput, ProfileView } from '@mm/client/contract';
+import type { ParsedProfileInput, ProfileView } from '@mm/contract';
 import {
   eraseAccount,
   findConnectingUser,

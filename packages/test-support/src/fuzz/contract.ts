@@ -6,7 +6,7 @@ import {
   syncRequest,
   typingRequest,
   type ClientToServerEvents,
-} from '@mm/client/contract';
+} from '@mm/contract';
 import type { Services } from '@mm/core';
 import type { Random } from './random';
 

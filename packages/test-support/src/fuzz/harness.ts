@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Socket } from 'socket.io-client';
-import { ChatClient, RestClient, type MessageView } from '@mm/client';
+import { ChatClient, RestClient } from '@mm/client';
+import type { MessageView } from '@mm/contract';
 import { startApp, type RunningProcess } from '../processes';
 import { buildRestCase, describeCase, judge, sendAny, type Actor, type RestTarget } from './rest';
 import {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { matchId, sendMessageRequest, userId } from './schemas';
-import { text } from './text';
-import { messageView, partnerView } from './wire';
+import { matchId, sendMessageRequest, userId } from './schemas.js';
+import { text } from './text.js';
+import { messageView, partnerView } from './wire.js';
 
 /**
  * The match lifecycle after find-match: extend, end (unmatch, block), secret chat, report and

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { matchId } from './schemas';
-import { messageView } from './wire';
+import { matchId } from './schemas.js';
+import { messageView } from './wire.js';
 
 /**
  * The realtime chat's own requests and payloads (docs/design.md §4): replay (`sync`), typing, read

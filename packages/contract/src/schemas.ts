@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storable, text } from './text';
+import { storable, text } from './text.js';
 
 /**
  * Request schemas: the servers validate with them, the SDK's types come from them, and the OpenAPI

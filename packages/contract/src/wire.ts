@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ErrorBody } from './errors';
-import { genders } from './schemas';
+import type { ErrorBody } from './errors.js';
+import { genders } from './schemas.js';
 
 /**
  * Wire shapes of what the servers answer and emit, as zod schemas: the types below are inferred

@@ -1,11 +1,11 @@
-import type { Ack, MatchView, MessageView } from './wire';
-import type { SendMessageRequest } from './schemas';
+import type { Ack, MatchView, MessageView } from './wire.js';
+import type { SendMessageRequest } from './schemas.js';
 import type {
   MatchEndedEvent,
   MatchExtendedEvent,
   MatchUnlockedEvent,
   SecretChatEvent,
-} from './lifecycle';
+} from './lifecycle.js';
 import type {
   PresenceView,
   ReadEvent,
@@ -15,7 +15,7 @@ import type {
   SyncRequest,
   TypingEvent,
   TypingRequest,
-} from './chat';
+} from './chat.js';
 
 /** Events a client sends; each takes an ack callback unless noted. Names are `resource:verb`. */
 export interface ClientToServerEvents {

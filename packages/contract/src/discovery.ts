@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import { ageRangeInOrder, coerced, genders, profileFilterFields, requestNumber } from './schemas';
-import { text } from './text';
+import {
+  ageRangeInOrder,
+  coerced,
+  genders,
+  profileFilterFields,
+  requestNumber,
+} from './schemas.js';
+import { text } from './text.js';
 
 /**
  * Profile discovery: browsing who is out there before (and apart from) find-match.

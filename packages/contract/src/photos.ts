@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { coerced, requestNumber } from './schemas';
-import { FULL_UNLOCK_LEVEL } from './wire';
+import { coerced, requestNumber } from './schemas.js';
+import { FULL_UNLOCK_LEVEL } from './wire.js';
 
 /** The formats a profile photo may be uploaded in (`PUT /api/users/me/photo`, raw body). */
 export const photoUploadTypes = ['image/jpeg', 'image/png', 'image/webp'] as const;
