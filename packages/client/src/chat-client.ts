@@ -4,11 +4,14 @@ import {
   SYNC_NEEDED_SPREAD_MS,
   type Ack,
   type ErrorBody,
+  type MatchEndedEvent,
+  type MatchExtendedEvent,
   type MatchUnlockedEvent,
   type MatchView,
   type MessageView,
   type PresenceView,
   type ReadEvent,
+  type SecretChatEvent,
   type SendMessageRequest,
   type SyncPage,
   type TypingEvent,
@@ -26,6 +29,14 @@ export interface ChatClientEvents {
   match: (match: MatchView) => void;
   /** The chat crossed an unlock level: the partner as this user may now see them. */
   unlocked: (event: MatchUnlockedEvent) => void;
+  /** `match:ended`: the match is over (expired, unmatched, blocked); no more messages in it. */
+  ended: (event: MatchEndedEvent) => void;
+  /** `match:extended`: the match's expiry moved (`expires_at`, `extended_count`). */
+  extended: (event: MatchExtendedEvent) => void;
+  /** `secret_chat:requested`: one user (`requested_by`) asked for a secret chat. */
+  secretChatRequested: (event: SecretChatEvent) => void;
+  /** `secret_chat:active`: both agreed; new messages in the match are secret from now on. */
+  secretChatActive: (event: SecretChatEvent) => void;
   /** Connected and caught up: the replay after this (re)connect is done. */
   ready: () => void;
   disconnected: (reason: string) => void;
@@ -321,6 +332,10 @@ export class ChatClient {
       this.emit('match', match);
     });
     socket.on('match:unlocked', (event) => this.emit('unlocked', event));
+    socket.on('match:ended', (event) => this.emit('ended', event));
+    socket.on('match:extended', (event) => this.emit('extended', event));
+    socket.on('secret_chat:requested', (event) => this.emit('secretChatRequested', event));
+    socket.on('secret_chat:active', (event) => this.emit('secretChatActive', event));
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('read', (event) => this.emit('read', event));
     socket.on('presence', (presence) => this.emit('presence', presence));
