@@ -64,6 +64,11 @@ export interface ChatClientOptions {
   gapSyncDelayMs?: number;
   /** Passed to socket.io-client as they are (transports, path, ...). */
   socket?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * Makes the socket from the url and the options above (default: socket.io-client's `io`). The
+   * client calls `connect()` on it itself; a unit test may pass an in-memory socket here.
+   */
+  createSocket?: (url: string, options: Partial<ManagerOptions & SocketOptions>) => ChatSocket;
 }
 
 /** A refusal from the server: its error object. */
@@ -156,8 +161,8 @@ export class ChatClient {
     for (const [matchId, seq] of Object.entries(options.lastSeqs ?? {})) {
       this.follow(Number(matchId), seq);
     }
-    const { token } = options;
-    this.socket = io(options.url, {
+    const { token, createSocket = io } = options;
+    this.socket = createSocket(options.url, {
       transports: ['websocket'],
       reconnectionDelay: RECONNECT.minMs,
       reconnectionDelayMax: RECONNECT.maxMs,
@@ -212,10 +217,15 @@ export class ChatClient {
     return this;
   }
 
-  /** Follows a match: its messages after `lastSeq` are replayed at the next (re)connect. */
+  /**
+   * Follows a match: its messages after `lastSeq` are replayed at the next (re)connect (and by a
+   * `sync` while connected). Called again, it takes the higher seq: a later `lastSeq` above the
+   * watermark (say, after loading the history over REST) moves it up, a lower one never moves it
+   * back, so nothing already held is delivered twice.
+   */
   follow(matchId: number, lastSeq = 0): void {
-    if (!this.cursors.has(matchId))
-      this.cursors.set(matchId, { watermark: lastSeq, above: new Set() });
+    if (this.cursors.has(matchId)) this.advance(matchId, lastSeq);
+    else this.cursors.set(matchId, { watermark: lastSeq, above: new Set() });
   }
 
   /** The seq up to which this client holds every message of the match. */
