@@ -124,6 +124,8 @@ interface MatchCursor {
 
 type Listener<E extends keyof ChatClientEvents> = ChatClientEvents[E];
 
+const closedError = (): Error => new Error('The chat client was closed.');
+
 const newClientId = (): string =>
   typeof globalThis.crypto?.randomUUID === 'function'
     ? globalThis.crypto.randomUUID()
@@ -150,6 +152,7 @@ export class ChatClient {
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private pausedNow = false;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private syncNeededTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly ackTimeoutMs: number;
@@ -180,24 +183,46 @@ export class ChatClient {
     this.wire();
   }
 
-  /** Opens the connection (and keeps it open until `close`). */
+  /** Opens the connection (and keeps it open until `pause` or `close`); the same as `resume`. */
   connect(): this {
-    this.closed = false;
+    return this.resume();
+  }
+
+  /**
+   * Disconnects until `resume` (an app sent to the background, a user going idle) without
+   * losing anything: unacked messages stay in the outbox with their promises pending, and every
+   * followed match keeps its watermark. While paused, `send` queues (the message goes once
+   * resumed), `typing` is dropped, and nothing reconnects by itself.
+   */
+  pause(): void {
+    if (this.closed) return;
+    this.pausedNow = true;
+    this.stopTimers();
+    this.socket.disconnect();
+  }
+
+  /**
+   * Connects again after `pause` (or for the first time): the usual (re)connect follows, a `sync`
+   * of every followed match, then the outbox is sent in order. Throws after `close`.
+   */
+  resume(): this {
+    if (this.closed) throw closedError();
+    this.pausedNow = false;
     this.socket.connect();
     return this;
   }
 
-  /** Closes for good; messages still in the outbox are rejected. */
+  /** True between `pause` and `resume`. */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  /** Closes for good; messages still in the outbox are rejected, and so is any later `send`. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.gapTimer);
-    clearTimeout(this.syncNeededTimer);
+    this.stopTimers();
     this.socket.disconnect();
-    for (const pending of this.outbox.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error('The chat client was closed.'));
-    }
+    for (const pending of this.outbox.values()) pending.reject(closedError());
     this.outbox.clear();
   }
 
@@ -236,10 +261,12 @@ export class ChatClient {
   /**
    * Sends a message; resolves with it once stored, after however many reconnects that takes.
    * A refusal for now (RETRYABLE_SEND_CODES: a limit, a server whose database is down) is retried
-   * with backoff (SEND_RETRY). Rejects only when the server refuses it for good (a ChatError) or
-   * the client is closed.
+   * with backoff (SEND_RETRY). Before `connect` and while paused, it waits in the outbox and goes
+   * once connected. Rejects only when the server refuses it for good (a ChatError) or the client
+   * is closed.
    */
   send(matchId: number, body: string, clientId: string = newClientId()): Promise<MessageView> {
+    if (this.closed) return Promise.reject(closedError());
     this.follow(matchId);
     const existing = this.outbox.get(clientId);
     if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
@@ -307,9 +334,11 @@ export class ChatClient {
       const connection = this.connection;
       this.sync().then(
         () => {
+          // Paused or dropped meanwhile: the next connection syncs and resends instead.
+          if (connection !== this.connection || !socket.connected) return;
           // Resend in the order they were sent; the server stores each client_id once.
           for (const pending of this.outbox.values()) this.transmit(pending);
-          if (connection === this.connection) this.emit('ready');
+          this.emit('ready');
         },
         () => {
           // The sync failed on this connection: start over on a new one.
@@ -468,11 +497,23 @@ export class ChatClient {
   }
 
   private retryLater(): void {
-    if (this.closed) return;
+    if (this.closed || this.pausedNow) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
-      if (!this.closed && !this.socket.connected) this.socket.connect();
+      if (!this.closed && !this.pausedNow && !this.socket.connected) this.socket.connect();
     }, backoffDelay(this.retries++));
+  }
+
+  /** No reconnect, sync or resend is due any more (the outbox itself stays). */
+  private stopTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.gapTimer);
+    clearTimeout(this.syncNeededTimer);
+    this.retryTimer = this.gapTimer = this.syncNeededTimer = undefined;
+    for (const pending of this.outbox.values()) {
+      clearTimeout(pending.timer);
+      pending.timer = undefined;
+    }
   }
 
   private emit<E extends keyof ChatClientEvents>(

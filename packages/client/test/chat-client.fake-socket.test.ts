@@ -72,6 +72,22 @@ describe('ChatClient over a scripted socket', () => {
     return client;
   }
 
+  const sentIds = () => socket.sends().map((send) => send.payload.client_id);
+  const ackStored = (index: number, seq: number) => {
+    const send = socket.sends()[index]!;
+    const { client_id, body } = send.payload;
+    send.answer({ ok: true, message: message(seq, { client_id, body, sender_id: 1 }) });
+  };
+  /** Tracks a promise: `state()` says whether it is pending, resolved or rejected. */
+  function track<T>(promise: Promise<T>) {
+    let state: 'pending' | 'resolved' | 'rejected' = 'pending';
+    promise.then(
+      () => (state = 'resolved'),
+      () => (state = 'rejected'),
+    );
+    return () => state;
+  }
+
   describe('follow', () => {
     it('when called again with a higher seq, then the watermark moves up; with a lower one, it stays', async () => {
       create();
@@ -92,6 +108,70 @@ describe('ChatClient over a scripted socket', () => {
       socket.push('message:new', message(4));
       client.follow(MATCH, 3);
       expect(client.lastSeq(MATCH)).toBe(4);
+    });
+  });
+
+  describe('pause and resume', () => {
+    it('when paused with a send unacked, then it stays queued (pending) with later sends, and resume syncs, then sends them in order', async () => {
+      await connected();
+      const disconnects: string[] = [];
+      client.on('disconnected', (reason) => disconnects.push(reason));
+      const first = track(client.send(MATCH, 'a', 'client-a'));
+
+      client.pause();
+      const second = track(client.send(MATCH, 'b', 'client-b'));
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(client.paused).toBe(true);
+      expect(client.connected).toBe(false);
+      expect(disconnects).toEqual(['io client disconnect']);
+      expect(socket.connects).toBe(1); // nothing reconnected by itself
+      expect(sentIds()).toEqual(['client-a']);
+      expect(socket.emittedOffline).toEqual([]);
+      expect([first(), second()]).toEqual(['pending', 'pending']);
+      expect(client.unacked).toBe(2);
+
+      client.resume();
+      expect(client.paused).toBe(false);
+      await answerSync([message(1)]);
+      expect(sentIds()).toEqual(['client-a', 'client-a', 'client-b']);
+      ackStored(1, 2);
+      ackStored(2, 3);
+      await settle();
+      expect([first(), second()]).toEqual(['resolved', 'resolved']);
+      expect(seqs()).toEqual([1, 2, 3]);
+    });
+
+    it('when paused while the first sync is answered, then nothing is sent and no ready is told until resumed', async () => {
+      create();
+      const ready: string[] = [];
+      client.on('ready', () => ready.push('ready'));
+      const sent = track(client.send(MATCH, 'a', 'client-a'));
+      client.connect();
+      const sync = socket.pendingSync();
+      client.pause();
+      sync.answer({ ok: true, messages: [], has_more: false }); // the answer was on its way
+      await settle();
+      expect(sentIds()).toEqual([]);
+      expect(ready).toEqual([]);
+
+      client.resume();
+      await answerSync();
+      expect(sentIds()).toEqual(['client-a']);
+      expect(ready).toEqual(['ready']);
+      ackStored(0, 1);
+      await settle();
+      expect(sent()).toBe('resolved');
+    });
+
+    it('when a paused client is closed, then the outbox is rejected, later sends reject, and resume throws', async () => {
+      await connected();
+      const sent = client.send(MATCH, 'a').catch((error: unknown) => error);
+      client.pause();
+      client.close();
+      expect(await sent).toBeInstanceOf(Error);
+      await expect(client.send(MATCH, 'b')).rejects.toThrow('closed');
+      expect(() => client.resume()).toThrow('closed');
+      expect(client.unacked).toBe(0);
     });
   });
 });
