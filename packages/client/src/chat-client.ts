@@ -17,6 +17,7 @@ import {
   type TypingEvent,
 } from './contract';
 import type { ChatSocket } from './socket';
+import { currentToken, type TokenSource } from './token';
 
 /** What a `ChatClient` tells its listeners. */
 export interface ChatClientEvents {
@@ -47,8 +48,8 @@ export interface ChatClientEvents {
 export interface ChatClientOptions {
   /** The gateway (the embedded default: the same address as the API). */
   url: string;
-  /** The JWT, or a function asked for one at every (re)connect (to refresh an expiring token). */
-  token: string | (() => string | Promise<string>);
+  /** The JWT, or a (possibly async) function asked for one at every (re)connect. */
+  token: TokenSource;
   /** Matches to follow from the start, with the last seq already held (0 for all of it). */
   lastSeqs?: Record<number, number>;
   /** Milliseconds an ack may take before the message is sent again. */
@@ -174,8 +175,8 @@ export class ChatClient {
       ...options.socket,
       auth: (callback) => {
         if (typeof token === 'string') return callback({ token });
-        void Promise.resolve(token()).then(
-          (value) => callback({ token: value }),
+        currentToken(token).then(
+          (value) => callback(value === undefined ? {} : { token: value }),
           () => callback({}),
         );
       },

@@ -1,5 +1,6 @@
 export * from './contract';
-export { ApiError, RestClient } from './rest';
+export { ApiError, RestClient, type MatchFilters } from './rest';
+export type { TokenSource } from './token';
 export { connectSocket, sendMessage, type ChatSocket, type SocketOptions } from './socket';
 export {
   backoffDelay,
