@@ -311,6 +311,10 @@ export class ChatClient {
         [...this.cursors].map(([matchId, cursor]) => [String(matchId), cursor.watermark]),
       );
       if (Object.keys(since).length === 0) return;
+      // What is held above a gap now was stored before this sync's query runs.
+      const heldAbove = new Map<number, number>();
+      for (const [matchId, { above }] of this.cursors)
+        if (above.size > 0) heldAbove.set(matchId, Math.max(...above));
       const ack: Ack<SyncPage> = await this.socket
         .timeout(this.ackTimeoutMs)
         .emitWithAck('sync', { since, limit: this.syncPageSize });
@@ -323,7 +327,12 @@ export class ChatClient {
       // Sync is authoritative up to what it returned: a skipped seq (an expired secret message)
       // will never come, so the watermark moves past it.
       for (const [matchId, seq] of lastOfMatch) this.advance(matchId, seq);
-      if (!ack.has_more) return;
+      if (ack.has_more) continue;
+      // The last page: a seq below one held before the query that it did not return is gone (a
+      // secret message purged since; seqs commit in order), so the gap closes instead of asking
+      // sync again and again.
+      for (const [matchId, seq] of heldAbove) this.advance(matchId, seq);
+      return;
     }
   }
 
