@@ -4,16 +4,20 @@ import {
   SYNC_NEEDED_SPREAD_MS,
   type Ack,
   type ErrorBody,
+  type MatchEndedEvent,
+  type MatchExtendedEvent,
   type MatchUnlockedEvent,
   type MatchView,
   type MessageView,
   type PresenceView,
   type ReadEvent,
+  type SecretChatEvent,
   type SendMessageRequest,
   type SyncPage,
   type TypingEvent,
 } from '@mm/contract';
 import type { ChatSocket } from './socket.js';
+import { currentToken, type TokenSource } from './token.js';
 
 /** What a `ChatClient` tells its listeners. */
 export interface ChatClientEvents {
@@ -26,6 +30,14 @@ export interface ChatClientEvents {
   match: (match: MatchView) => void;
   /** The chat crossed an unlock level: the partner as this user may now see them. */
   unlocked: (event: MatchUnlockedEvent) => void;
+  /** `match:ended`: the match is over (expired, unmatched, blocked); no more messages in it. */
+  ended: (event: MatchEndedEvent) => void;
+  /** `match:extended`: the match's expiry moved (`expires_at`, `extended_count`). */
+  extended: (event: MatchExtendedEvent) => void;
+  /** `secret_chat:requested`: one user (`requested_by`) asked for a secret chat. */
+  secretChatRequested: (event: SecretChatEvent) => void;
+  /** `secret_chat:active`: both agreed; new messages in the match are secret from now on. */
+  secretChatActive: (event: SecretChatEvent) => void;
   /** Connected and caught up: the replay after this (re)connect is done. */
   ready: () => void;
   disconnected: (reason: string) => void;
@@ -36,8 +48,8 @@ export interface ChatClientEvents {
 export interface ChatClientOptions {
   /** The gateway (the embedded default: the same address as the API). */
   url: string;
-  /** The JWT, or a function asked for one at every (re)connect (to refresh an expiring token). */
-  token: string | (() => string | Promise<string>);
+  /** The JWT, or a (possibly async) function asked for one at every (re)connect. */
+  token: TokenSource;
   /** Matches to follow from the start, with the last seq already held (0 for all of it). */
   lastSeqs?: Record<number, number>;
   /** Milliseconds an ack may take before the message is sent again. */
@@ -53,6 +65,11 @@ export interface ChatClientOptions {
   gapSyncDelayMs?: number;
   /** Passed to socket.io-client as they are (transports, path, ...). */
   socket?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * Makes the socket from the url and the options above (default: socket.io-client's `io`). The
+   * client calls `connect()` on it itself; a unit test may pass an in-memory socket here.
+   */
+  createSocket?: (url: string, options: Partial<ManagerOptions & SocketOptions>) => ChatSocket;
 }
 
 /** A refusal from the server: its error object. */
@@ -108,6 +125,8 @@ interface MatchCursor {
 
 type Listener<E extends keyof ChatClientEvents> = ChatClientEvents[E];
 
+const closedError = (): Error => new Error('The chat client was closed.');
+
 const newClientId = (): string =>
   typeof globalThis.crypto?.randomUUID === 'function'
     ? globalThis.crypto.randomUUID()
@@ -134,6 +153,7 @@ export class ChatClient {
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  private pausedNow = false;
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private syncNeededTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly ackTimeoutMs: number;
@@ -145,8 +165,8 @@ export class ChatClient {
     for (const [matchId, seq] of Object.entries(options.lastSeqs ?? {})) {
       this.follow(Number(matchId), seq);
     }
-    const { token } = options;
-    this.socket = io(options.url, {
+    const { token, createSocket = io } = options;
+    this.socket = createSocket(options.url, {
       transports: ['websocket'],
       reconnectionDelay: RECONNECT.minMs,
       reconnectionDelayMax: RECONNECT.maxMs,
@@ -155,8 +175,8 @@ export class ChatClient {
       ...options.socket,
       auth: (callback) => {
         if (typeof token === 'string') return callback({ token });
-        void Promise.resolve(token()).then(
-          (value) => callback({ token: value }),
+        currentToken(token).then(
+          (value) => callback(value === undefined ? {} : { token: value }),
           () => callback({}),
         );
       },
@@ -164,24 +184,46 @@ export class ChatClient {
     this.wire();
   }
 
-  /** Opens the connection (and keeps it open until `close`). */
+  /** Opens the connection (and keeps it open until `pause` or `close`); the same as `resume`. */
   connect(): this {
-    this.closed = false;
+    return this.resume();
+  }
+
+  /**
+   * Disconnects until `resume` (an app sent to the background, a user going idle) without
+   * losing anything: unacked messages stay in the outbox with their promises pending, and every
+   * followed match keeps its watermark. While paused, `send` queues (the message goes once
+   * resumed), `typing` is dropped, and nothing reconnects by itself.
+   */
+  pause(): void {
+    if (this.closed) return;
+    this.pausedNow = true;
+    this.stopTimers();
+    this.socket.disconnect();
+  }
+
+  /**
+   * Connects again after `pause` (or for the first time): the usual (re)connect follows, a `sync`
+   * of every followed match, then the outbox is sent in order. Throws after `close`.
+   */
+  resume(): this {
+    if (this.closed) throw closedError();
+    this.pausedNow = false;
     this.socket.connect();
     return this;
   }
 
-  /** Closes for good; messages still in the outbox are rejected. */
+  /** True between `pause` and `resume`. */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  /** Closes for good; messages still in the outbox are rejected, and so is any later `send`. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.gapTimer);
-    clearTimeout(this.syncNeededTimer);
+    this.stopTimers();
     this.socket.disconnect();
-    for (const pending of this.outbox.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error('The chat client was closed.'));
-    }
+    for (const pending of this.outbox.values()) pending.reject(closedError());
     this.outbox.clear();
   }
 
@@ -201,10 +243,15 @@ export class ChatClient {
     return this;
   }
 
-  /** Follows a match: its messages after `lastSeq` are replayed at the next (re)connect. */
+  /**
+   * Follows a match: its messages after `lastSeq` are replayed at the next (re)connect (and by a
+   * `sync` while connected). Called again, it takes the higher seq: a later `lastSeq` above the
+   * watermark (say, after loading the history over REST) moves it up, a lower one never moves it
+   * back, so nothing already held is delivered twice.
+   */
   follow(matchId: number, lastSeq = 0): void {
-    if (!this.cursors.has(matchId))
-      this.cursors.set(matchId, { watermark: lastSeq, above: new Set() });
+    if (this.cursors.has(matchId)) this.advance(matchId, lastSeq);
+    else this.cursors.set(matchId, { watermark: lastSeq, above: new Set() });
   }
 
   /** The seq up to which this client holds every message of the match. */
@@ -215,10 +262,12 @@ export class ChatClient {
   /**
    * Sends a message; resolves with it once stored, after however many reconnects that takes.
    * A refusal for now (RETRYABLE_SEND_CODES: a limit, a server whose database is down) is retried
-   * with backoff (SEND_RETRY). Rejects only when the server refuses it for good (a ChatError) or
-   * the client is closed.
+   * with backoff (SEND_RETRY). Before `connect` and while paused, it waits in the outbox and goes
+   * once connected. Rejects only when the server refuses it for good (a ChatError) or the client
+   * is closed.
    */
   send(matchId: number, body: string, clientId: string = newClientId()): Promise<MessageView> {
+    if (this.closed) return Promise.reject(closedError());
     this.follow(matchId);
     const existing = this.outbox.get(clientId);
     if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
@@ -262,6 +311,10 @@ export class ChatClient {
         [...this.cursors].map(([matchId, cursor]) => [String(matchId), cursor.watermark]),
       );
       if (Object.keys(since).length === 0) return;
+      // What is held above a gap now was stored before this sync's query runs.
+      const heldAbove = new Map<number, number>();
+      for (const [matchId, { above }] of this.cursors)
+        if (above.size > 0) heldAbove.set(matchId, Math.max(...above));
       const ack: Ack<SyncPage> = await this.socket
         .timeout(this.ackTimeoutMs)
         .emitWithAck('sync', { since, limit: this.syncPageSize });
@@ -274,7 +327,12 @@ export class ChatClient {
       // Sync is authoritative up to what it returned: a skipped seq (an expired secret message)
       // will never come, so the watermark moves past it.
       for (const [matchId, seq] of lastOfMatch) this.advance(matchId, seq);
-      if (!ack.has_more) return;
+      if (ack.has_more) continue;
+      // The last page: a seq below one held before the query that it did not return is gone (a
+      // secret message purged since; seqs commit in order), so the gap closes instead of asking
+      // sync again and again.
+      for (const [matchId, seq] of heldAbove) this.advance(matchId, seq);
+      return;
     }
   }
 
@@ -286,9 +344,11 @@ export class ChatClient {
       const connection = this.connection;
       this.sync().then(
         () => {
+          // Paused or dropped meanwhile: the next connection syncs and resends instead.
+          if (connection !== this.connection || !socket.connected) return;
           // Resend in the order they were sent; the server stores each client_id once.
           for (const pending of this.outbox.values()) this.transmit(pending);
-          if (connection === this.connection) this.emit('ready');
+          this.emit('ready');
         },
         () => {
           // The sync failed on this connection: start over on a new one.
@@ -321,6 +381,10 @@ export class ChatClient {
       this.emit('match', match);
     });
     socket.on('match:unlocked', (event) => this.emit('unlocked', event));
+    socket.on('match:ended', (event) => this.emit('ended', event));
+    socket.on('match:extended', (event) => this.emit('extended', event));
+    socket.on('secret_chat:requested', (event) => this.emit('secretChatRequested', event));
+    socket.on('secret_chat:active', (event) => this.emit('secretChatActive', event));
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('read', (event) => this.emit('read', event));
     socket.on('presence', (presence) => this.emit('presence', presence));
@@ -443,11 +507,23 @@ export class ChatClient {
   }
 
   private retryLater(): void {
-    if (this.closed) return;
+    if (this.closed || this.pausedNow) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
-      if (!this.closed && !this.socket.connected) this.socket.connect();
+      if (!this.closed && !this.pausedNow && !this.socket.connected) this.socket.connect();
     }, backoffDelay(this.retries++));
+  }
+
+  /** No reconnect, sync or resend is due any more (the outbox itself stays). */
+  private stopTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.gapTimer);
+    clearTimeout(this.syncNeededTimer);
+    this.retryTimer = this.gapTimer = this.syncNeededTimer = undefined;
+    for (const pending of this.outbox.values()) {
+      clearTimeout(pending.timer);
+      pending.timer = undefined;
+    }
   }
 
   private emit<E extends keyof ChatClientEvents>(

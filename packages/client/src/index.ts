@@ -1,5 +1,6 @@
 export * from '@mm/contract';
-export { ApiError, RestClient } from './rest.js';
+export { ApiError, RestClient, type MatchFilters } from './rest.js';
+export type { TokenSource } from './token.js';
 export { connectSocket, sendMessage, type ChatSocket, type SocketOptions } from './socket.js';
 export {
   backoffDelay,

@@ -17,6 +17,7 @@ import type {
   SendMessageRequest,
   UserStats,
 } from '@mm/contract';
+import { currentToken, type TokenSource } from './token.js';
 
 /** Find-match filters: everything of the request but the caller's id. */
 export type MatchFilters = Omit<FindMatchRequest, 'user_id'>;
@@ -32,11 +33,19 @@ export class ApiError extends Error {
   }
 }
 
-/** The REST side of the SDK: one method per endpoint, typed with the wire contract. */
+/**
+ * The REST side of the SDK: one method per endpoint, typed with the wire contract. The caller is
+ * who the token names: methods about the caller use the `/me` paths and leave `user_id` out of
+ * bodies. An explicit user id, where a method still takes one, must be the caller's (403 if not).
+ */
 export class RestClient {
+  /**
+   * @param token the JWT, or a (possibly async) function asked for it before every request;
+   *   none for `devToken`.
+   */
   constructor(
     private readonly baseUrl: string,
-    private readonly getToken: () => string | undefined,
+    private readonly token?: TokenSource,
   ) {}
 
   /** Development only: the server must run with DEV_TOKENS on. */
@@ -56,11 +65,18 @@ export class RestClient {
     await this.request('DELETE', '/api/users/delete-account');
   }
 
-  async findMatch(userId: number, filters: MatchFilters = {}): Promise<MatchView> {
-    const { match } = await this.request<{ match: MatchView }>('POST', '/api/mystery/find-match', {
-      ...filters,
-      user_id: userId,
-    });
+  /** A new match for the caller, among the users these filters let through. */
+  findMatch(filters?: MatchFilters): Promise<MatchView>;
+  /** @deprecated The token names the caller: pass only the filters. */
+  findMatch(userId: number, filters?: MatchFilters): Promise<MatchView>;
+  async findMatch(first?: number | MatchFilters, second: MatchFilters = {}): Promise<MatchView> {
+    const body: FindMatchRequest =
+      typeof first === 'number' ? { ...second, user_id: first } : { ...first };
+    const { match } = await this.request<{ match: MatchView }>(
+      'POST',
+      '/api/mystery/find-match',
+      body,
+    );
     return match;
   }
 
@@ -111,12 +127,14 @@ export class RestClient {
     return stored;
   }
 
-  stats(userId: number): Promise<UserStats> {
-    return this.request('GET', `/api/mystery/stats/${userId}`);
+  /** The caller's stats; `userId` (deprecated) takes the seed path, which must name the caller. */
+  stats(userId?: number): Promise<UserStats> {
+    return this.request('GET', `/api/mystery/stats/${userId ?? 'me'}`);
   }
 
-  onlineStatus(matchId: number, userId: number): Promise<OnlineStatus> {
-    return this.request('GET', `/api/mystery/chat/online-status/${matchId}/${userId}`);
+  /** The presence of the caller's partner in the match; `userId` (deprecated): as for `stats`. */
+  onlineStatus(matchId: number, userId?: number): Promise<OnlineStatus> {
+    return this.request('GET', `/api/mystery/chat/online-status/${matchId}/${userId ?? 'me'}`);
   }
 
   /** A page of discovery cards; pass the previous page's `next_cursor` as `cursor`. */
@@ -144,10 +162,11 @@ export class RestClient {
     return match;
   }
 
-  async myMatches(userId: number): Promise<MatchView[]> {
+  /** The caller's matches; `userId` (deprecated): as for `stats`. */
+  async myMatches(userId?: number): Promise<MatchView[]> {
     const { matches } = await this.request<{ matches: MatchView[] }>(
       'GET',
-      `/api/mystery/my-matches/${userId}`,
+      `/api/mystery/my-matches/${userId ?? 'me'}`,
     );
     return matches;
   }
@@ -161,7 +180,7 @@ export class RestClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const token = this.getToken();
+    const token = await currentToken(this.token);
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
       headers: {

@@ -102,6 +102,35 @@ describe('ChatClient', () => {
     expect(seqs()).toEqual([1, 2, 4, 5]);
   });
 
+  it('when the server pushes a lifecycle event, then the client relays it under its own name with the payload as sent', async () => {
+    const { client } = chatClient();
+    await connected(client);
+    const relayed: [string, unknown][] = [];
+    const record = (name: string) => (event: unknown) => void relayed.push([name, event]);
+    client
+      .on('ended', record('ended'))
+      .on('extended', record('extended'))
+      .on('secretChatRequested', record('secretChatRequested'))
+      .on('secretChatActive', record('secretChatActive'));
+    const ended = { match_id: MATCH, reason: 'unmatched' } as const;
+    const extended = { match_id: MATCH, expires_at: new Date(0).toISOString(), extended_count: 1 };
+    const secret = { match_id: MATCH, requested_by: 2 };
+    const last = next(client, 'ended');
+
+    gateway.io.emit('match:extended', extended);
+    gateway.io.emit('secret_chat:requested', secret);
+    gateway.io.emit('secret_chat:active', { ...secret, requested_by: 3 });
+    gateway.io.emit('match:ended', ended);
+    await last; // one socket keeps the server's order: the others came before
+
+    expect(relayed).toEqual([
+      ['extended', extended],
+      ['secretChatRequested', secret],
+      ['secretChatActive', { ...secret, requested_by: 3 }],
+      ['ended', ended],
+    ]);
+  });
+
   it('when more messages were missed than one sync page holds, then it pages on from the last seq of each page', async () => {
     for (const body of ['a', 'b', 'c', 'd', 'e']) stored(body);
     const { client, seqs } = chatClient({ lastSeqs: { [MATCH]: 0 }, syncPageSize: 2 });
