@@ -28,19 +28,24 @@ async function call(method, path, body, token) {
   return json;
 }
 
-async function makeUser(id) {
+async function makeUser(id, city) {
   const { token } = await call('POST', '/api/auth/dev-token', { user_id: id });
-  await call('PUT', '/api/users/me', { display_name: `load ${id}`, interests: ['music'] }, token);
+  const profile = { display_name: `load ${id}`, interests: ['music'], ...(city && { city }) };
+  await call('PUT', '/api/users/me', profile, token);
   return token;
 }
 
 const rows = ['token,match_id'];
 for (let i = 0; i < pairs; i++) {
   const a = firstId + 2 * i;
-  const [tokenA, tokenB] = await Promise.all([makeUser(a), makeUser(a + 1)]);
+  // B lives in a city of its own and A looks only there, so A meets B, never a user an earlier run
+  // left unmatched on the same target.
+  const city = `pairs-${a}`;
+  const [tokenA, tokenB] = await Promise.all([makeUser(a), makeUser(a + 1, city)]);
+  const { match } = await call('POST', '/api/mystery/find-match', { user_id: a, city }, tokenA);
   // Matching is the service's choice: keep the pair only when it paired these two.
-  const { match } = await call('POST', '/api/mystery/find-match', { user_id: a }, tokenA);
   if (match.partner_id === a + 1) rows.push(`${tokenA},${match.id}`, `${tokenB},${match.id}`);
 }
+if (rows.length === 1) throw new Error(`no pair was matched with its own partner on ${target}`);
 writeFileSync(new URL('./pairs.csv', import.meta.url), rows.join('\n') + '\n');
 console.log(`wrote ${rows.length - 1} sockets (${(rows.length - 1) / 2} pairs) to pairs.csv`);
