@@ -51,11 +51,13 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
 
   return (
     <section class="panel chat" aria-label="Chat">
-      <button type="button" class="back" aria-label="Back to matches" onClick={onBack}>
-        ← Matches
-      </button>
-      <PartnerCard store={store} match={match} />
-      <MatchActions store={store} match={match} />
+      <div class="chat-head">
+        <button type="button" class="back" aria-label="Back to matches" onClick={onBack}>
+          ← Matches
+        </button>
+        <PartnerCard store={store} match={match} />
+        <MatchActions store={store} match={match} />
+      </div>
       <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
         <ol class="message-list">
           {messages.map((message) => {
