@@ -248,6 +248,11 @@ describeInBrowser('the demo web client in a real browser', () => {
         expect(await inViewport(page, storedMessages(page, 'Message number 60'))).toBe(true);
         await page.screenshot({ path: path.join(ARTIFACTS, `layout-${label}.png`) });
       }
+      // The rest of the history is a click away, and it too shows each message once.
+      await ann.page.getByRole('button', { name: 'Show earlier messages' }).click();
+      await storedMessages(ann.page, 'Hello, stranger').waitFor();
+      expect(await messageSeqs(ann.page)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(await ann.page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
     });
   }, 90_000);
 

@@ -1,4 +1,11 @@
-import { ApiError, ChatClient, ChatError, type MatchView, type MessageView } from '@mm/client';
+import {
+  ApiError,
+  ChatClient,
+  ChatError,
+  type HistoryPage,
+  type MatchView,
+  type MessageView,
+} from '@mm/client';
 import type { DemoMatch } from './match-api';
 import { apiOrigin, type Session } from './session';
 
@@ -50,6 +57,8 @@ export class DemoStore {
   matches: DemoMatch[] = [];
   /** Per match: the stored messages, in seq order, each seq once. */
   readonly messages = new Map<number, MessageView[]>();
+  /** Per match: where the next older history page starts; absent once the first message is in. */
+  readonly earlier = new Map<number, number>();
   readonly pending = new Map<number, PendingMessage[]>();
   /** Matches whose partner is typing right now. */
   readonly typing = new Set<number>();
@@ -268,6 +277,20 @@ export class DemoStore {
     });
   }
 
+  /** The page of history before what is shown (the SDK only ever brings newer messages). */
+  async loadEarlier(matchId: number): Promise<void> {
+    const before = this.earlier.get(matchId);
+    if (before === undefined) return;
+    try {
+      const page = await this.session.rest.history(matchId, { before, limit: HISTORY_PAGE });
+      for (const message of page.messages) this.put(message);
+      this.keepCursor(matchId, page);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.changed();
+  }
+
   dismissNotice(): void {
     this.notice = undefined;
     this.changed();
@@ -281,7 +304,13 @@ export class DemoStore {
     const page = await this.session.rest.history(matchId, { limit: HISTORY_PAGE });
     this.loaded.add(matchId);
     for (const message of page.messages) this.put(message);
+    this.keepCursor(matchId, page);
     this.chat.follow(matchId, page.messages.at(-1)?.seq ?? 0);
+  }
+
+  private keepCursor(matchId: number, page: HistoryPage): void {
+    if (page.has_more && page.next_cursor !== null) this.earlier.set(matchId, page.next_cursor);
+    else this.earlier.delete(matchId);
   }
 
   /** Adds a message to its match's list unless its seq is there already; false if it was. */

@@ -26,11 +26,12 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     if (match) void store.loadPresence(match);
   }, [store, matchId, !match]);
 
-  // Keep the newest message in view.
+  // Keep the newest message in view (not when earlier ones are added above).
+  const newest = messages.at(-1)?.seq;
   useEffect(() => {
     const list = listRef.current;
     if (list) list.scrollTop = list.scrollHeight;
-  }, [messages.length, pending.length]);
+  }, [newest, pending.length]);
 
   if (!match) {
     return (
@@ -59,6 +60,15 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <MatchActions store={store} match={match} />
       </div>
       <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
+        {store.earlier.has(matchId) && (
+          <button
+            type="button"
+            class="link earlier"
+            onClick={() => void store.loadEarlier(matchId)}
+          >
+            Show earlier messages
+          </button>
+        )}
         <ol class="message-list">
           {messages.map((message) => {
             const mine = message.sender_id === me;
