@@ -148,3 +148,15 @@ export async function inViewport(page: Page, locator: Locator): Promise<boolean>
     box.x + box.width <= viewport.width
   );
 }
+
+/** Waits until the newest stored message is wholly visible inside the scrolling message list. */
+export async function waitForNewestInView(page: Page): Promise<void> {
+  await page.waitForFunction(`(() => {
+    const list = document.querySelector('.messages');
+    const last = [...(list?.querySelectorAll('.message[data-seq]') ?? [])].at(-1);
+    if (!list || !last) return false;
+    const outer = list.getBoundingClientRect();
+    const inner = last.getBoundingClientRect();
+    return inner.top >= outer.top - 1 && inner.bottom <= outer.bottom + 1;
+  })()`);
+}

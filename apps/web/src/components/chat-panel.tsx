@@ -26,12 +26,8 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     if (match) void store.loadPresence(match);
   }, [store, matchId, !match]);
 
-  // Keep the newest message in view (not when earlier ones are added above).
-  const newest = messages.at(-1)?.seq;
-  useEffect(() => {
-    const list = listRef.current;
-    if (list) list.scrollTop = list.scrollHeight;
-  }, [newest, pending.length]);
+  const newest = messages.at(-1);
+  usePinnedToBottom(listRef, !!match, `${newest?.seq}:${pending.length}`, newest?.sender_id === me);
 
   if (!match) {
     return (
@@ -150,4 +146,44 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
       )}
     </section>
   );
+}
+
+/** Closer to the bottom than this (px) counts as reading the newest messages. */
+const AT_BOTTOM_PX = 32;
+
+/**
+ * Keeps the message list at its newest message while the reader is there: when a message comes
+ * (always for one's own), and when the list's box shrinks (the partner card grows at an unlock).
+ * Loading earlier messages above, or a reader scrolled back, leaves the position alone.
+ */
+function usePinnedToBottom(
+  ref: { readonly current: HTMLElement | null },
+  shown: boolean,
+  newest: string,
+  mine: boolean,
+): void {
+  const pinned = useRef(true);
+  useEffect(() => {
+    const list = ref.current;
+    if (!list) return;
+    const toBottom = () => {
+      if (pinned.current) list.scrollTop = list.scrollHeight;
+    };
+    const onScroll = () => {
+      pinned.current = list.scrollHeight - list.scrollTop - list.clientHeight < AT_BOTTOM_PX;
+    };
+    const observer = new ResizeObserver(toBottom);
+    observer.observe(list);
+    list.addEventListener('scroll', onScroll, { passive: true });
+    return () => {
+      observer.disconnect();
+      list.removeEventListener('scroll', onScroll);
+    };
+  }, [ref, shown]);
+  useEffect(() => {
+    const list = ref.current;
+    if (!list) return;
+    if (mine) pinned.current = true;
+    if (pinned.current) list.scrollTop = list.scrollHeight;
+  }, [ref, newest, mine]);
 }
