@@ -26,8 +26,13 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     if (match) void store.loadPresence(match);
   }, [store, matchId, !match]);
 
-  const newest = messages.at(-1);
-  usePinnedToBottom(listRef, !!match, `${newest?.seq}:${pending.length}`, newest?.sender_id === me);
+  // The list is laid out bottom up (column-reverse), so the browser keeps its newest message in
+  // view as messages come and as its box shrinks (the partner card grows at an unlock).
+  // Sending brings the newest back into view for a reader who had scrolled back.
+  useEffect(() => {
+    const list = listRef.current;
+    if (list && pending.length > 0) list.scrollTop = list.scrollHeight;
+  }, [pending.length]);
 
   if (!match) {
     return (
@@ -56,65 +61,67 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <MatchActions store={store} match={match} />
       </div>
       <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
-        {store.earlier.has(matchId) && (
-          <button
-            type="button"
-            class="link earlier"
-            onClick={() => void store.loadEarlier(matchId)}
-          >
-            Show earlier messages
-          </button>
-        )}
-        <ol class="message-list">
-          {messages.map((message) => {
-            const mine = message.sender_id === me;
-            return (
-              <li
-                key={`${message.seq}`}
-                class={`message ${mine ? 'mine' : 'theirs'}`}
-                data-seq={message.seq}
-              >
-                <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
-                <span class="body">{message.body}</span>
-                {message.is_secret && (
-                  <span class="secret" title="Secret: vanishes after 24 hours">
-                    {' '}
-                    secret
-                  </span>
-                )}
-                {mine && message === lastOwn && message.seq <= partnerRead && (
-                  <span class="receipt" data-testid="read-receipt">
-                    Seen
-                  </span>
-                )}
+        <div>
+          {store.earlier.has(matchId) && (
+            <button
+              type="button"
+              class="link earlier"
+              onClick={() => void store.loadEarlier(matchId)}
+            >
+              Show earlier messages
+            </button>
+          )}
+          <ol class="message-list">
+            {messages.map((message) => {
+              const mine = message.sender_id === me;
+              return (
+                <li
+                  key={`${message.seq}`}
+                  class={`message ${mine ? 'mine' : 'theirs'}`}
+                  data-seq={message.seq}
+                >
+                  <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
+                  <span class="body">{message.body}</span>
+                  {message.is_secret && (
+                    <span class="secret" title="Secret: vanishes after 24 hours">
+                      {' '}
+                      secret
+                    </span>
+                  )}
+                  {mine && message === lastOwn && message.seq <= partnerRead && (
+                    <span class="receipt" data-testid="read-receipt">
+                      Seen
+                    </span>
+                  )}
+                </li>
+              );
+            })}
+            {pending.map((item) => (
+              <li key={item.client_id} class="message mine pending" data-pending="true">
+                <span class="visually-hidden">You: </span>
+                <span class="body">{item.body}</span>
+                <span class="receipt">
+                  {item.error ? (
+                    <>
+                      Not sent: {item.error}{' '}
+                      <button
+                        type="button"
+                        class="link"
+                        onClick={() => store.dismissPending(matchId, item.client_id)}
+                      >
+                        Dismiss
+                      </button>
+                    </>
+                  ) : store.connection === 'connected' ? (
+                    'Sending…'
+                  ) : (
+                    'Waiting for connection…'
+                  )}
+                </span>
               </li>
-            );
-          })}
-          {pending.map((item) => (
-            <li key={item.client_id} class="message mine pending" data-pending="true">
-              <span class="visually-hidden">You: </span>
-              <span class="body">{item.body}</span>
-              <span class="receipt">
-                {item.error ? (
-                  <>
-                    Not sent: {item.error}{' '}
-                    <button
-                      type="button"
-                      class="link"
-                      onClick={() => store.dismissPending(matchId, item.client_id)}
-                    >
-                      Dismiss
-                    </button>
-                  </>
-                ) : store.connection === 'connected' ? (
-                  'Sending…'
-                ) : (
-                  'Waiting for connection…'
-                )}
-              </span>
-            </li>
-          ))}
-        </ol>
+            ))}
+          </ol>
+        </div>
       </div>
       <p class="typing" aria-live="polite" data-testid="typing">
         {store.typing.has(matchId) ? `${match.partner.display_name} is typing…` : ''}
@@ -146,44 +153,4 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
       )}
     </section>
   );
-}
-
-/** Closer to the bottom than this (px) counts as reading the newest messages. */
-const AT_BOTTOM_PX = 32;
-
-/**
- * Keeps the message list at its newest message while the reader is there: when a message comes
- * (always for one's own), and when the list's box shrinks (the partner card grows at an unlock).
- * Loading earlier messages above, or a reader scrolled back, leaves the position alone.
- */
-function usePinnedToBottom(
-  ref: { readonly current: HTMLElement | null },
-  shown: boolean,
-  newest: string,
-  mine: boolean,
-): void {
-  const pinned = useRef(true);
-  useEffect(() => {
-    const list = ref.current;
-    if (!list) return;
-    const toBottom = () => {
-      if (pinned.current) list.scrollTop = list.scrollHeight;
-    };
-    const onScroll = () => {
-      pinned.current = list.scrollHeight - list.scrollTop - list.clientHeight < AT_BOTTOM_PX;
-    };
-    const observer = new ResizeObserver(toBottom);
-    observer.observe(list);
-    list.addEventListener('scroll', onScroll, { passive: true });
-    return () => {
-      observer.disconnect();
-      list.removeEventListener('scroll', onScroll);
-    };
-  }, [ref, shown]);
-  useEffect(() => {
-    const list = ref.current;
-    if (!list) return;
-    if (mine) pinned.current = true;
-    if (pinned.current) list.scrollTop = list.scrollHeight;
-  }, [ref, newest, mine]);
 }
