@@ -112,3 +112,51 @@ export async function drawPortrait(page: Page, hue: number): Promise<Buffer> {
   }, hue);
   return Buffer.from(dataUrl.split(',')[1]!, 'base64');
 }
+
+/** The stored messages' seqs in the open chat, in the order shown. */
+export const messageSeqs = async (page: Page): Promise<number[]> =>
+  (await page.evaluate(
+    `[...document.querySelectorAll('.message[data-seq]')].map((item) => Number(item.dataset.seq))`,
+  )) as number[];
+
+/** Counts the page's requests whose URL matches, from now until `stop()`. */
+export function countRequests(page: Page, pattern: RegExp): { count(): number; stop(): void } {
+  let count = 0;
+  const listener = (request: { url(): string }) => {
+    if (pattern.test(request.url())) count++;
+  };
+  page.on('request', listener);
+  return { count: () => count, stop: () => page.off('request', listener) };
+}
+
+/** Reloads the page (the session survives in sessionStorage) and opens the first active match. */
+export async function reloadIntoChat(page: Page): Promise<void> {
+  await page.reload();
+  await waitForConnection(page, 'connected');
+  await openFirstMatch(page);
+}
+
+/** Whether the element's box lies wholly inside the viewport. */
+export async function inViewport(page: Page, locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  const viewport = page.viewportSize();
+  if (!box || !viewport) return false;
+  return (
+    box.y >= 0 &&
+    box.x >= 0 &&
+    box.y + box.height <= viewport.height &&
+    box.x + box.width <= viewport.width
+  );
+}
+
+/** Waits until the newest stored message is wholly visible inside the scrolling message list. */
+export async function waitForNewestInView(page: Page): Promise<void> {
+  await page.waitForFunction(`(() => {
+    const list = document.querySelector('.messages');
+    const last = [...(list?.querySelectorAll('.message[data-seq]') ?? [])].at(-1);
+    if (!list || !last) return false;
+    const outer = list.getBoundingClientRect();
+    const inner = last.getBoundingClientRect();
+    return inner.top >= outer.top - 1 && inner.bottom <= outer.bottom + 1;
+  })()`);
+}

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   );
   const browser = await launchChromium();
   try {
-    const ann = await openPage(browser, service.url, { width: 1180, height: 820 });
+    const ann = await openPage(browser, service.url, { width: 1280, height: 800 });
     const bob = await openPage(browser, service.url, { width: 390, height: 844 });
     await signIn(ann.page, 1);
     await setUpProfile(ann.page, {
@@ -90,8 +90,6 @@ async function main(): Promise<void> {
     await ann.page.getByText('is typing…').waitFor();
     await bob.page.getByLabel('Message', { exact: true }).fill('');
 
-    // Sending scrolls the chat into view; the pictures show each page from its top.
-    for (const page of [ann.page, bob.page]) await page.evaluate('window.scrollTo(0, 0)');
     await ann.page.screenshot({ path: path.join(DOCS, 'demo.png') });
     await bob.page.screenshot({ path: path.join(DOCS, 'demo-phone.png') });
     console.log(`saved ${path.join(DOCS, 'demo.png')} and demo-phone.png`);

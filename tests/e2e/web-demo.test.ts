@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
+  ARTIFACTS,
   browserTestsEnabled,
   buildWebClient,
   launchChromium,
@@ -12,9 +13,13 @@ import {
 } from './browser';
 import {
   activeMatches,
+  countRequests,
   findMatch,
+  inViewport,
   messageBodies,
+  messageSeqs,
   openFirstMatch,
+  reloadIntoChat,
   send,
   setUpProfile,
   signIn,
@@ -22,6 +27,7 @@ import {
   talkUntil,
   unlockLevel,
   waitForConnection,
+  waitForNewestInView,
 } from './demo';
 
 /**
@@ -29,6 +35,11 @@ import {
  * (one process, PGlite), two browser contexts as two users. The cases run in order on one match.
  */
 const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+/** The lifecycle endpoint a polling client would call again and again. */
+const MY_MATCHES = /\/api\/mystery\/my-matches\//;
 
 describeInBrowser('the demo web client in a real browser', () => {
   const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
@@ -49,8 +60,8 @@ describeInBrowser('the demo web client in a real browser', () => {
       60_000,
     );
     browser = await launchChromium();
-    ann = await openPage(browser, service.url);
-    bob = await openPage(browser, service.url, { width: 390, height: 844 }); // a phone
+    ann = await openPage(browser, service.url, DESKTOP);
+    bob = await openPage(browser, service.url, PHONE);
   }, 120_000);
 
   afterAll(async () => {
@@ -126,6 +137,59 @@ describeInBrowser('the demo web client in a real browser', () => {
     });
   }, 90_000);
 
+  it('when both pages reload a chat with history, then every message shows once, also after the socket reconnects', async () => {
+    await withScreenshots('reload', pages(), async () => {
+      const expected = await messageBodies(ann.page);
+      expect(expected).toHaveLength(6);
+      for (const { page, context } of [ann, bob]) {
+        await reloadIntoChat(page);
+        await storedMessages(page, 'Typed while offline').waitFor();
+        // "connected" shows once the SDK's replay after connecting is done.
+        expect(await messageBodies(page)).toEqual(expected);
+        expect(await messageSeqs(page)).toEqual([1, 2, 3, 4, 5, 6]);
+
+        await context.setOffline(true);
+        await waitForConnection(page, 'offline').finally(() => context.setOffline(false));
+        await waitForConnection(page, 'connected');
+        expect(await messageBodies(page)).toEqual(expected);
+      }
+      // ...and a message after all that arrives once on both sides.
+      await send(bob.page, 'Back again');
+      await storedMessages(ann.page, 'Back again').waitFor();
+      await storedMessages(bob.page, 'Back again').waitFor();
+      expect(await messageBodies(ann.page)).toEqual([...expected, 'Back again']);
+      expect(await messageBodies(bob.page)).toEqual([...expected, 'Back again']);
+    });
+  }, 90_000);
+
+  it('when the connection drops, then a readable notice says so, and it is gone once reconnected', async () => {
+    await withScreenshots('offline-notice', pages(), async () => {
+      const notice = ann.page.locator('.notice');
+      await ann.context.setOffline(true);
+      try {
+        await waitForConnection(ann.page, 'offline');
+        await notice.filter({ hasText: 'You are offline' }).waitFor();
+        // A request made while offline fails in words a person understands, or quietly.
+        const failed = ann.page.waitForEvent('requestfailed', {
+          predicate: (request) => request.url().includes('/extend-match'),
+        });
+        await ann.page.getByRole('button', { name: 'Extend 24 h' }).click();
+        await failed;
+        await ann.page
+          .locator('.actions button:not([disabled])', { hasText: 'Extend 24 h' })
+          .waitFor();
+        expect(await ann.page.getByText('Failed to fetch').count()).toBe(0);
+        await notice.filter({ hasText: 'You are offline' }).waitFor();
+      } finally {
+        await ann.context.setOffline(false); // the next cases need Ann online, whatever happened
+      }
+      await waitForConnection(ann.page, 'connected');
+      await notice.waitFor({ state: 'detached' });
+      expect(await ann.page.getByText('Failed to fetch').count()).toBe(0);
+      expect(await ann.page.locator('[role="alert"]').count()).toBe(0);
+    });
+  }, 60_000);
+
   it('when the match reaches 20 messages, then each side sees the partner unlock to level 1 (age and city)', async () => {
     await withScreenshots('unlock', pages(), async () => {
       await unlockLevel(bob.page, 0).waitFor();
@@ -136,6 +200,9 @@ describeInBrowser('the demo web client in a real browser', () => {
       await bob.page.locator('.partner-facts').getByText('Lisbon').waitFor();
       await unlockLevel(ann.page, 1).waitFor();
       await ann.page.locator('.partner-facts').getByText('Porto').waitFor();
+      // The partner card grew: the list kept its newest message in view all the same.
+      await waitForNewestInView(bob.page);
+      await waitForNewestInView(ann.page);
       // Nothing above level 1 yet: neither the name nor the interests.
       expect(await bob.page.locator('.partner-name').textContent()).toContain('Mystery User');
       expect(await bob.page.getByRole('list', { name: 'Interests' }).count()).toBe(0);
@@ -161,8 +228,41 @@ describeInBrowser('the demo web client in a real browser', () => {
     });
   }, 90_000);
 
+  it('when a long chat is loaded, then the header and the composer stay in view on a desktop and on a phone', async () => {
+    await withScreenshots('layout', pages(), async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      for (const [label, { page }] of Object.entries({ desktop: ann, phone: bob })) {
+        await reloadIntoChat(page);
+        await storedMessages(page, 'Message number 60').waitFor();
+        // The latest page of history, each message once.
+        const seqs = await messageSeqs(page);
+        expect(new Set(seqs).size).toBe(seqs.length);
+        expect(seqs.at(-1)).toBe(60);
+
+        const header = page.locator('header.topbar');
+        const composer = page.locator('form.composer');
+        expect(await inViewport(page, header)).toBe(true);
+        expect(await inViewport(page, composer)).toBe(true);
+        // Typing scrolls whatever can scroll to the input: the header stays put all the same.
+        await page.getByLabel('Message', { exact: true }).focus();
+        await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+        expect(await inViewport(page, header)).toBe(true);
+        expect(await inViewport(page, composer)).toBe(true);
+        // The newest message is in view above the composer.
+        await waitForNewestInView(page);
+        await page.screenshot({ path: path.join(ARTIFACTS, `layout-${label}.png`) });
+      }
+      // The rest of the history is a click away, and it too shows each message once.
+      await ann.page.getByRole('button', { name: 'Show earlier messages' }).click();
+      await storedMessages(ann.page, 'Hello, stranger').waitFor();
+      expect(await messageSeqs(ann.page)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(await ann.page.getByRole('button', { name: 'Show earlier messages' }).count()).toBe(0);
+    });
+  }, 90_000);
+
   it('when one side asks for a secret chat and the other accepts, then both see it on and new messages are secret', async () => {
     await withScreenshots('secret-chat', pages(), async () => {
+      const polls = [countRequests(ann.page, MY_MATCHES), countRequests(bob.page, MY_MATCHES)];
       await ann.page.getByRole('button', { name: 'Request secret chat' }).click();
       await ann.page.getByText('waiting for your match to accept').waitFor();
       await bob.page.getByRole('button', { name: 'Accept secret chat' }).click();
@@ -171,13 +271,18 @@ describeInBrowser('the demo web client in a real browser', () => {
 
       await send(ann.page, 'Just between us');
       await storedMessages(bob.page, 'Just between us').locator('.secret').waitFor();
+      // Each side learnt of the other's step from a pushed event, not by asking again.
+      expect(polls.map((poll) => poll.count())).toEqual([0, 0]);
+      for (const poll of polls) poll.stop();
     });
   }, 60_000);
 
   it('when a user extends, reports and unmatches, then the match ends for both and the chat turns read-only', async () => {
     await withScreenshots('lifecycle', pages(), async () => {
+      const polls = [countRequests(ann.page, MY_MATCHES), countRequests(bob.page, MY_MATCHES)];
       await ann.page.getByRole('button', { name: 'Extend 24 h' }).click();
       await ann.page.getByText('Extended by 24 hours.').waitFor();
+      await bob.page.locator('.expiry').filter({ hasText: 'extended once' }).waitFor();
 
       await moreActions(bob.page, 'Report');
       await bob.page.getByLabel('Reason').selectOption('spam');
@@ -190,6 +295,8 @@ describeInBrowser('the demo web client in a real browser', () => {
       await ann.page.getByText('This match has ended (unmatched).').waitFor();
       await bob.page.getByText('This match has ended (unmatched).').waitFor();
       expect(await bob.page.getByLabel('Message', { exact: true }).count()).toBe(0);
+      expect(polls.map((poll) => poll.count())).toEqual([0, 0]);
+      for (const poll of polls) poll.stop();
     });
   }, 60_000);
 

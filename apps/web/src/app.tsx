@@ -6,7 +6,7 @@ import { Login } from './components/login';
 import { MatchList } from './components/match-list';
 import { ProfileForm } from './components/profile-form';
 import { restoreSession, signOut, type Session } from './session';
-import { DemoStore, describeError } from './store';
+import { DemoStore, describeError, isNetworkError } from './store';
 import { useStore } from './use-store';
 
 export function App() {
@@ -34,13 +34,21 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   useStore(store);
 
   useEffect(() => {
+    void store.start();
+    return () => store.stop();
+  }, [store]);
+
+  // The profile, loaded again once connected if the first try found no server.
+  const reconnected = store.connection === 'connected';
+  useEffect(() => {
+    if (profile !== undefined) return;
+    setLoadError(undefined);
     session.rest.request<ProfileView>('GET', '/api/users/me').then(setProfile, (error: unknown) => {
       if ((error as { status?: number }).status === 404) setProfile(null);
+      else if (isNetworkError(error)) store.fail(error);
       else setLoadError(describeError(error));
     });
-    store.start().catch((error: unknown) => setLoadError(describeError(error)));
-    return () => store.stop();
-  }, [session, store]);
+  }, [session, store, profile, reconnected]);
 
   useEffect(() => {
     store.openMatchId = screen.name === 'chat' ? screen.matchId : undefined;
@@ -79,10 +87,22 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
           </button>
         </nav>
       </header>
+      {store.connectionNotice && (
+        <div class="notice notice-connection" role="status">
+          <span>{store.connectionNotice}</span>
+        </div>
+      )}
       {(loadError ?? store.notice) && (
         <div class="notice" role="alert">
           <span>{loadError ?? store.notice}</span>
-          <button type="button" aria-label="Dismiss" onClick={() => store.dismissNotice()}>
+          <button
+            type="button"
+            aria-label="Dismiss"
+            onClick={() => {
+              setLoadError(undefined);
+              store.dismissNotice();
+            }}
+          >
             ×
           </button>
         </div>

@@ -1,4 +1,11 @@
-import { ApiError, ChatClient, ChatError, type MessageView } from '@mm/client';
+import {
+  ApiError,
+  ChatClient,
+  ChatError,
+  type HistoryPage,
+  type MatchView,
+  type MessageView,
+} from '@mm/client';
 import type { DemoMatch } from './match-api';
 import { apiOrigin, type Session } from './session';
 
@@ -13,30 +20,45 @@ export interface PendingMessage {
 }
 
 const HISTORY_PAGE = 50;
-/** Picks up what the partner changed (extend, secret chat, unmatch) while the chat is open. */
-const REFRESH_MS = 5_000;
 const TYPING_SHOWN_MS = 4_000;
+
+export const OFFLINE_NOTICE =
+  'You are offline. What you write waits here and is sent once the connection is back.';
+export const UNREACHABLE_NOTICE =
+  'The demo cannot reach the server right now. It keeps trying and reconnects by itself.';
 
 const newClientId = (): string =>
   typeof crypto.randomUUID === 'function'
     ? crypto.randomUUID()
     : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 
+/** `fetch` rejects with a TypeError when no answer came at all (offline, server down). */
+export const isNetworkError = (error: unknown): boolean => error instanceof TypeError;
+
 export const describeError = (error: unknown): string =>
   error instanceof ApiError || error instanceof ChatError
     ? error.error.message
-    : error instanceof Error
-      ? error.message
-      : String(error);
+    : isNetworkError(error)
+      ? UNREACHABLE_NOTICE
+      : error instanceof Error
+        ? error.message
+        : String(error);
 
 /**
- * The demo's state: matches (over REST), and the chat through the SDK's `ChatClient`, which owns
- * reconnecting, replay, de-duplication and the outbox. This class only keeps what the screen shows
- * and tells the components when it changed.
+ * The demo's state: matches (over REST, then kept current by the events the server pushes), and
+ * the chat through the SDK's `ChatClient`, which owns reconnecting, replay, de-duplication and the
+ * outbox. This class only keeps what the screen shows and tells the components when it changed.
+ *
+ * A match's messages have one source of truth, keyed by seq: the latest history page and what the
+ * SDK delivers afterwards (live or replayed) are merged into it, so a message that comes both ways
+ * is shown once.
  */
 export class DemoStore {
   matches: DemoMatch[] = [];
+  /** Per match: the stored messages, in seq order, each seq once. */
   readonly messages = new Map<number, MessageView[]>();
+  /** Per match: where the next older history page starts; absent once the first message is in. */
+  readonly earlier = new Map<number, number>();
   readonly pending = new Map<number, PendingMessage[]>();
   /** Matches whose partner is typing right now. */
   readonly typing = new Set<number>();
@@ -45,29 +67,52 @@ export class DemoStore {
   /** Per user id: online or not, as the last presence event said. */
   readonly presence = new Map<number, boolean>();
   connection: ConnectionState = 'connecting';
+  /** A refusal or failure to show until dismissed. */
   notice: string | undefined;
+  /** A REST call found no server: said until the connection is back. */
+  unreachable = false;
   /** The match on screen: its partner's messages are marked read as they arrive. */
   openMatchId: number | undefined;
 
   private readonly chat: ChatClient;
   private readonly listeners = new Set<() => void>();
   private readonly typingTimers = new Map<number, ReturnType<typeof setTimeout>>();
-  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** Matches whose latest history page is in (or that are new): the SDK follows them. */
+  private readonly loaded = new Set<number>();
+  private readonly seqs = new Map<number, Set<number>>();
+  /** Pushed events may have been missed (a disconnect, a failed load): refresh once when ready. */
+  private stale = false;
   private stopped = false;
 
   constructor(readonly session: Session) {
     this.chat = new ChatClient({ url: apiOrigin(), token: session.token });
     this.chat
-      .on('ready', () => this.setConnection('connected'))
-      .on('disconnected', () => this.setConnection(navigator.onLine ? 'reconnecting' : 'offline'))
-      .on('message', (message) => this.onMessage(message))
-      .on('match', () => void this.refreshMatches())
-      .on('unlocked', (event) => {
-        const match = this.match(event.match_id);
-        if (!match) return;
-        match.partner = event.partner;
-        this.changed();
+      .on('ready', () => this.onReady())
+      .on('disconnected', () => {
+        this.stale = true;
+        this.setConnection(navigator.onLine ? 'reconnecting' : 'offline');
       })
+      .on('message', (message) => this.onMessage(message))
+      .on('match', (match) => {
+        // New: nothing to load, and the SDK follows it from its first message.
+        this.loaded.add(match.id);
+        this.upsert(match);
+      })
+      .on('unlocked', (event) => this.patch(event.match_id, { partner: event.partner }))
+      .on('ended', (event) => this.patch(event.match_id, { status: event.reason }))
+      .on('extended', (event) =>
+        this.patch(event.match_id, {
+          expires_at: event.expires_at,
+          extended_count: event.extended_count,
+        }),
+      )
+      .on('secretChatRequested', (event) =>
+        this.patch(event.match_id, {
+          secret_chat: 'requested',
+          secret_requested_by: event.requested_by,
+        }),
+      )
+      .on('secretChatActive', (event) => this.patch(event.match_id, { secret_chat: 'active' }))
       .on('typing', (event) => {
         if (event.user_id === this.session.userId) return;
         this.showTyping(event.match_id, event.is_typing);
@@ -93,23 +138,14 @@ export class DemoStore {
   async start(): Promise<void> {
     window.addEventListener('offline', this.onOffline);
     window.addEventListener('online', this.onOnline);
+    if (!navigator.onLine) this.setConnection('offline');
     await this.refreshMatches();
-    await Promise.all(
-      this.matches.map(async (match) => {
-        const page = await this.session.rest.history(match.id, { limit: HISTORY_PAGE });
-        this.messages.set(match.id, page.messages);
-        this.chat.follow(match.id, page.messages.at(-1)?.seq ?? 0);
-      }),
-    );
     if (this.stopped) return;
     this.chat.connect();
-    this.refreshTimer = setInterval(() => void this.refreshMatches(), REFRESH_MS);
-    this.changed();
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.refreshTimer);
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
     this.chat.close();
@@ -120,25 +156,63 @@ export class DemoStore {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * The match list from the server, and the latest history of any match not loaded yet. Called at
+   * the start and after a reconnect (events pushed while away are not replayed), never on a timer.
+   */
   async refreshMatches(): Promise<void> {
     try {
-      this.matches = await this.session.rest.myMatches(this.session.userId);
-      for (const match of this.matches) this.chat.follow(match.id);
+      const matches = await this.session.rest.myMatches(this.session.userId);
+      this.matches = matches;
+      await Promise.all(
+        matches.filter((m) => !this.loaded.has(m.id)).map((m) => this.loadHistory(m.id)),
+      );
     } catch (error) {
-      this.notice = describeError(error);
+      this.stale = true;
+      this.fail(error);
     }
     this.changed();
   }
 
   /** A match found here: followed at once so its first messages are not missed. */
   added(match: DemoMatch): void {
+    this.loaded.add(match.id);
     this.chat.follow(match.id);
-    if (!this.matches.some((m) => m.id === match.id)) this.matches = [match, ...this.matches];
+    this.upsert(match);
+  }
+
+  /** The match as the server returned it after an action here (extend, secret chat, ...). */
+  upsert(match: MatchView): void {
+    const index = this.matches.findIndex((m) => m.id === match.id);
+    this.matches =
+      index < 0 ? [match, ...this.matches] : this.matches.map((m, i) => (i === index ? match : m));
     this.changed();
+  }
+
+  /** Changes one match as an event or an action said. */
+  patch(matchId: number, change: Partial<DemoMatch>): void {
+    const match = this.match(matchId);
+    if (match) this.upsert({ ...match, ...change });
   }
 
   match(matchId: number): DemoMatch | undefined {
     return this.matches.find((m) => m.id === matchId);
+  }
+
+  /**
+   * Shows what went wrong: a request that found no server says so until the connection is back;
+   * anything else stays until dismissed.
+   */
+  fail(error: unknown): void {
+    if (isNetworkError(error)) this.unreachable = true;
+    else this.notice = describeError(error);
+    this.changed();
+  }
+
+  /** What the banner says about the connection, if anything. */
+  get connectionNotice(): string | undefined {
+    if (this.connection === 'offline') return OFFLINE_NOTICE;
+    return this.unreachable ? UNREACHABLE_NOTICE : undefined;
   }
 
   /** Whether the partner is online now; presence events keep it current afterwards. */
@@ -203,28 +277,64 @@ export class DemoStore {
     });
   }
 
+  /** The page of history before what is shown (the SDK only ever brings newer messages). */
+  async loadEarlier(matchId: number): Promise<void> {
+    const before = this.earlier.get(matchId);
+    if (before === undefined) return;
+    try {
+      const page = await this.session.rest.history(matchId, { before, limit: HISTORY_PAGE });
+      for (const message of page.messages) this.put(message);
+      this.keepCursor(matchId, page);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.changed();
+  }
+
   dismissNotice(): void {
     this.notice = undefined;
     this.changed();
   }
 
-  private onMessage(message: MessageView): void {
+  /**
+   * The latest page of a match's history; the SDK follows the match from the seq it ended at, so
+   * its replay brings only what came later. A message that arrives both ways is merged once.
+   */
+  private async loadHistory(matchId: number): Promise<void> {
+    const page = await this.session.rest.history(matchId, { limit: HISTORY_PAGE });
+    this.loaded.add(matchId);
+    for (const message of page.messages) this.put(message);
+    this.keepCursor(matchId, page);
+    this.chat.follow(matchId, page.messages.at(-1)?.seq ?? 0);
+  }
+
+  private keepCursor(matchId: number, page: HistoryPage): void {
+    if (page.has_more && page.next_cursor !== null) this.earlier.set(matchId, page.next_cursor);
+    else this.earlier.delete(matchId);
+  }
+
+  /** Adds a message to its match's list unless its seq is there already; false if it was. */
+  private put(message: MessageView): boolean {
+    const seqs = this.seqs.get(message.match_id) ?? new Set<number>();
+    this.seqs.set(message.match_id, seqs);
+    if (seqs.has(message.seq)) return false;
+    seqs.add(message.seq);
     const list = this.messages.get(message.match_id) ?? [];
     list.push(message);
     if (list.length > 1 && list.at(-2)!.seq > message.seq) list.sort((a, b) => a.seq - b.seq);
     this.messages.set(message.match_id, list);
+    return true;
+  }
+
+  private onMessage(message: MessageView): void {
+    if (!this.put(message)) return;
     if (message.sender_id === this.session.userId) {
       this.dismissPending(message.match_id, message.client_id);
     } else {
       this.showTyping(message.match_id, false);
     }
     const match = this.match(message.match_id);
-    if (match) {
-      match.message_count = Math.max(match.message_count, message.seq);
-      // The partner's profile opens at the server's next level: ask for the new view then.
-      const next = match.partner?.next_level_at;
-      if (next != null && message.seq >= next) void this.refreshMatches();
-    }
+    if (match) match.message_count = Math.max(match.message_count, message.seq);
     if (
       message.match_id === this.openMatchId &&
       message.sender_id !== this.session.userId &&
@@ -233,6 +343,14 @@ export class DemoStore {
       this.markRead(message.match_id);
     }
     this.changed();
+  }
+
+  private onReady(): void {
+    this.setConnection('connected');
+    if (this.stale) {
+      this.stale = false;
+      void this.refreshMatches();
+    }
   }
 
   private showTyping(matchId: number, isTyping: boolean): void {
@@ -251,13 +369,16 @@ export class DemoStore {
   }
 
   private readonly onOffline = () => this.setConnection('offline');
-  private readonly onOnline = () => {
-    if (!this.chat.connected) this.setConnection('reconnecting');
-  };
+  /** Back online: the socket may have lived through it, or reconnects by itself soon. */
+  private readonly onOnline = () =>
+    this.setConnection(this.chat.connected ? 'connected' : 'reconnecting');
 
   private setConnection(state: ConnectionState): void {
     this.connection = state;
-    if (state === 'connected' && this.openMatchId !== undefined) this.markRead(this.openMatchId);
+    if (state === 'connected') {
+      this.unreachable = false; // the server answers again
+      if (this.openMatchId !== undefined) this.markRead(this.openMatchId);
+    }
     this.changed();
   }
 

@@ -26,11 +26,13 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     if (match) void store.loadPresence(match);
   }, [store, matchId, !match]);
 
-  // Keep the newest message in view.
+  // The list is laid out bottom up (column-reverse), so the browser keeps its newest message in
+  // view as messages come and as its box shrinks (the partner card grows at an unlock).
+  // Sending brings the newest back into view for a reader who had scrolled back.
   useEffect(() => {
     const list = listRef.current;
-    if (list) list.scrollTop = list.scrollHeight;
-  }, [messages.length, pending.length]);
+    if (list && pending.length > 0) list.scrollTop = list.scrollHeight;
+  }, [pending.length]);
 
   if (!match) {
     return (
@@ -51,62 +53,75 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
 
   return (
     <section class="panel chat" aria-label="Chat">
-      <button type="button" class="back" aria-label="Back to matches" onClick={onBack}>
-        ← Matches
-      </button>
-      <PartnerCard store={store} match={match} />
-      <MatchActions store={store} match={match} />
+      <div class="chat-head">
+        <button type="button" class="back" aria-label="Back to matches" onClick={onBack}>
+          ← Matches
+        </button>
+        <PartnerCard store={store} match={match} />
+        <MatchActions store={store} match={match} />
+      </div>
       <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
-        <ol class="message-list">
-          {messages.map((message) => {
-            const mine = message.sender_id === me;
-            return (
-              <li
-                key={`${message.seq}`}
-                class={`message ${mine ? 'mine' : 'theirs'}`}
-                data-seq={message.seq}
-              >
-                <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
-                <span class="body">{message.body}</span>
-                {message.is_secret && (
-                  <span class="secret" title="Secret: vanishes after 24 hours">
-                    {' '}
-                    secret
-                  </span>
-                )}
-                {mine && message === lastOwn && message.seq <= partnerRead && (
-                  <span class="receipt" data-testid="read-receipt">
-                    Seen
-                  </span>
-                )}
+        <div>
+          {store.earlier.has(matchId) && (
+            <button
+              type="button"
+              class="link earlier"
+              onClick={() => void store.loadEarlier(matchId)}
+            >
+              Show earlier messages
+            </button>
+          )}
+          <ol class="message-list">
+            {messages.map((message) => {
+              const mine = message.sender_id === me;
+              return (
+                <li
+                  key={`${message.seq}`}
+                  class={`message ${mine ? 'mine' : 'theirs'}`}
+                  data-seq={message.seq}
+                >
+                  <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
+                  <span class="body">{message.body}</span>
+                  {message.is_secret && (
+                    <span class="secret" title="Secret: vanishes after 24 hours">
+                      {' '}
+                      secret
+                    </span>
+                  )}
+                  {mine && message === lastOwn && message.seq <= partnerRead && (
+                    <span class="receipt" data-testid="read-receipt">
+                      Seen
+                    </span>
+                  )}
+                </li>
+              );
+            })}
+            {pending.map((item) => (
+              <li key={item.client_id} class="message mine pending" data-pending="true">
+                <span class="visually-hidden">You: </span>
+                <span class="body">{item.body}</span>
+                <span class="receipt">
+                  {item.error ? (
+                    <>
+                      Not sent: {item.error}{' '}
+                      <button
+                        type="button"
+                        class="link"
+                        onClick={() => store.dismissPending(matchId, item.client_id)}
+                      >
+                        Dismiss
+                      </button>
+                    </>
+                  ) : store.connection === 'connected' ? (
+                    'Sending…'
+                  ) : (
+                    'Waiting for connection…'
+                  )}
+                </span>
               </li>
-            );
-          })}
-          {pending.map((item) => (
-            <li key={item.client_id} class="message mine pending" data-pending="true">
-              <span class="visually-hidden">You: </span>
-              <span class="body">{item.body}</span>
-              <span class="receipt">
-                {item.error ? (
-                  <>
-                    Not sent: {item.error}{' '}
-                    <button
-                      type="button"
-                      class="link"
-                      onClick={() => store.dismissPending(matchId, item.client_id)}
-                    >
-                      Dismiss
-                    </button>
-                  </>
-                ) : store.connection === 'connected' ? (
-                  'Sending…'
-                ) : (
-                  'Waiting for connection…'
-                )}
-              </span>
-            </li>
-          ))}
-        </ol>
+            ))}
+          </ol>
+        </div>
       </div>
       <p class="typing" aria-live="polite" data-testid="typing">
         {store.typing.has(matchId) ? `${match.partner.display_name} is typing…` : ''}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { REPORT_REASONS, type DemoMatch, type ReportReason } from '../match-api';
-import { describeError, type DemoStore } from '../store';
+import { describeError, isNetworkError, type DemoStore } from '../store';
 
 type Confirm = 'unmatch' | 'block' | 'report' | undefined;
 
@@ -11,18 +11,21 @@ export function MatchActions({ store, match }: { store: DemoStore; match: DemoMa
   const [status, setStatus] = useState<string>();
   const [busy, setBusy] = useState(false);
 
+  /** Runs an action; the match it returns (or the pushed event after it) updates the screen. */
   const run = async (action: () => Promise<unknown>, done: string) => {
     setBusy(true);
     setStatus(undefined);
     try {
-      await action();
+      const result = await action();
+      if (isMatch(result)) store.upsert(result);
       setStatus(done);
       setConfirm(undefined);
     } catch (e) {
-      setStatus(describeError(e));
+      // No server at all: the banner says so until the connection is back.
+      if (isNetworkError(e)) store.fail(e);
+      else setStatus(describeError(e));
     } finally {
       setBusy(false);
-      await store.refreshMatches();
     }
   };
 
@@ -46,6 +49,8 @@ export function MatchActions({ store, match }: { store: DemoStore; match: DemoMa
         {active ? (
           <>
             Ends <time dateTime={match.expires_at}>{formatWhen(match.expires_at)}</time>
+            {match.extended_count > 0 &&
+              ` · extended ${match.extended_count === 1 ? 'once' : `${match.extended_count} times`}`}
           </>
         ) : (
           `This match has ended (${match.status}).`
@@ -119,7 +124,10 @@ export function MatchActions({ store, match }: { store: DemoStore; match: DemoMa
             onClick={() =>
               confirm === 'unmatch'
                 ? run(() => rest.unmatch(match.id), 'You unmatched.')
-                : run(() => rest.block(match.partner_id), 'Blocked.')
+                : run(async () => {
+                    await rest.block(match.partner_id);
+                    store.patch(match.id, { status: 'blocked' });
+                  }, 'Blocked.')
             }
           >
             {confirm === 'unmatch' ? 'Yes, unmatch' : 'Yes, block'}
@@ -159,6 +167,9 @@ export function MatchActions({ store, match }: { store: DemoStore; match: DemoMa
     </div>
   );
 }
+
+const isMatch = (value: unknown): value is DemoMatch =>
+  typeof value === 'object' && value !== null && 'partner_id' in value && 'status' in value;
 
 function formatWhen(iso: string): string {
   return new Date(iso).toLocaleString(undefined, {
