@@ -1,9 +1,8 @@
 // The bench's side of the load generator: compiles load-generator.ts to plain JavaScript with
 // esbuild (the one tsx runs on), forks it with the node flags of the systems it measures, and
 // asks it for one thing at a time over IPC.
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
 import type { Request, Reply, SocketSpec, StepResult } from './load-generator';
 
 export type { SocketSpec, StepResult };
@@ -13,19 +12,25 @@ export const generatorScript = path.join(__dirname, 'dist', 'load-generator.js')
 
 /**
  * Compiles the generator: one CommonJS file of our code, socket.io-client left to node_modules
- * (it ships compiled). Nothing of tsx runs in the generator's process.
+ * (it ships compiled). Nothing of tsx runs in the generator's process. esbuild's command line,
+ * not its JavaScript API, which refuses to run inside jest (the tests start the generator too).
  */
 export function buildLoadGenerator(): string {
-  buildSync({
-    entryPoints: [path.join(__dirname, 'load-generator.ts')],
-    outfile: generatorScript,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  const esbuild = path.join(
+    path.dirname(require.resolve('esbuild/package.json')),
+    'bin',
+    'esbuild',
+  );
+  execFileSync(esbuild, [
+    path.join(__dirname, 'load-generator.ts'),
+    `--outfile=${generatorScript}`,
+    '--bundle',
+    '--packages=external',
+    '--platform=node',
+    '--format=cjs',
+    '--target=node20',
+    '--log-level=warning',
+  ]);
   return generatorScript;
 }
 
