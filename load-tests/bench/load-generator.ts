@@ -80,6 +80,8 @@ interface Group {
 
 /** The step under way: what was sent, acked and delivered, by message number. */
 interface Step {
+  group: Group;
+  /** `<runId>.<step number>:`, unique in the generator's life, so a late message of an earlier step is never counted. */
   prefix: string;
   sentAt: Float64Array;
   senderOf: Int32Array;
@@ -98,6 +100,7 @@ interface Step {
 const BODY = 'a bench message of about the size of a short chat line';
 const groups = new Map<string, Group>();
 let step: Step | undefined;
+let steps = 0;
 
 /** The message number in a client_id `<prefix><n>`, or -1 if it is not this step's. */
 function numberIn(clientId: unknown, current: Step): number {
@@ -113,7 +116,7 @@ function numberIn(clientId: unknown, current: Step): number {
 
 function onDelivered(group: Group, receiver: number, message: { client_id?: unknown }) {
   const current = step;
-  if (!current) return;
+  if (current?.group !== group) return;
   const n = numberIn(message?.client_id, current);
   if (n < 0) return;
   const count = current.deliveries[n]!;
@@ -189,7 +192,8 @@ async function run(request: Extract<Request, { kind: 'run' }>): Promise<StepResu
   const { rate, seconds } = request;
   const capacity = Math.ceil(rate * seconds) + 1;
   const current: Step = {
-    prefix: `${request.runId}:`,
+    group,
+    prefix: `${request.runId}.${++steps}:`,
     sentAt: new Float64Array(capacity),
     senderOf: new Int32Array(capacity),
     acked: new Uint8Array(capacity),
