@@ -1,5 +1,5 @@
 // The bench's load generator (load-tests/bench): its histogram's percentiles, and that it counts
-// deliveries right against a real bare relay, a misrouted one included.
+// deliveries right against a real bare relay, a misrouted and a doubled one included.
 import { socketSpec } from '../../load-tests/bench/chat-load';
 import { startLoadGenerator, type LoadGenerator } from '../../load-tests/bench/generator';
 import { LatencyHistogram } from '../../load-tests/bench/histogram';
@@ -80,5 +80,19 @@ describe('the load generator against a bare relay', () => {
     expect(step.sent).toBe(40);
     expect(step.misrouted).toBe(40);
     expect(step.lost).toBe(0);
+  });
+
+  it('counts a second delivery of a message as duplicated', async () => {
+    const [first, second] = await relay.participants(2);
+    // B of the first match twice: what A of that match sends reaches both of its sockets.
+    await generator.connectPairs('doubled', [
+      [socketSpec(first![0]), socketSpec(first![1])],
+      [socketSpec(second![0]), socketSpec(first![1])],
+    ]);
+    const step = await generator.runStep('doubled', 40, 1, 'd');
+    await generator.disconnect('doubled');
+
+    // 10 of the 40 are A's of the first match, each delivered to both B sockets.
+    expect(step.duplicated).toBeGreaterThanOrEqual(10);
   });
 });
