@@ -222,7 +222,7 @@ function generatorHeadroom(ladders: Ladder[]) {
  * sockets are the generator's, so the bench's own process stays small.
  */
 async function idleSocketMemory(generator: LoadGenerator) {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, Record<string, number> | number> = {};
   for (const start of systemStarters()) {
     const system = await start();
     try {
@@ -247,6 +247,12 @@ async function idleSocketMemory(generator: LoadGenerator) {
       await system.stop();
     }
   }
+  const perSocket = (name: StartedSystem['name']) => {
+    const entry = out[name];
+    return typeof entry === 'object' ? entry.rss_per_socket_kb : undefined;
+  };
+  const [ours, relay] = [perSocket('mystery-match'), perSocket('bare relay')];
+  if (ours !== undefined && relay) out.rss_ratio_to_relay = round(ours / relay, 2);
   return out;
 }
 
