@@ -79,6 +79,7 @@ export async function startLoadGenerator(nodeArgs: string[]): Promise<LoadGenera
     runStep: async (group, rate, seconds, runId) =>
       (await ask({ kind: 'run', group, rate, seconds, runId })) as StepResult,
     disconnect: async (group) => void (await ask({ kind: 'disconnect', group })),
-    stop: () => void child.kill(),
+    // Closing the channel lets it exit by itself, writing its CPU profile if it was asked for one.
+    stop: () => (child.connected ? child.disconnect() : void child.kill()),
   };
 }
