@@ -1,15 +1,16 @@
-// `npm run bench`: the chat throughput of the scaled system beside a bare Socket.IO relay's, the
-// memory per idle socket, and history paging at depth. Every number comes from this run, on this
-// machine; results go to load-tests/results/ as JSON and to stdout as a table.
+// `npm run bench`: the chat throughput of the scaled system beside a bare Socket.IO relay's and a
+// naive persisted relay's, the memory per idle socket, and history paging at depth. Every number
+// comes from this run, on this machine; results go to load-tests/results/ and stdout as JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TokenService } from '@mm/core';
 import { createTestSchema } from '@mm/db/testing';
 import { testRedisUrl, uniqueRedisPrefix } from '@mm/test-support/processes';
-import { connectAll, runAtRate, type RateResult } from './chat-load';
+import { socketSpec } from './chat-load';
+import { startLoadGenerator, type LoadGenerator, type StepResult } from './generator';
 import { socketHeapProfile } from './socket-heap';
-import { percentile, round } from './stats';
+import { percentile, round, type CpuUse } from './stats';
 import {
   cpuUse,
   JWT_SECRET,
@@ -17,73 +18,85 @@ import {
   rssBytes,
   seedDeepHistory,
   startBareRelay,
+  startNaiveRelay,
   startScaledSystem,
   type StartedSystem,
 } from './systems';
 
 const env = process.env;
+/**
+ * BENCH_SIZE=smoke: a run of a minute or two that checks the bench still works (CI, tests), every
+ * setting small; any BENCH_* variable set still wins. Its numbers mean nothing.
+ */
+const smoke = env.BENCH_SIZE === 'smoke';
+const setting = (name: string, full: string, small: string) =>
+  env[`BENCH_${name}`] ?? (smoke ? small : full);
 const settings = {
-  pairs: Number(env.BENCH_PAIRS ?? 100),
-  seconds: Number(env.BENCH_SECONDS ?? 10),
-  warmupSeconds: Number(env.BENCH_WARMUP_SECONDS ?? 40),
-  rounds: Math.max(1, Number(env.BENCH_ROUNDS ?? 3)),
-  rates: (env.BENCH_RATES ?? '1000,1500,2000,2500,3000,3500,4000,4500,5000,5500,6000,7000,8000')
+  size: smoke ? 'smoke' : 'full',
+  pairs: Number(setting('PAIRS', '100', '10')),
+  seconds: Number(setting('SECONDS', '10', '2')),
+  warmupSeconds: Number(setting('WARMUP_SECONDS', '40', '2')),
+  rounds: Math.max(1, Number(setting('ROUNDS', '3', '1'))),
+  rates: setting(
+    'RATES',
+    '1000,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000',
+    '200,400',
+  )
     .split(',')
     .map(Number),
-  targetP99Ms: Number(env.BENCH_TARGET_P99_MS ?? 50),
-  idleSockets: Number(env.BENCH_IDLE_SOCKETS ?? 10_000),
-  historyDepth: Number(env.BENCH_HISTORY_DEPTH ?? 100_000),
-  heapProfileSockets: Number(env.BENCH_HEAP_PROFILE_SOCKETS ?? 2_000),
-  only: new Set((env.BENCH_ONLY ?? 'chat,idle,socket-heap,history').split(',')),
-  systems: new Set((env.BENCH_SYSTEMS ?? 'ours,relay').split(',')),
+  targetP99Ms: Number(setting('TARGET_P99_MS', '50', '50')),
+  idleSockets: Number(setting('IDLE_SOCKETS', '10000', '200')),
+  historyDepth: Number(setting('HISTORY_DEPTH', '100000', '1000')),
+  heapProfileSockets: Number(setting('HEAP_PROFILE_SOCKETS', '2000', '100')),
+  only: new Set(setting('ONLY', 'chat,idle,socket-heap,history', 'chat,idle').split(',')),
+  systems: new Set(setting('SYSTEMS', 'ours,relay,naive', 'ours,relay,naive').split(',')),
 };
 
-/** The systems compared, in the order run; `BENCH_SYSTEMS=ours` skips the relay while iterating. */
+/** The systems compared, in the order run; `BENCH_SYSTEMS=ours` skips the others while iterating. */
 const systemStarters = () =>
   [
     ...(settings.systems.has('ours') ? [startScaledSystem] : []),
     ...(settings.systems.has('relay') ? [startBareRelay] : []),
+    ...(settings.systems.has('naive') ? [startNaiveRelay] : []),
   ] as const;
 
-const passes = (r: RateResult) =>
-  r.latency.p99_ms < settings.targetP99Ms && r.lost === 0 && r.duplicated === 0 && r.errors === 0;
+/** One step of a ladder: what the generator measured, and what the system's processes spent. */
+type RateResult = StepResult & {
+  /** CPU per 1,000 delivered messages: the system's processes, PostgreSQL, Redis, the generator. */
+  cpu_ms_per_1k_messages: CpuUse & { load_generator: number };
+};
 
-/** Climbs the rate ladder until a step fails the target; returns every step run. */
-async function rateLadder(system: StartedSystem): Promise<RateResult[]> {
-  const pairs = await system.participants(settings.pairs);
-  const connected = await connectAll(pairs.flat());
-  const byPair = pairs.map(
-    (_, i) =>
-      [connected[2 * i]!, connected[2 * i + 1]!] as [(typeof connected)[0], (typeof connected)[0]],
-  );
-  const results: RateResult[] = [];
-  try {
-    // Not measured: the first load of a fresh process compiles its hot paths, opens pool
-    // connections and loads Redis scripts. Both systems get the same warm-up.
-    if (settings.warmupSeconds > 0) {
-      await runAtRate(byPair, settings.rates[0]!, settings.warmupSeconds, 'warmup');
-    }
-    for (const rate of settings.rates) {
-      const before = cpuUse(system);
-      const result = await runAtRate(byPair, rate, settings.seconds, `r${rate}`);
-      const after = cpuUse(system);
-      // CPU per 1,000 delivered messages: what the design costs, whatever else the machine does.
-      const per1k = (key: keyof typeof before) =>
-        round(((after[key] - before[key]) / Math.max(1, result.delivered)) * 1000);
-      result.cpu_ms_per_1k_messages = {
-        app: per1k('app'),
-        postgres: per1k('postgres'),
-        redis: per1k('redis'),
-        load_generator: per1k('load_generator'),
-      };
-      results.push(result);
-      console.error(`${system.name} @ ${rate}/s: ${JSON.stringify(result)}`);
-      if (!passes(result)) break;
-    }
-  } finally {
-    connected.forEach(({ socket }) => socket.disconnect());
-  }
-  return results;
+const passes = (r: StepResult) =>
+  r.latency.p99_ms < settings.targetP99Ms &&
+  r.ack_latency.p99_ms < settings.targetP99Ms &&
+  r.lost + r.duplicated + r.misrouted + r.unacked + r.errors === 0 &&
+  r.delivered > 0;
+
+/** A system of one round, its sockets held by the generator, climbing while it passes. */
+interface Climber {
+  system: StartedSystem;
+  group: string;
+  steps: RateResult[];
+  climbing: boolean;
+}
+
+/** Runs one step of a climber's ladder and measures its processes' CPU over it. */
+async function step(generator: LoadGenerator, climber: Climber, rate: number, runId: string) {
+  const before = cpuUse(climber.system);
+  const result = await generator.runStep(climber.group, rate, settings.seconds, runId);
+  const after = cpuUse(climber.system);
+  // CPU per 1,000 delivered messages: what the design costs, whatever else the machine does.
+  const per1k = (key: keyof CpuUse) =>
+    round(((after[key] - before[key]) / Math.max(1, result.delivered)) * 1000);
+  return {
+    ...result,
+    cpu_ms_per_1k_messages: {
+      app: per1k('app'),
+      postgres: per1k('postgres'),
+      redis: per1k('redis'),
+      load_generator: result.generator.cpu_ms_per_1k_messages,
+    },
+  };
 }
 
 interface Ladder {
@@ -92,27 +105,71 @@ interface Ladder {
 }
 
 /**
- * Climbs each system's ladder `BENCH_ROUNDS` times and reports the median of its best passing
- * rates. One step that fails stops a ladder, so a burst elsewhere on the machine can decide a
- * single ladder; the median of several is the figure to quote. The systems take turns, and the
- * one that goes first alternates, so a drift of the machine over the run falls on both.
+ * One round: starts every system afresh, connects `BENCH_PAIRS` pairs to each (side A on gateway
+ * 1, side B on gateway 2), warms each up, then climbs the rates with the systems taking turns at
+ * each rate, in `order`. A system leaves the ladder at its first failing step.
  */
-async function chatThroughput() {
+async function chatRound(generator: LoadGenerator, round: number): Promise<Climber[]> {
+  const starters = systemStarters();
+  const order = starters.map((_, i) => starters[(i + round) % starters.length]!);
+  const climbers: Climber[] = [];
+  try {
+    for (const start of order) {
+      const system = await start();
+      const climber = { system, group: `${system.name} ${round}`, steps: [], climbing: true };
+      climbers.push(climber);
+      const pairs = await system.participants(settings.pairs);
+      await generator.connectPairs(
+        climber.group,
+        pairs.map(([a, b]) => [socketSpec(a), socketSpec(b)]),
+      );
+    }
+    // Not measured: the first load of a fresh process compiles its hot paths, opens pool
+    // connections and loads Redis scripts. Every system gets the same warm-up.
+    if (settings.warmupSeconds > 0) {
+      for (const climber of climbers) {
+        await generator.runStep(climber.group, settings.rates[0]!, settings.warmupSeconds, 'w');
+      }
+    }
+    for (const [i, rate] of settings.rates.entries()) {
+      for (const climber of climbers.filter((c) => c.climbing)) {
+        const result = await step(generator, climber, rate, `r${i}`);
+        climber.steps.push(result);
+        climber.climbing = passes(result);
+        console.error(`round ${round + 1}, ${climber.system.name} @ ${rate}/s: ${brief(result)}`);
+      }
+      if (!climbers.some((c) => c.climbing)) break;
+    }
+    return climbers;
+  } finally {
+    for (const climber of climbers) {
+      await generator.disconnect(climber.group).catch(() => undefined); // stop the system anyway
+      await climber.system.stop();
+    }
+  }
+}
+
+const brief = (r: RateResult) =>
+  `p99 ${r.latency.p99_ms} ms (ack ${r.ack_latency.p99_ms}), ${r.delivered}/${r.sent} delivered, ` +
+  `lost ${r.lost}, dup ${r.duplicated}, misrouted ${r.misrouted}, unacked ${r.unacked}, ` +
+  `errors ${r.errors}; CPU per 1k: ${JSON.stringify(r.cpu_ms_per_1k_messages)}; generator ` +
+  `${r.generator.cpu_percent_of_one_core} % of a core`;
+
+/**
+ * Climbs the ladder `BENCH_ROUNDS` times and reports each system's median best passing rate. One
+ * failing step ends a system's ladder, so a burst elsewhere on the machine can decide one ladder;
+ * the median of several is the figure to quote. The systems take turns at every rate, and the
+ * order rotates from round to round, so a drift of the machine falls on all of them.
+ */
+async function chatThroughput(generator: LoadGenerator) {
   const ladders = new Map<StartedSystem['name'], Ladder[]>();
   for (let round = 0; round < settings.rounds; round++) {
-    const starters = systemStarters();
-    for (const start of round % 2 === 0 ? starters : [...starters].reverse()) {
-      const system = await start();
-      try {
-        const steps = await rateLadder(system);
-        const best = steps.filter(passes).at(-1)?.rate_per_s ?? null;
-        ladders.set(system.name, [
-          ...(ladders.get(system.name) ?? []),
-          { steps, best_passing_rate: best },
-        ]);
-      } finally {
-        await system.stop();
-      }
+    for (const { system, steps } of await chatRound(generator, round)) {
+      const best = steps.filter(passes).at(-1)?.rate_per_s ?? null;
+      ladders.set(system.name, [
+        ...(ladders.get(system.name) ?? []),
+        { steps, best_passing_rate: best },
+      ]);
     }
   }
   const medianOf = (rounds: Ladder[]) =>
@@ -122,49 +179,80 @@ async function chatThroughput() {
     );
   const out: Record<string, unknown> = {};
   for (const [name, rounds] of ladders) out[name] = { best_passing_rate: medianOf(rounds), rounds };
-  const ours = ladders.get('mystery-match');
   const relay = ladders.get('bare relay');
-  if (ours && relay) {
-    const ratio = (a: number | null, b: number | null) => round((a ?? 0) / Math.max(1, b ?? 0), 2);
-    out.ratio_to_relay = {
-      of_medians: ratio(medianOf(ours), medianOf(relay)),
-      per_round: ours.map((ladder, i) =>
+  const ratio = (a: number | null, b: number | null) => round((a ?? 0) / Math.max(1, b ?? 0), 2);
+  for (const name of ['mystery-match', 'naive relay'] as const) {
+    const other = ladders.get(name);
+    if (!other || !relay) continue;
+    out[`ratio_to_relay (${name})`] = {
+      of_medians: ratio(medianOf(other), medianOf(relay)),
+      per_round: other.map((ladder, i) =>
         ratio(ladder.best_passing_rate, relay[i]!.best_passing_rate),
       ),
     };
   }
+  out.load_generator = generatorHeadroom([...ladders.values()].flat());
   return out;
 }
 
-/** RSS growth of one gateway process per idle authenticated socket, ours beside the bare relay. */
-async function idleSocketMemory() {
-  const out: Record<string, unknown> = {};
+/** The most the generator spent in any step: well under one core means it set no ceiling. */
+function generatorHeadroom(ladders: Ladder[]) {
+  const steps = ladders.flatMap((ladder) => ladder.steps);
+  const busiest = steps.reduce<RateResult | undefined>(
+    (top, s) =>
+      !top || s.generator.cpu_percent_of_one_core > top.generator.cpu_percent_of_one_core ? s : top,
+    undefined,
+  );
+  return {
+    process: 'one Node process, compiled JavaScript (esbuild), socket.io-client over WebSocket',
+    busiest_step: busiest && {
+      rate_per_s: busiest.rate_per_s,
+      sent_per_s: busiest.sent_per_s,
+      ...busiest.generator,
+    },
+    cpu_ms_per_1k_messages_median: percentile(
+      steps.map((s) => s.generator.cpu_ms_per_1k_messages),
+      50,
+    ),
+  };
+}
+
+/**
+ * RSS growth of one gateway process per idle authenticated socket, ours beside the relays. The
+ * sockets are the generator's, so the bench's own process stays small.
+ */
+async function idleSocketMemory(generator: LoadGenerator) {
+  const out: Record<string, Record<string, number> | number> = {};
   for (const start of systemStarters()) {
     const system = await start();
     try {
       const gateway = system.gateways[0]!;
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       const before = rssBytes(gateway.child.pid!);
-      const participants = Array.from({ length: settings.idleSockets }, (_, i) => ({
-        userId: i + 1,
-        matchId: 0,
-        gatewayUrl: gateway.url,
+      const sockets = Array.from({ length: settings.idleSockets }, (_, i) => ({
+        url: gateway.url,
         auth: system.idleAuth(i + 1),
       }));
-      const connected = await connectAll(participants, 500);
+      const connected = await generator.connectIdle('idle', sockets);
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       const after = rssBytes(gateway.child.pid!);
-      connected.forEach(({ socket }) => socket.disconnect());
+      await generator.disconnect('idle');
       out[system.name] = {
-        sockets: connected.length,
+        sockets: connected,
         rss_before_mb: round(before / 2 ** 20),
         rss_after_mb: round(after / 2 ** 20),
-        rss_per_socket_kb: round((after - before) / connected.length / 1024, 2),
+        rss_per_socket_kb: round((after - before) / connected / 1024, 2),
       };
     } finally {
       await system.stop();
     }
   }
+  const perSocket = (name: StartedSystem['name']) => {
+    const entry = out[name];
+    return typeof entry === 'object' ? entry.rss_per_socket_kb : undefined;
+  };
+  const [ours, relay] = [perSocket('mystery-match'), perSocket('bare relay')];
+  if (ours !== undefined && relay) out.rss_ratio_to_relay = round(ours / relay, 2);
   return out;
 }
 
@@ -227,7 +315,7 @@ async function main() {
     cpu_model: os.cpus()[0]?.model ?? 'unknown',
     memory_gb: round(os.totalmem() / 2 ** 30),
     node: process.version,
-    load_generator: 'same machine',
+    load_generator: 'same machine, a process of its own (load-generator.ts, compiled)',
     node_args: nodeArgs,
   };
   const result: Record<string, unknown> = {
@@ -235,8 +323,13 @@ async function main() {
     machine,
     settings: { ...settings, only: [...settings.only], systems: [...settings.systems] },
   };
-  if (settings.only.has('chat')) result.chat = await chatThroughput();
-  if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory();
+  const generator = await startLoadGenerator(nodeArgs);
+  try {
+    if (settings.only.has('chat')) result.chat = await chatThroughput(generator);
+    if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory(generator);
+  } finally {
+    generator.stop();
+  }
   if (settings.only.has('socket-heap')) {
     result.socket_heap = {
       'socket.io alone': await socketHeapProfile(settings.heapProfileSockets),
