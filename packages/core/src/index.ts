@@ -12,3 +12,4 @@ export type { DomainMetrics } from './metrics';
 export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';
 export { defaultDomainRules, type DomainRules } from './rules';
 export { createServices, type DomainDeps, type Services } from './services';
+export type { RedisClient } from './redis-client';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { Logger } from '../logger';
 
 /** Compatibility scores by pair. A miss (or a cache that is down) only means computing again. */
@@ -33,7 +33,7 @@ export class RedisScoreCache implements ScoreCache {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisScoreCacheOptions,
   ) {
     this.ttlSeconds = options.ttlSeconds ?? SCORE_TTL_SECONDS;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 
 /** A user whose last connection expired: when it was last refreshed. */
 export interface Departure {
@@ -99,7 +99,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly socketsPrefix: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
     private readonly ttlMs: number,
   ) {

@@ -2,7 +2,12 @@ import { isIP } from 'node:net';
 import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
 import { defaultDomainRules, type DomainRules } from '@mm/core';
 import { z } from 'zod';
-import { DEFAULT_REDIS_TIMEOUTS as REDIS, type RedisTimeouts } from '../runtime/redis';
+import {
+  DEFAULT_REDIS_TIMEOUTS as REDIS,
+  type RedisSettings,
+  type RedisTimeouts,
+} from '../runtime/redis';
+import type { RoomAdapterMode } from '../runtime/room-adapter';
 
 /** Raised when the environment is wrong: the message names each variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -126,7 +131,24 @@ export const commonEnv = z.object({
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Where PGlite keeps its files in the embedded default. */
   DATA_DIR: z.string().min(1).default('./.data'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** One `redis://` URL; with REDIS_CLUSTER, the cluster's seed nodes, comma-separated. */
+  REDIS_URL: z
+    .string()
+    .refine(
+      (value) =>
+        value
+          .split(',')
+          .every((url) => z.url({ protocol: /^rediss?$/ }).safeParse(url.trim()).success),
+      'must be a redis:// URL, or with REDIS_CLUSTER several, comma-separated',
+    )
+    .optional(),
+  /** REDIS_URL names the seed nodes of a Redis Cluster. */
+  REDIS_CLUSTER: bool.default(false),
+  /**
+   * How rooms cross pods: `sharded` (Redis 7 sharded pub/sub, a channel per room: a pod hears only
+   * its rooms) or `classic` (every pod hears every room). Every pod of a deployment must agree.
+   */
+  REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   /** Prefix of every Redis key and channel, so several deployments (or test files) share a Redis. */
   REDIS_PREFIX: z
     .string()
@@ -261,7 +283,7 @@ export interface AppConfig {
         timeouts: PostgresTimeouts;
       }
     | { kind: 'pglite'; dataDir: string };
-  redis?: { url: string; prefix: string; timeouts: RedisTimeouts };
+  redis?: RedisSettings & { timeouts: RedisTimeouts; adapter: RoomAdapterMode };
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
   auth: { jwtSecret: string; devTokens: boolean };
@@ -313,6 +335,10 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       ? commonEnv.required({ DATABASE_URL: true, REDIS_URL: true, JWT_SECRET: true })
       : commonEnv;
   const e = parseEnv(required, env);
+  if (e.REDIS_URL?.includes(',') && !e.REDIS_CLUSTER)
+    throw new ConfigError(
+      'Invalid configuration:\n  REDIS_URL: several nodes are listed; set REDIS_CLUSTER=true for a Redis Cluster',
+    );
   const host = e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   const devTokens = e.DEV_TOKENS ?? mode === 'embedded';
   refuseExposedDevAuth({
@@ -351,6 +377,8 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
         url: e.REDIS_URL,
         prefix: e.REDIS_PREFIX,
         timeouts: { connectMs: e.REDIS_CONNECT_TIMEOUT_MS, commandMs: e.REDIS_COMMAND_TIMEOUT_MS },
+        cluster: e.REDIS_CLUSTER,
+        adapter: e.REDIS_ADAPTER,
       },
     }),
     keyPrefix: e.REDIS_PREFIX,
