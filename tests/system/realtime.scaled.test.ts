@@ -6,6 +6,7 @@ import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
 import { eventually } from '@mm/test-support/http';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { REDIS_KINDS, redisFor } from '@mm/test-support/redis-cluster';
 import {
   chatClient,
   holdsUpTo,
@@ -19,9 +20,10 @@ import {
 /**
  * The realtime contract (docs/design.md §4) over two gateway processes sharing Redis and Postgres:
  * delivery, idempotent resends, replay, typing, read receipts, presence and the limits of frames
- * and payloads.
+ * and payloads. Once on a single Redis, once on a three-master Redis Cluster.
  */
-describe('the realtime gateway across two processes', () => {
+describe.each(REDIS_KINDS)('the realtime gateway across two processes on %s Redis', (redisKind) => {
+  let redis: Awaited<ReturnType<typeof redisFor>> | undefined;
   let schema: TestSchema;
   let api: RunningProcess;
   let gatewayA: RunningProcess;
@@ -31,7 +33,8 @@ describe('the realtime gateway across two processes', () => {
 
   beforeAll(async () => {
     schema = await createTestSchema('realtime');
-    const env = scaledEnv(schema, 'realtime');
+    redis = await redisFor(redisKind);
+    const env = scaledEnv(schema, 'realtime', redis.env);
     [api, gatewayA, gatewayB] = await Promise.all([
       startApp('api', env),
       startApp('gateway', { ...env, GATEWAY_DRAIN_WINDOW_SECONDS: '0' }),
@@ -44,6 +47,7 @@ describe('the realtime gateway across two processes', () => {
     receivers.forEach((receiver) => receiver.client.close());
     const codes = await Promise.all([api, gatewayA, gatewayB].map((p) => p?.stop()));
     await schema?.drop();
+    await redis?.stop();
     expect(codes).toEqual([0, 0, 0]);
   });
 

@@ -6,6 +6,8 @@
 export { TokenService } from './auth/tokens';
 export { AppError, isDependencyUnavailable, toAppError } from './errors';
 export { RateLimiter } from './limits/rate-limiter';
+export { RedisScoreCache } from './matches/score-cache';
+export { PRESENCE_BUCKETS, RedisPresenceStore } from './presence/presence-store';
 export { SocketCap } from './limits/socket-cap';
 export type { Logger } from './logger';
 export type { DomainMetrics } from './metrics';
