@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { PRESENCE_BUCKETS, RateLimiter, RedisPresenceStore, RedisScoreCache } from '@mm/core';
-import { connectRedis, createLogger } from '@mm/platform';
+import { attachRoomAdapter, connectRedis, createLogger } from '@mm/platform';
+import { eventually } from '@mm/test-support/http';
 import { TestRedisCluster } from '@mm/test-support/redis-cluster';
+import { Server } from 'socket.io';
 
 /**
  * The domain's Redis stores on a real three-master Redis Cluster (docs/design.md §5): presence
@@ -13,14 +15,11 @@ describe('the Redis stores on a Redis Cluster', () => {
   let cluster: TestRedisCluster;
   let redis: Cluster;
   const prefix = () => `mmtest:cluster:${randomBytes(4).toString('hex')}`;
+  const logger = createLogger({ level: 'silent', name: 'test' });
 
   beforeAll(async () => {
     cluster = await TestRedisCluster.start();
-    redis = connectRedis(
-      { url: cluster.url, cluster: true },
-      'cluster-test',
-      createLogger({ level: 'silent', name: 'test' }),
-    ) as Cluster;
+    redis = connectRedis({ url: cluster.url, cluster: true }, 'cluster-test', logger) as Cluster;
   }, 60_000);
 
   afterAll(async () => {
@@ -74,5 +73,49 @@ describe('the Redis stores on a Redis Cluster', () => {
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(3);
+  });
+
+  it('when every shard drops the sharded subscribers, then the room adapter subscribes again, says so, and hears the other pods', async () => {
+    const settings = {
+      url: cluster.url,
+      cluster: true,
+      prefix: prefix(),
+      mode: 'sharded' as const,
+    };
+    const [here, there] = [new Server(), new Server()]; // two pods' servers, never listening
+    let resubscribed = 0;
+    const adapters = [
+      attachRoomAdapter(here, settings, logger, {
+        name: 'here',
+        onResubscribed: () => resubscribed++,
+      }),
+      attachRoomAdapter(there, settings, logger, { name: 'there' }),
+    ];
+    try {
+      const heard: unknown[] = [];
+      here.on('probe', (n: unknown) => heard.push(n));
+      // Hears the other pod once its subscriptions are in force (on a cluster the first
+      // `subscribersReady` may come before the slots are known).
+      const hears = (n: number) =>
+        eventually(
+          async () => {
+            there.serverSideEmit('probe', n);
+            return heard;
+          },
+          (got) => got.includes(n),
+        );
+      await hears(1);
+
+      const before = resubscribed;
+      await Promise.all(redis.nodes('master').map((node) => node.client('KILL', 'TYPE', 'pubsub')));
+      await eventually(
+        async () => resubscribed,
+        (n) => n > before,
+      );
+      // Subscribed again: what another pod publishes now arrives.
+      await hears(2);
+    } finally {
+      await Promise.all(adapters.map((adapter) => adapter.close()));
+    }
   });
 });
