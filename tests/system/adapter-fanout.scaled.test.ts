@@ -4,6 +4,7 @@ import { connect, createUser, freshUserId, nextEvent } from '@mm/test-support/ch
 import { eventually, get, total } from '@mm/test-support/http';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import { scaledEnv } from '@mm/test-support/realtime';
+import { redisFor, type RedisKind } from '@mm/test-support/redis-cluster';
 
 const GATEWAYS = 4;
 /** Messages each pair sends: below the first unlock level, so a send is one room broadcast. */
@@ -13,9 +14,16 @@ const SENDS = 10;
  * The fan-out of a message across gateway pods (docs/design.md §5), counted by each gateway's
  * `mm_adapter_messages_received_total`: four gateways, one matched pair on each, every pair
  * sending the same number of messages. With the classic adapter every gateway reads every pair's
- * messages; with the sharded one each reads only those of the rooms it holds a socket of.
+ * messages; with the sharded one each reads only those of the rooms it holds a socket of, on a
+ * single Redis and on a three-master Redis Cluster alike.
  */
-describe.each(['classic', 'sharded'] as const)('the %s adapter across four gateways', (mode) => {
+const setups: ['classic' | 'sharded', RedisKind][] = [
+  ['classic', 'standalone'],
+  ['sharded', 'standalone'],
+  ['sharded', 'cluster'],
+];
+describe.each(setups)('the %s adapter across four gateways on %s Redis', (mode, redisKind) => {
+  let redis: Awaited<ReturnType<typeof redisFor>> | undefined;
   let schema: TestSchema;
   let api: RunningProcess;
   let gateways: RunningProcess[] = [];
@@ -23,7 +31,8 @@ describe.each(['classic', 'sharded'] as const)('the %s adapter across four gatew
 
   beforeAll(async () => {
     schema = await createTestSchema(`fanout_${mode}`);
-    const env = scaledEnv(schema, `fanout-${mode}`, { REDIS_ADAPTER: mode });
+    redis = await redisFor(redisKind);
+    const env = scaledEnv(schema, `fanout-${mode}`, { ...redis.env, REDIS_ADAPTER: mode });
     [api, ...gateways] = await Promise.all([
       startApp('api', env),
       ...Array.from({ length: GATEWAYS }, () =>
@@ -36,6 +45,7 @@ describe.each(['classic', 'sharded'] as const)('the %s adapter across four gatew
     sockets.forEach((socket) => socket.disconnect());
     const codes = await Promise.all([api, ...gateways].map((p) => p?.stop()));
     await schema?.drop();
+    await redis?.stop();
     expect(codes).toEqual(Array.from({ length: GATEWAYS + 1 }, () => 0));
   });
 
