@@ -33,21 +33,27 @@ export class TestRedisCluster {
     const dir = mkdtempSync(path.join(tmpdir(), 'mm-redis-cluster-'));
     const nodes: ChaosRedis[] = [];
     try {
+      // Each node listens on two ports: clients and the cluster bus (a free port of its own, not
+      // port + 10000, which may lie past 65535). Drawn up front, so no two are the same.
+      const ports = new Set<number>();
+      while (ports.size < 2 * masters) ports.add(await closedPort());
+      const [clientPorts, busPorts] = [[...ports].slice(0, masters), [...ports].slice(masters)];
       for (let i = 0; i < masters; i++) {
-        // The cluster bus listens on a port of its own: one more free port, not port + 10000,
-        // which may lie past 65535.
-        const busPort = await closedPort();
+        const busPort = busPorts[i]!;
         nodes.push(
-          await ChaosRedis.create([
-            '--cluster-enabled',
-            'yes',
-            '--cluster-port',
-            String(busPort),
-            '--cluster-config-file',
-            `nodes-${i}.conf`,
-            '--dir',
-            dir,
-          ]),
+          await ChaosRedis.create(
+            [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-port',
+              String(busPort),
+              '--cluster-config-file',
+              `nodes-${i}.conf`,
+              '--dir',
+              dir,
+            ],
+            clientPorts[i],
+          ),
         );
       }
       const cluster = new TestRedisCluster(nodes, dir);
