@@ -80,7 +80,7 @@ describe('the Redis stores on a Redis Cluster', () => {
       url: cluster.url,
       cluster: true,
       prefix: prefix(),
-      mode: 'sharded' as const,
+      adapter: 'sharded' as const,
     };
     const [here, there] = [new Server(), new Server()]; // two pods' servers, never listening
     let resubscribed = 0;

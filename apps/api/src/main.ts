@@ -24,15 +24,7 @@ async function main(): Promise<void> {
   // sharded adapter publishes with SPUBLISH, which @socket.io/redis-emitter (PUBLISH) cannot.
   // Its server is never attached to HTTP: it holds no sockets.
   const rooms = new Server();
-  const adapter = attachRoomAdapter(
-    rooms,
-    { ...config.redis!, mode: config.redis!.adapter },
-    logger,
-    {
-      name: 'api-adapter',
-      metrics,
-    },
-  );
+  const adapter = attachRoomAdapter(rooms, config.redis!, logger, { name: 'api-adapter', metrics });
 
   const services = platform.createServices(rooms, redis);
   // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.

@@ -9,8 +9,8 @@ import type { GatewayServer } from './socket-server';
 
 /**
  * Shares rooms and broadcasts with the other gateway pods and the API pods (`attachRoomAdapter`,
- * sharded pub/sub unless `mode` says `classic`). Connection errors are counted in `metrics`; the
- * connections are returned for the readiness check.
+ * sharded pub/sub unless `settings.adapter` says `classic`). Connection errors are counted in
+ * `metrics`; the connections are returned for the readiness check.
  *
  * Each time the subscriptions are in force again after a drop, this pod's sockets are asked to
  * re-sync: Redis pub/sub keeps nothing for a subscriber that is away, so whatever the other pods
@@ -24,7 +24,7 @@ export function useRedisAdapter(
   logger: Logger,
   metrics?: Metrics,
 ) {
-  return attachRoomAdapter(io, { ...settings, mode: settings.adapter ?? 'sharded' }, logger, {
+  return attachRoomAdapter(io, { adapter: 'sharded', ...settings }, logger, {
     name: 'gateway-adapter',
     ...(metrics && { metrics }),
     onResubscribed() {

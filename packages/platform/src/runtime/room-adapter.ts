@@ -16,7 +16,7 @@ import { connectRedis, quitRedis, type RedisConnection, type RedisSettings } fro
 export type RoomAdapterMode = 'sharded' | 'classic';
 
 export interface RoomAdapterSettings extends RedisSettings {
-  mode: RoomAdapterMode;
+  adapter: RoomAdapterMode;
 }
 
 /** The part of a Socket.IO server the adapter is set on (any event map). */
@@ -53,7 +53,7 @@ export function attachRoomAdapter(
   });
   const key = socketIoKey(settings.prefix);
   io.adapter(
-    settings.mode === 'sharded'
+    settings.adapter === 'sharded'
       ? // 'dynamic': a channel per room, except a socket's own room (its id), which is only ever
         // addressed with an ack or by a server-side emit and stays on the shared channel.
         createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode: 'dynamic' })
