@@ -89,7 +89,9 @@ describe('metrics and health of the scaled apps', () => {
     ).toEqual(['idle', 'total', 'waiting']);
     expect(total(text, 'mm_db_pool_max')).toBe(4);
     expect(samples(text, 'mm_redis_adapter_errors_total')).toEqual([
-      { labels: { connection: 'api-emitter', app: 'api' }, value: 0 },
+      { labels: { connection: 'api-state', app: 'api' }, value: 0 },
+      { labels: { connection: 'api-adapter-pub', app: 'api' }, value: 0 },
+      { labels: { connection: 'api-adapter-sub', app: 'api' }, value: 0 },
     ]);
     expect(total(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(samples(text, 'nodejs_eventloop_lag_p99_seconds')).toHaveLength(1);
@@ -144,7 +146,12 @@ describe('metrics and health of the scaled apps', () => {
     expect(apiHealth.status).toBe(200);
     expect(apiHealth.body).toMatchObject({
       status: 'ok',
-      checks: { postgres: 'ok', redis_emitter: 'ok' },
+      checks: {
+        postgres: 'ok',
+        redis_state: 'ok',
+        redis_adapter_pub: 'ok',
+        redis_adapter_sub: 'ok',
+      },
       memory: {
         rss_bytes: expect.any(Number),
         percent: expect.any(Number),

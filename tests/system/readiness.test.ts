@@ -52,7 +52,7 @@ describe('readiness and liveness', () => {
 
     const ready = await eventually(
       () => get(`${api.url}/health/ready`),
-      (answer) => answer.body.checks.redis_emitter === 'ok',
+      (answer) => answer.body.checks.redis_state === 'ok',
     );
     expect(ready).toMatchObject({
       status: 503,
@@ -61,7 +61,7 @@ describe('readiness and liveness', () => {
     expect((await get(`${api.url}/health/live`)).status).toBe(200);
     expect((await get(`${api.url}/health`)).body).toMatchObject({
       status: 'degraded',
-      checks: { postgres: 'down', redis_emitter: 'ok' },
+      checks: { postgres: 'down', redis_state: 'ok' },
     });
   }, 30_000);
 

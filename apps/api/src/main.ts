@@ -1,8 +1,9 @@
-// A scaled API pod: Postgres for state, the Redis emitter to reach sockets on the gateway pods.
+// A scaled API pod: Postgres for state, a Socket.IO server that never listens (its Redis adapter
+// only) to reach sockets on the gateway pods.
 import { createServer } from 'node:http';
-import { Emitter } from '@socket.io/redis-emitter';
-import { socketIoKey } from '@mm/core';
+import { Server } from 'socket.io';
 import {
+  attachRoomAdapter,
   bootstrap,
   closeHttpServer,
   closeOnSignal,
@@ -18,15 +19,19 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.log.level, name: 'api' });
   const platform = await bootstrap('api', config, logger);
   const { metrics } = platform;
-  const redis = platform.connectRedis('api-emitter', { countErrors: true });
-  const emitter = new Emitter(redis, { key: socketIoKey(config.keyPrefix) });
+  const redis = platform.connectRedis('api-state', { countErrors: true });
+  // The same adapter as the gateways', so a room is reached the same way from either: the
+  // sharded adapter publishes with SPUBLISH, which @socket.io/redis-emitter (PUBLISH) cannot.
+  // Its server is never attached to HTTP: it holds no sockets.
+  const rooms = new Server();
+  const adapter = attachRoomAdapter(rooms, config.redis!, logger, { name: 'api-adapter', metrics });
 
-  const services = platform.createServices(emitter, redis);
+  const services = platform.createServices(rooms, redis);
   // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.
   services.sweeper.start(config.rules.sweepIntervalMs);
   let draining = false;
   const health = platform.createHealthChecks({
-    redis: { emitter: redis },
+    redis: { state: redis, adapter_pub: adapter.pub, adapter_sub: adapter.sub },
     isDraining: () => draining,
     load: () => ({ in_flight_requests: metrics.inFlightRequests }),
   });
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
     draining = true; // readiness answers 503 from now on, while requests in flight finish
     await closeHttpServer(server);
     await services.sweeper.stop();
+    await adapter.close();
     await platform.close();
   });
 }

@@ -1,62 +1,38 @@
-import { createAdapter } from '@socket.io/redis-adapter';
-import { socketIoKey } from '@mm/core';
 import {
-  connectRedis,
-  quitRedis,
+  attachRoomAdapter,
   type Logger,
   type Metrics,
-  type RedisTimeouts,
+  type RedisSettings,
+  type RoomAdapterMode,
 } from '@mm/platform';
 import type { GatewayServer } from './socket-server';
 
 /**
- * Shares rooms and broadcasts between gateway pods (and receives the API pods' emitter traffic).
- * The classic pub/sub adapter, not the sharded one: @socket.io/redis-emitter publishes with PUBLISH
- * only, which a sharded (SSUBSCRIBE) adapter never hears. Connection errors are counted in `metrics`;
- * the connections are returned for the readiness check.
+ * Shares rooms and broadcasts with the other gateway pods and the API pods (`attachRoomAdapter`,
+ * sharded pub/sub unless `settings.adapter` says `classic`). Connection errors are counted in
+ * `metrics`; the connections are returned for the readiness check.
  *
- * Each time the subscriber is ready (again), this pod's sockets are asked to re-sync: Redis pub/sub
- * keeps nothing for a subscriber that is away, so whatever the other pods and the API published
- * while it reconnected (their offline queues flush on their own reconnect, often before this one
- * has re-subscribed) never reaches these sockets, which stayed connected and so do not sync by
- * themselves. See `askToResync`.
+ * Each time the subscriptions are in force again after a drop, this pod's sockets are asked to
+ * re-sync: Redis pub/sub keeps nothing for a subscriber that is away, so whatever the other pods
+ * and the API published while it reconnected (their offline queues flush on their own reconnect,
+ * often before this one has re-subscribed) never reaches these sockets, which stayed connected and
+ * so do not sync by themselves. See `askToResync`.
  */
 export function useRedisAdapter(
   io: GatewayServer,
-  { url, prefix, timeouts }: { url: string; prefix: string; timeouts?: RedisTimeouts },
+  settings: RedisSettings & { adapter?: RoomAdapterMode },
   logger: Logger,
   metrics?: Metrics,
 ) {
-  const pub = connectRedis(url, 'gateway-adapter-pub', logger, {
-    onError: metrics?.redisErrorCounter('gateway-adapter-pub'),
-    ...(timeouts && { timeouts }),
-  });
-  const sub = connectRedis(url, 'gateway-adapter-sub', logger, {
-    subscriber: true,
-    onError: metrics?.redisErrorCounter('gateway-adapter-sub'),
-    ...(timeouts && { timeouts }),
-  });
-  io.adapter(createAdapter(pub, sub, { key: socketIoKey(prefix) }));
-  sub.on('ready', () => {
-    // ioredis re-subscribes on 'ready'; a PING queued behind those SUBSCRIBEs answers once they
-    // are in force, so a sync that follows misses nothing published after it.
-    void sub.ping().then(
-      () => {
-        const sockets = io.of('/').sockets.size;
-        if (sockets > 0)
-          logger.info({ sockets }, 'adapter subscribed again: sockets asked to sync');
-        askToResync(io);
-      },
-      () => undefined, // the connection dropped again: the next 'ready' asks
-    );
-  });
-  return {
-    pub,
-    sub,
-    async close(): Promise<void> {
-      await Promise.all([quitRedis(pub), sub.quit()]);
+  return attachRoomAdapter(io, { adapter: 'sharded', ...settings }, logger, {
+    name: 'gateway-adapter',
+    ...(metrics && { metrics }),
+    onResubscribed() {
+      const sockets = io.of('/').sockets.size;
+      if (sockets > 0) logger.info({ sockets }, 'adapter subscribed again: sockets asked to sync');
+      askToResync(io);
     },
-  };
+  });
 }
 
 /**

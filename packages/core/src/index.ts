@@ -6,9 +6,12 @@
 export { TokenService } from './auth/tokens';
 export { AppError, isDependencyUnavailable, toAppError } from './errors';
 export { RateLimiter } from './limits/rate-limiter';
+export { RedisScoreCache } from './matches/score-cache';
+export { PRESENCE_BUCKETS, RedisPresenceStore } from './presence/presence-store';
 export { SocketCap } from './limits/socket-cap';
 export type { Logger } from './logger';
 export type { DomainMetrics } from './metrics';
 export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';
 export { defaultDomainRules, type DomainRules } from './rules';
 export { createServices, type DomainDeps, type Services } from './services';
+export type { RedisClient } from './redis-client';

@@ -1,5 +1,5 @@
 import type { Database } from '@mm/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client';
 import type { Kysely } from 'kysely';
 import { TokenService } from './auth/tokens';
 import type { Logger } from './logger';
@@ -32,7 +32,7 @@ export interface DomainDeps {
   jwtSecret: string;
   rules: DomainRules;
   /** Shared state across pods (caches, rate limits, presence); absent in the embedded default. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every key the domain keeps, in Redis or in memory. */
   keyPrefix: string;
   /** The process's metrics: the domain counts what only it knows (messages sent). */

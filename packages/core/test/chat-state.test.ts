@@ -130,12 +130,15 @@ describe('sync, read receipts and presence in the domain', () => {
       expect(await services.receipts.markRead(1, { match_id: m, seq: 2 })).toBe(3);
       expect(await services.receipts.markRead(1, { match_id: m, seq: 99 })).toBe(5);
 
+      // One broadcast per user room (each room its own channel on the sharded adapter).
       const reads = recorder.emitted.filter((e) => e.event === 'read');
-      expect(reads.map((e) => e.payload)).toEqual([
-        { match_id: m, user_id: 1, seq: 3 },
-        { match_id: m, user_id: 1, seq: 5 },
+      expect(reads.map((e) => [e.rooms, e.payload])).toEqual([
+        [['user:7'], { match_id: m, user_id: 1, seq: 3 }],
+        [['user:1'], { match_id: m, user_id: 1, seq: 3 }],
+        [['user:7'], { match_id: m, user_id: 1, seq: 5 }],
+        [['user:1'], { match_id: m, user_id: 1, seq: 5 }],
       ]);
-      expect(reads[0]).toMatchObject({ rooms: ['user:7', 'user:1'], except: 'socket-1' });
+      expect(reads.slice(0, 2).map((e) => e.except)).toEqual(['socket-1', 'socket-1']);
     });
 
     it('when someone outside the match marks it read, then it is not found', async () => {

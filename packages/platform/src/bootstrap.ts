@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { createServices, type DomainDeps, type RoomBroadcaster, type Services } from '@mm/core';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@mm/db';
-import type { Redis } from 'ioredis';
 import type { AppConfig } from './config/env';
 import type { Logger } from './logger';
 import { HealthChecks, type HealthDeps } from './observability/health';
 import { createMetrics, type Metrics } from './observability/metrics';
-import { connectRedis, quitRedis } from './runtime/redis';
+import { connectRedis, quitRedis, type RedisConnection } from './runtime/redis';
 import { retryWhileUnavailable } from './runtime/retry';
 
 /** The part of `DomainDeps` read straight off the app's configuration, the same for every app. */
@@ -26,9 +25,9 @@ export interface Bootstrap {
    * A connection to `config.redis` (scaled mode), within its timeouts, closed by `close`.
    * `countErrors`: its connection errors count in `mm_redis_adapter_errors_total`.
    */
-  connectRedis(name: string, options?: { countErrors?: boolean }): Redis;
+  connectRedis(name: string, options?: { countErrors?: boolean }): RedisConnection;
   /** The domain services on this database, reaching sockets through `broadcaster`. */
-  createServices(broadcaster: RoomBroadcaster, redis?: Redis): Services;
+  createServices(broadcaster: RoomBroadcaster, redis?: RedisConnection): Services;
   /** Liveness and readiness: the database always, the Redis connections and load named here. */
   createHealthChecks(deps: Pick<HealthDeps, 'redis' | 'isDraining' | 'load'>): HealthChecks;
   /** Closes what it opened: the Redis connections, the database, the health checks. */
@@ -59,16 +58,15 @@ export async function bootstrap(
     await retryWhileUnavailable('migrating', () => migrateToLatest(database.db, schema), logger);
   }
 
-  const connections: Redis[] = [];
+  const connections: RedisConnection[] = [];
   const healthChecks: HealthChecks[] = [];
   return {
     metrics,
     database,
     connectRedis(name, { countErrors = false } = {}) {
       if (!config.redis) throw new Error(`${app}: ${name} needs REDIS_URL`);
-      const redis = connectRedis(config.redis.url, name, logger, {
+      const redis = connectRedis(config.redis, name, logger, {
         ...(countErrors && { onError: metrics.redisErrorCounter(name) }),
-        timeouts: config.redis.timeouts,
       });
       connections.push(redis);
       return redis;

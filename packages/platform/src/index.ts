@@ -10,4 +10,5 @@ export * from './observability/resources';
 export * from './runtime/listen';
 export * from './runtime/redis';
 export * from './runtime/retry';
+export * from './runtime/room-adapter';
 export * from './runtime/shutdown';

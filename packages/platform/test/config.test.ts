@@ -1,7 +1,7 @@
 import { defaultDomainRules } from '@mm/core';
 import { DEFAULT_POSTGRES_TIMEOUTS } from '@mm/db';
 import { ConfigError, isLoopbackHost, loadAppConfig } from '../src/config/env';
-import { DEFAULT_REDIS_TIMEOUTS } from '../src/runtime/redis';
+import { clusterSeeds, DEFAULT_REDIS_TIMEOUTS } from '../src/runtime/redis';
 
 describe('loadAppConfig', () => {
   it('when nothing is set in the embedded default, then it uses PGlite, no Redis and dev tokens', () => {
@@ -66,8 +66,46 @@ describe('loadAppConfig', () => {
       url: 'redis://cache:6379',
       prefix: 'mm',
       timeouts: DEFAULT_REDIS_TIMEOUTS,
+      cluster: false,
+      adapter: 'sharded',
     });
     expect(config.auth.devTokens).toBe(false);
+  });
+
+  it('when REDIS_CLUSTER is set, then REDIS_URL lists the seed nodes, and the classic adapter may be chosen', () => {
+    const config = loadAppConfig('scaled', {
+      DATABASE_URL: 'postgres://db/app',
+      REDIS_URL: 'redis://a:7000, redis://b:7001',
+      REDIS_CLUSTER: 'true',
+      REDIS_ADAPTER: 'classic',
+      JWT_SECRET: 'x'.repeat(32),
+    });
+    expect(config.redis).toMatchObject({
+      url: 'redis://a:7000, redis://b:7001',
+      cluster: true,
+      adapter: 'classic',
+    });
+    expect(clusterSeeds(config.redis!.url).nodes).toEqual([
+      { host: 'a', port: 7000 },
+      { host: 'b', port: 7001 },
+    ]);
+  });
+
+  it('when REDIS_URL lists several nodes without REDIS_CLUSTER, or names no Redis, or the adapter is unknown, then it is refused', () => {
+    const scaled = { DATABASE_URL: 'postgres://db/app', JWT_SECRET: 'x'.repeat(32) };
+    expect(() =>
+      loadAppConfig('scaled', { ...scaled, REDIS_URL: 'redis://a:7000,redis://b:7001' }),
+    ).toThrow(/REDIS_CLUSTER=true/);
+    expect(() =>
+      loadAppConfig('scaled', {
+        ...scaled,
+        REDIS_URL: 'redis://a:7000,http://b',
+        REDIS_CLUSTER: 'true',
+      }),
+    ).toThrow(/REDIS_URL/);
+    expect(() =>
+      loadAppConfig('scaled', { ...scaled, REDIS_URL: 'redis://a', REDIS_ADAPTER: 'fast' }),
+    ).toThrow(/REDIS_ADAPTER/);
   });
 
   it('when the dependency timeouts are set, then every wait on PostgreSQL and Redis uses them', () => {

@@ -82,10 +82,12 @@ describe('dependency failures as client errors', () => {
 
   it('when Redis cannot be reached, then a command fails within the command timeout and is UNAVAILABLE', async () => {
     const redis = connectRedis(
-      `redis://127.0.0.1:${await closedPort()}`,
+      {
+        url: `redis://127.0.0.1:${await closedPort()}`,
+        timeouts: { connectMs: 200, commandMs: 300 },
+      },
       'test',
       createLogger({ level: 'silent', name: 'test' }),
-      { timeouts: { connectMs: 200, commandMs: 300 } },
     );
     try {
       const error = await failureOf(redis.incr('x'));

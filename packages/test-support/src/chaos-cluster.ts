@@ -130,14 +130,18 @@ export class ChaosPostgres {
 export class ChaosRedis {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
   url(port = this.port): string {
     return `redis://127.0.0.1:${port}`;
   }
 
-  static async create(): Promise<ChaosRedis> {
-    const redis = new ChaosRedis(await closedPort());
+  /** `extraArgs` are more `redis-server` options, e.g. those of a cluster node. */
+  static async create(extraArgs: string[] = [], port?: number): Promise<ChaosRedis> {
+    const redis = new ChaosRedis(port ?? (await closedPort()), extraArgs);
     await redis.start();
     return redis;
   }
@@ -165,6 +169,7 @@ export class ChaosRedis {
         'no',
         '--daemonize',
         'no',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -50,7 +50,7 @@ export class RateLimiter {
   constructor(
     readonly limit: RateLimit,
     store: {
-      redis?: Redis;
+      redis?: RedisClient;
       keyPrefix: string;
       /** Fail at once (instead of waiting for a reconnect) while Redis is not connected. */
       failFast?: boolean;

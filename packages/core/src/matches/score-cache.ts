@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { Logger } from '../logger';
 
 /** Compatibility scores by pair. A miss (or a cache that is down) only means computing again. */
@@ -33,7 +33,7 @@ export class RedisScoreCache implements ScoreCache {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisScoreCacheOptions,
   ) {
     this.ttlSeconds = options.ttlSeconds ?? SCORE_TTL_SECONDS;
@@ -44,25 +44,29 @@ export class RedisScoreCache implements ScoreCache {
     const misses = otherIds.map(() => undefined);
     if (otherIds.length === 0) return misses;
     const keys = otherIds.map((id) => scoreKey(this.options.keyPrefix, userId, id));
-    const values = await this.attempt('get', () => this.redis.mget(keys));
+    // One GET per pair rather than MGET: the keys lie on different slots, which a Redis Cluster
+    // refuses in one command. Auto-pipelining still sends them in one round trip per shard.
+    const values = await this.attempt('get', () =>
+      Promise.all(keys.map((key) => this.redis.get(key))),
+    );
     if (!values) return misses;
     return values.map((value) => (value === null ? undefined : Number(value)));
   }
 
   async set(userId: number, scores: Map<number, number>): Promise<void> {
     if (scores.size === 0) return;
-    await this.attempt('set', () => {
-      const pipeline = this.redis.pipeline();
-      for (const [otherId, score] of scores) {
-        pipeline.set(
-          scoreKey(this.options.keyPrefix, userId, otherId),
-          score,
-          'EX',
-          this.ttlSeconds,
-        );
-      }
-      return pipeline.exec();
-    });
+    await this.attempt('set', () =>
+      Promise.all(
+        [...scores].map(([otherId, score]) =>
+          this.redis.set(
+            scoreKey(this.options.keyPrefix, userId, otherId),
+            score,
+            'EX',
+            this.ttlSeconds,
+          ),
+        ),
+      ),
+    );
   }
 
   private async attempt<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 
 /** A user whose last connection expired: when it was last refreshed. */
 export interface Departure {
@@ -50,8 +50,10 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 }
 
-// Per user, a sorted set of socket entries scored by expiry; one index of users scored by their
-// latest expiry, which the sweep walks. Scripts make each step atomic across pods.
+// Per user, a sorted set of socket entries scored by expiry; per bucket of users, an index of them
+// scored by their latest expiry, which the sweep walks. A user's entries and the index of their
+// bucket share a hash tag, so each script touches one slot: on a Redis Cluster every step runs on
+// the shard that owns the bucket, and the buckets spread over the shards.
 const ADD = `
 local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf')
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -69,50 +71,63 @@ if redis.call('ZCARD', KEYS[1]) == 0 then
 end
 return 0`;
 
-const SWEEP = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-local gone = {}
-for i = 1, #due, 2 do
-  local user = due[i]
-  local key = ARGV[3] .. user
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
-  if redis.call('ZCARD', key) == 0 then
-    redis.call('ZREM', KEYS[1], user)
-    table.insert(gone, user)
-    table.insert(gone, due[i + 1])
-  else
-    local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-    redis.call('ZADD', KEYS[1], top[2], user)
-  end
+// One user the sweep found due: drops their expired entries; when none is left, takes them out of
+// the index and returns the expiry they were indexed with (only one caller gets it), else moves
+// them to their latest expiry and returns nothing.
+const CLAIM = `
+local indexed = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if not indexed or tonumber(indexed) > tonumber(ARGV[1]) then return false end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return indexed
 end
-return gone`;
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('ZADD', KEYS[2], top[2], ARGV[2])
+return false`;
 
-/** Most departures one sweep claims; the next sweep takes the rest. */
-const SWEEP_BATCH = 500;
+/** Most departures one sweep looks at per bucket; the next sweep takes the rest. */
+const SWEEP_BATCH = 100;
 
 /**
- * Scaled mode: entries in Redis, shared by every gateway pod. The sweep reads sockets keys it is
- * not handed as KEYS, which a single Redis (or a replicated one) allows and Redis Cluster does not.
+ * How many indexes users are spread over. Each has its own hash tag, so on a Redis Cluster they
+ * land on different slots and (with 16 over a few shards) on every shard. Changing it moves every
+ * user to another key: entries written before the change expire without a departure.
+ */
+export const PRESENCE_BUCKETS = 16;
+
+/**
+ * Scaled mode: entries in Redis, shared by every gateway pod; works on a single Redis and on a
+ * Redis Cluster alike. Every script is handed each key it touches, all in one slot: a user's
+ * entries (`{prefix:presence:b}:sockets:uid`) and their bucket's index (`{prefix:presence:b}:users`).
+ * The sweep reads each bucket's due users, then claims them one script per user (auto-pipelined:
+ * one round trip per shard).
  */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly usersKey: string;
-  private readonly socketsPrefix: string;
-
   constructor(
-    private readonly redis: Redis,
-    keyPrefix: string,
+    private readonly redis: RedisClient,
+    private readonly keyPrefix: string,
     private readonly ttlMs: number,
-  ) {
-    this.usersKey = `${keyPrefix}:presence:users`;
-    this.socketsPrefix = `${keyPrefix}:presence:sockets:`;
+  ) {}
+
+  private tag(bucket: number): string {
+    return `{${this.keyPrefix}:presence:${bucket}}`;
+  }
+
+  private indexKey(bucket: number): string {
+    return `${this.tag(bucket)}:users`;
+  }
+
+  private keys(userId: number): [sockets: string, index: string] {
+    const bucket = userId % PRESENCE_BUCKETS;
+    return [`${this.tag(bucket)}:sockets:${userId}`, this.indexKey(bucket)];
   }
 
   async add(userId: number, member: string, expiresAt: number, now: number): Promise<boolean> {
     const result = await this.redis.eval(
       ADD,
       2,
-      this.socketsPrefix + userId,
-      this.usersKey,
+      ...this.keys(userId),
       member,
       expiresAt,
       now,
@@ -123,41 +138,34 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async remove(userId: number, member: string, now: number): Promise<boolean> {
-    const result = await this.redis.eval(
-      REMOVE,
-      2,
-      this.socketsPrefix + userId,
-      this.usersKey,
-      member,
-      now,
-      userId,
-    );
+    const result = await this.redis.eval(REMOVE, 2, ...this.keys(userId), member, now, userId);
     return result === 1;
   }
 
   async sweep(now: number, ttlMs: number): Promise<Departure[]> {
-    const flat = (await this.redis.eval(
-      SWEEP,
-      1,
-      this.usersKey,
-      now,
-      SWEEP_BATCH,
-      this.socketsPrefix,
-    )) as string[];
-    const departures: Departure[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      // The last refresh was one TTL before the entry expired.
-      departures.push({
-        userId: Number(flat[i]),
-        lastSeenAt: new Date(Number(flat[i + 1]) - ttlMs),
-      });
-    }
-    return departures;
+    const buckets = Array.from({ length: PRESENCE_BUCKETS }, (_, bucket) => bucket);
+    const due = await Promise.all(
+      buckets.map((bucket) =>
+        this.redis.zrangebyscore(this.indexKey(bucket), '-inf', now, 'LIMIT', 0, SWEEP_BATCH),
+      ),
+    );
+    const claimed = await Promise.all(
+      due.flat().map(async (user) => {
+        const userId = Number(user);
+        const expiredAt = (await this.redis.eval(CLAIM, 2, ...this.keys(userId), now, user)) as
+          string | null;
+        // The last refresh was one TTL before the entry expired.
+        return expiredAt === null
+          ? undefined
+          : { userId, lastSeenAt: new Date(Number(expiredAt) - ttlMs) };
+      }),
+    );
+    return claimed.filter((departure) => departure !== undefined);
   }
 
   async isOnline(userIds: number[], now: number): Promise<boolean[]> {
     const counts = await Promise.all(
-      userIds.map((id) => this.redis.zcount(this.socketsPrefix + id, `(${now}`, '+inf')),
+      userIds.map((id) => this.redis.zcount(this.keys(id)[0], `(${now}`, '+inf')),
     );
     return counts.map((count) => count > 0);
   }

@@ -2,8 +2,8 @@ import { matchRoom, userRoom, type ServerToClientEvents } from '@mm/contract';
 
 /**
  * What the domain needs from the realtime layer: emit to rooms and move sockets between rooms.
- * The shape is that of both Socket.IO's `Server` (embedded default, gateway) and
- * `@socket.io/redis-emitter`'s `Emitter` (API pods), so either plugs in unchanged.
+ * The shape is that of Socket.IO's `Server`: the embedded default's, a gateway's, and an API pod's
+ * (one that never listens, there only for its Redis adapter).
  */
 export interface RoomBroadcaster {
   to(room: string | string[]): RoomOperator;
@@ -22,15 +22,22 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 export class Realtime {
   constructor(private readonly target: RoomBroadcaster) {}
 
-  /** `except` leaves out one room, typically the socket that caused the event. */
+  /**
+   * `except` leaves out one room, typically the socket that caused the event. One broadcast per
+   * user: the sharded adapter gives a broadcast to one room that room's channel, heard only by the
+   * pods with a socket in it, while one to several rooms goes to every pod. A socket is in one
+   * user room only, so none receives the event twice.
+   */
   toUsers<E extends EventName>(
     userIds: number[],
     event: E,
     payload: Payload<E>,
     except?: string,
   ): void {
-    const operator = this.target.to(userIds.map(userRoom));
-    (except ? operator.except(except) : operator).emit(event, payload);
+    for (const userId of new Set(userIds)) {
+      const operator = this.target.to(userRoom(userId));
+      (except ? operator.except(except) : operator).emit(event, payload);
+    }
   }
 
   /** `except` leaves out one room, typically the sending socket's own id. */
@@ -59,5 +66,5 @@ export class Realtime {
   }
 }
 
-/** The Redis channel prefix the adapter and the emitter share; both must use the same one. */
+/** The Redis channel prefix of the Socket.IO adapter; every pod of a deployment uses the same. */
 export const socketIoKey = (prefix: string): string => `${prefix}:socket.io`;

@@ -2,7 +2,12 @@ import { isIP } from 'node:net';
 import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
 import { defaultDomainRules, type DomainRules } from '@mm/core';
 import { z } from 'zod';
-import { DEFAULT_REDIS_TIMEOUTS as REDIS, type RedisTimeouts } from '../runtime/redis';
+import {
+  DEFAULT_REDIS_TIMEOUTS as REDIS,
+  type RedisSettings,
+  type RedisTimeouts,
+} from '../runtime/redis';
+import type { RoomAdapterMode } from '../runtime/room-adapter';
 
 /** Raised when the environment is wrong: the message names each variable and what is wrong with it. */
 export class ConfigError extends Error {
@@ -217,13 +222,31 @@ export const commonEnv = z.object({
     description: "PGlite's folder in the embedded default",
   }),
   REDIS_URL: z
-    .url({ protocol: /^rediss?$/ })
+    .string()
+    .refine(
+      (value) =>
+        value
+          .split(',')
+          .every((url) => z.url({ protocol: /^rediss?$/ }).safeParse(url.trim()).success),
+      'must be a redis:// URL, or with REDIS_CLUSTER several, comma-separated',
+    )
     .optional()
     .register(variableDocs, {
       description:
-        'Redis for the Socket.IO adapter and emitter, presence, rate limits and the score cache; ' +
-        '**required** in scaled mode',
+        'Redis for the Socket.IO adapter, presence, rate limits and the score cache; with ' +
+        '`REDIS_CLUSTER`, the seed nodes of the cluster, comma-separated; **required** in scaled mode',
       unset: 'in-memory stand-ins (embedded)',
+    }),
+  REDIS_CLUSTER: bool.default(false).register(variableDocs, {
+    description: '`REDIS_URL` names the seed nodes of a Redis Cluster (ioredis `Cluster`)',
+  }),
+  REDIS_ADAPTER: z
+    .enum(['sharded', 'classic'])
+    .default('sharded')
+    .register(variableDocs, {
+      description:
+        'how rooms cross pods: `sharded` (Redis 7 sharded pub/sub, a channel per room, so a pod ' +
+        'reads only its rooms) or `classic` (every pod reads every room); every pod must agree',
     }),
   REDIS_PREFIX: z
     .string()
@@ -459,7 +482,7 @@ export interface AppConfig {
         timeouts: PostgresTimeouts;
       }
     | { kind: 'pglite'; dataDir: string };
-  redis?: { url: string; prefix: string; timeouts: RedisTimeouts };
+  redis?: RedisSettings & { timeouts: RedisTimeouts; adapter: RoomAdapterMode };
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
   auth: { jwtSecret: string; devTokens: boolean };
@@ -511,6 +534,10 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       ? commonEnv.required({ DATABASE_URL: true, REDIS_URL: true, JWT_SECRET: true })
       : commonEnv;
   const e = parseEnv(required, env);
+  if (e.REDIS_URL?.includes(',') && !e.REDIS_CLUSTER)
+    throw new ConfigError(
+      'Invalid configuration:\n  REDIS_URL: several nodes are listed; set REDIS_CLUSTER=true for a Redis Cluster',
+    );
   const host = e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   const devTokens = e.DEV_TOKENS ?? mode === 'embedded';
   refuseExposedDevAuth({
@@ -549,6 +576,8 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
         url: e.REDIS_URL,
         prefix: e.REDIS_PREFIX,
         timeouts: { connectMs: e.REDIS_CONNECT_TIMEOUT_MS, commandMs: e.REDIS_COMMAND_TIMEOUT_MS },
+        cluster: e.REDIS_CLUSTER,
+        adapter: e.REDIS_ADAPTER,
       },
     }),
     keyPrefix: e.REDIS_PREFIX,

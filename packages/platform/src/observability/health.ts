@@ -1,5 +1,5 @@
 import { pingDatabase } from '@mm/db';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@mm/core';
 import type { Kysely } from 'kysely';
 import type { PoolStats } from './metrics';
 import { ResourceMonitor } from './resources';
@@ -10,7 +10,7 @@ export interface HealthDeps {
   /** The pg pool, for `/health/db-pool`; absent on PGlite. */
   pool?: PoolStats;
   /** Redis connections that must be up for the process to serve, by name. */
-  redis?: Record<string, Redis>;
+  redis?: Record<string, RedisClient>;
   /** True once the process is shutting down: readiness fails so traffic goes elsewhere. */
   isDraining?: () => boolean;
   /** What the process serves now: sockets on a gateway, in-flight requests on an API. */

@@ -30,6 +30,7 @@ export class Metrics implements DomainMetrics {
   readonly messagesDelivered: Counter;
   readonly messageAckDuration: Histogram;
   readonly redisAdapterErrors: Counter<'connection'>;
+  readonly adapterMessagesReceived: Counter;
   readonly dbConnectionErrors: Counter;
   /** HTTP requests being served now: a gauge, and part of the API's `/health`. */
   inFlightRequests = 0;
@@ -80,6 +81,11 @@ export class Metrics implements DomainMetrics {
       name: 'mm_redis_adapter_errors_total',
       help: 'Errors on the Redis connections of the Socket.IO adapter or emitter.',
       labelNames: ['connection'],
+      registers,
+    });
+    this.adapterMessagesReceived = new Counter({
+      name: 'mm_adapter_messages_received_total',
+      help: 'Socket.IO adapter messages this process read from Redis pub/sub (its share of the fan-out).',
       registers,
     });
     this.dbConnectionErrors = new Counter({
