@@ -53,7 +53,7 @@ export function slug(heading: string): string {
 /** A markdown text without fenced code blocks and comments, where headings are not headings. */
 function withoutBlocks(markdown: string): string {
   return markdown
-    .replace(/^(\s*)(```|~~~)[^\n]*\n[\s\S]*?^\1\2[^\n]*$/gm, '')
+    .replace(/^([ \t]*)(```|~~~)[^\n]*\n[\s\S]*?^\1\2[^\n]*$/gm, '')
     .replace(/<!--[\s\S]*?-->/g, '');
 }
 
@@ -167,6 +167,8 @@ describe('the links and citations of the repository', () => {
     );
     expect(slug('`npm ci` with a lockfile')).toBe('npm-ci-with-a-lockfile');
     expect([...anchors('# A\n## B\n## B\n```\n# not a heading\n```\n')]).toEqual(['a', 'b', 'b-1']);
+    // A fence's indent is spaces on its own line: a blank line before two fences is not one block.
+    expect([...anchors('# A\n\n```\nx\n```\n## B\n\n```sh\ny\n```\n')]).toEqual(['a', 'b']);
   });
 
   it('when a link leads nowhere, then it is found broken', () => {
