@@ -1,5 +1,6 @@
-import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import type { Database, Gender, UsersTable } from '../schema';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, Gender, Match, UsersTable } from '../schema';
+import { orderedPair } from './matches.queries';
 import { eitherSide } from './match-sides';
 
 /** Who a user is looking for (the find-match and discovery filters). */
@@ -149,29 +150,69 @@ export type Candidate = Awaited<ReturnType<typeof listCandidates>>[number];
 /** Today, as the database's clock sees it in UTC: the day the daily limit counts in. */
 const utcToday = sql<string>`(now() AT TIME ZONE 'utc')::date`;
 
+/** What `claimMatch` stores. */
+export interface MatchClaim {
+  /** Who searched: the match's `created_by`, and whose daily slot is taken. */
+  userId: number;
+  otherId: number;
+  /** The searcher's matches a day; undefined for premium (no limit). */
+  dailyLimit: number | undefined;
+  /** The match's lifetime, from the database's clock. */
+  ttlMs: number;
+}
+
 /**
- * Takes one of the user's matches for today, if fewer than `limit` are taken: a conditional
- * upsert on the user's counter row, so concurrent calls serialise on that row and never pass the
- * limit. Returns the new count, or undefined when the limit is reached. Rolled back with its
- * transaction when no match is stored after all.
+ * Stores an active match, in one statement so the claim costs one round trip and holds its locks
+ * for no longer than that statement:
+ *
+ * 1. share-locks both users' rows (in id order) and checks both are live. An account deletion,
+ *    which updates its row first, then either waits for this statement and ends the match it
+ *    stored, or makes the check fail. Share locks do not conflict with each other, so many
+ *    searchers claiming the same candidate at once do not queue behind each other.
+ * 2. takes one of the searcher's slots for today (unless `dailyLimit` is undefined): a conditional
+ *    upsert on the searcher's counter row, so concurrent searches of one user queue on that row
+ *    and never pass the limit.
+ * 3. inserts the match. A pair that got an active match meanwhile violates the partial unique
+ *    index: the statement fails as a whole, the slot with it, and the error is a unique violation
+ *    (`isUniqueViolation`).
+ *
+ * Returns the match, or undefined when either user is deleted or the limit is reached.
  */
-export async function takeDailyMatchSlot(
-  trx: Transaction<Database>,
-  userId: number,
-  limit: number,
-): Promise<number | undefined> {
-  const row = await trx
-    .insertInto('daily_match_counts')
-    .values({ user_id: userId, day: utcToday, count: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['user_id', 'day'])
-        .doUpdateSet({ count: sql`daily_match_counts.count + 1` })
-        .where('daily_match_counts.count', '<', limit),
-    )
-    .returning('count')
-    .executeTakeFirst();
-  return row?.count;
+export async function claimMatch(
+  db: Kysely<Database>,
+  { userId, otherId, dailyLimit, ttlMs }: MatchClaim,
+): Promise<Match | undefined> {
+  const { user_a, user_b } = orderedPair(userId, otherId);
+  const live = sql`live AS (
+      SELECT count(*) = 2 AS ok FROM (
+        SELECT id FROM users
+        WHERE id IN (${user_a}::bigint, ${user_b}::bigint) AND deleted_at IS NULL
+        ORDER BY id FOR SHARE
+      ) AS locked
+    )`;
+  const slot = sql`slot AS (
+      INSERT INTO daily_match_counts (user_id, day, count)
+      SELECT ${userId}::bigint, ${utcToday}, 1 FROM live WHERE live.ok
+      ON CONFLICT (user_id, day) DO UPDATE SET count = daily_match_counts.count + 1
+        WHERE daily_match_counts.count < ${dailyLimit ?? 0}::int
+      RETURNING count
+    )`;
+  const { rows } = await sql<Match>`
+    WITH ${dailyLimit === undefined ? live : sql`${live}, ${slot}`}
+    INSERT INTO matches (user_a, user_b, created_by, expires_at)
+    SELECT ${user_a}::bigint, ${user_b}::bigint, ${userId}::bigint,
+      now() + make_interval(secs => ${ttlMs / 1000}::float8)
+    FROM live
+    WHERE live.ok ${dailyLimit === undefined ? sql`` : sql`AND EXISTS (SELECT 1 FROM slot)`}
+    RETURNING *`.execute(db);
+  return rows[0];
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Whether a query failed on a unique index (a pair `claimMatch` found taken). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
 }
 
 /** Matches the user created today (UTC). */
