@@ -1,9 +1,9 @@
 // The base tsconfig only loads Node's types; this file also needs jest's globals.
 /// <reference types="jest" />
 import { sql } from 'kysely';
-import { openDatabase, type DatabaseHandle } from '../src/connection';
+import type { DatabaseHandle } from '../src/connection';
 import { listCandidatesQuery, type CandidateFilters } from '../src/queries/matchmaking.queries';
-import { createTestSchema, type TestSchema } from '../src/testing';
+import { createTestSchema, openTestDatabase, seedProfiles, type TestSchema } from '../src/testing';
 
 /**
  * The find-match candidate query at 1,000,000 users: whatever the filters, PostgreSQL reads an
@@ -38,31 +38,9 @@ describe('the candidate query at a million users', () => {
   beforeAll(async () => {
     testSchema = await createTestSchema('db_candidates_plan');
     // Seeding a million rows takes far longer than the pool's default statement timeout.
-    handle = await openDatabase({
-      kind: 'postgres',
-      url: testSchema.url,
-      poolSize: 1,
-      schema: testSchema.schema,
-      timeouts: { statementMs: 0 },
-    });
+    handle = await openTestDatabase(testSchema, 1, { statementMs: 0 });
     const { db } = handle;
-    // Deterministic spreads: 1 in 20 nonbinary, the rest male and female; birth dates over 44
-    // years; 500 cities, a few large and many small (the cube skews towards city 0), written in
-    // title case while the filter comes in any case; 30 interests, three each; 1 in 10 pending,
-    // 1 in 100 deleted; last activity spread over 60 days, so about half is inside the 30-day
-    // window.
-    await sql`
-      INSERT INTO users (id, display_name, gender, birth_date, city, interests,
-                         verification_status, last_active_at, deleted_at)
-      SELECT n, 'u' || n,
-        CASE WHEN n % 20 = 0 THEN 'nonbinary' WHEN n % 2 = 0 THEN 'female' ELSE 'male' END,
-        date '1960-01-01' + (n::bigint * 7919 % 16000)::int,
-        'City ' || floor(500 * power(((n::bigint * 104723) % 1000003) / 1000003.0, 3))::int,
-        ARRAY['i' || (n % 30), 'i' || ((n / 30) % 30), 'i' || ((n::bigint * 13 / 7) % 30)],
-        CASE WHEN n % 10 = 3 THEN 'pending' ELSE 'approved' END,
-        now() - make_interval(secs => (n::bigint * 7907) % (60 * 86400)),
-        CASE WHEN n % 100 = 7 THEN now() END
-      FROM generate_series(1, ${USERS}::int) AS n`.execute(db);
+    await seedProfiles(db, USERS);
     // Other people's matches and blocks, so these tables are not trivially small.
     await sql`
       INSERT INTO matches (user_a, user_b, created_by, expires_at, status)
