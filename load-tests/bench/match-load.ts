@@ -25,7 +25,7 @@ const settings = {
   callers: Number(env.BENCH_MATCH_CALLERS ?? 5_000),
   seconds: Number(env.BENCH_SECONDS ?? 10),
   warmupSeconds: Number(env.BENCH_WARMUP_SECONDS ?? 20),
-  rates: (env.BENCH_MATCH_RATES ?? '50,100,200,300,400,500').split(',').map(Number),
+  rates: (env.BENCH_MATCH_RATES ?? '25,50,100,200,300,400,500').split(',').map(Number),
   targetP99Ms: Number(env.BENCH_TARGET_P99_MS ?? 50),
   /** A step this slow at p99 ends the ladder: the next would only queue more. */
   giveUpP99Ms: Number(env.BENCH_GIVE_UP_P99_MS ?? 2_000),
