@@ -1,17 +1,15 @@
 import type { MatchView, ParsedFindMatchRequest, UserStats } from '@mm/contract';
 import {
+  claimMatch,
   countMatchesToday,
+  isUniqueViolation,
   endMatch,
   extendMatch,
   countUnreadMessages,
   findMatchById,
   findUserById,
-  insertActiveMatch,
   listCandidates,
   listMatchesOfUser,
-  lockLiveUsers,
-  orderedPair,
-  takeDailyMatchSlot,
   touchLastActive,
   userMatchStats,
   isSideOf,
@@ -20,7 +18,7 @@ import {
   type Match,
   type User,
 } from '@mm/db';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
@@ -36,8 +34,8 @@ const CANDIDATE_POOL = 50;
 /** A candidate may be taken by a concurrent request for the same pair: try the next one. */
 const MAX_PAIRING_ATTEMPTS = 5;
 
-/** Thrown inside the pairing transaction to roll back the day's slot when the pair was taken. */
-class PairTaken extends Error {}
+/** A search records the caller's activity only when the last record is older than this. */
+const ACTIVITY_RESOLUTION_MS = 60_000;
 
 /** The next UTC midnight: when the daily count starts again. */
 export function nextUtcMidnight(now = new Date()): Date {
@@ -68,7 +66,12 @@ export class MatchService {
     if (!premium && (await countMatchesToday(this.db, userId)) >= this.rules.dailyMatchLimit) {
       throw this.limitReached();
     }
-    await touchLastActive(this.db, userId, new Date()); // searching is activity
+    // Searching is activity. Recorded at most once a minute: a candidate's place in the order
+    // does not need a finer clock, and a search that skips the write skips its commit's flush.
+    const now = new Date();
+    if (now.getTime() - me.last_active_at.getTime() >= ACTIVITY_RESOLUTION_MS) {
+      await touchLastActive(this.db, userId, now);
+    }
     const candidates = await listCandidates(this.db, userId, {
       ...toProfileFilters(filters),
       activeSince: new Date(Date.now() - this.rules.activeWithinMs),
@@ -108,32 +111,33 @@ export class MatchService {
     return scored.map((s) => s.candidate);
   }
 
-  /** The match, or undefined when the pair got an active match meanwhile. */
+  /**
+   * The match, or undefined when the pair got an active match meanwhile or either account went:
+   * the claim is one statement (`claimMatch`), the day's slot (free users) included.
+   */
   private async pair(
     userId: number,
     otherId: number,
     premium: boolean,
   ): Promise<Match | undefined> {
+    const dailyLimit = premium ? undefined : this.rules.dailyMatchLimit;
     try {
-      return await this.db.transaction().execute(async (trx) => {
-        // First, so a concurrent account deletion either sees this match or stops it.
-        if (!(await lockLiveUsers(trx, [userId, otherId]))) throw new PairTaken();
-        if (!premium && !(await takeDailyMatchSlot(trx, userId, this.rules.dailyMatchLimit))) {
-          throw this.limitReached();
-        }
-        const match = await insertActiveMatch(trx, {
-          ...orderedPair(userId, otherId),
-          created_by: userId,
-          // From the database's clock, like created_at: exactly the TTL after creation.
-          expires_at: sql<Date>`now() + make_interval(secs => ${this.rules.matchTtlMs / 1000})`,
-        });
-        if (!match) throw new PairTaken();
-        return match;
+      const match = await claimMatch(this.db, {
+        userId,
+        otherId,
+        dailyLimit,
+        ttlMs: this.rules.matchTtlMs,
       });
+      if (match) return match;
     } catch (error) {
-      if (error instanceof PairTaken) return undefined;
+      if (isUniqueViolation(error)) return undefined; // the pair was taken meanwhile
       throw error;
     }
+    // Nothing stored: the limit was reached meanwhile (a concurrent search), or an account went.
+    if (dailyLimit !== undefined && (await countMatchesToday(this.db, userId)) >= dailyLimit) {
+      throw this.limitReached();
+    }
+    return undefined;
   }
 
   private limitReached(): AppError {

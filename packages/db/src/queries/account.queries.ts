@@ -87,23 +87,3 @@ export async function isAccountDeleted(db: Kysely<Database>, userId: number): Pr
     .executeTakeFirst();
   return row?.deleted_at != null;
 }
-
-/**
- * Share-locks the rows of these users for the caller's transaction, and tells whether all are
- * live (exist, not deleted). Taken before a match is stored: an account deletion (which updates
- * the row first) then either waits for the match and ends it, or makes this answer false.
- */
-export async function lockLiveUsers(
-  trx: Transaction<Database>,
-  userIds: number[],
-): Promise<boolean> {
-  const rows = await trx
-    .selectFrom('users')
-    .select('id')
-    .where('id', 'in', userIds)
-    .where('deleted_at', 'is', null)
-    .orderBy('id')
-    .forShare()
-    .execute();
-  return rows.length === new Set(userIds).size;
-}

@@ -1,5 +1,7 @@
-import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import type { Database, Gender, UsersTable } from '../schema';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Database, Gender, Match, UsersTable } from '../schema';
+import { orderedPair } from './matches.queries';
+import { eitherSide } from './match-sides';
 
 /** Who a user is looking for (the find-match and discovery filters). */
 export interface ProfileFilters {
@@ -25,6 +27,10 @@ export type UsersQuery<O> = SelectQueryBuilder<Database & { u: UsersTable }, 'u'
  * Profiles `userId` may see at all: approved and not deleted, not the user, and not blocked
  * either way (a block hides each from the other). `hiddenBy: 'own blocks'` hides only whom the
  * user blocked: discovery, where what a block made vanish would point at the blocker.
+ *
+ * The user's blocks (and matches, below) are a handful of rows: read once through their indexes
+ * and hashed (`NOT IN` over a subquery), so each profile read costs one hash probe, not a join.
+ * The ids are never null, so `NOT IN` means what `NOT EXISTS` would.
  */
 export function visibleTo<O>(
   qb: UsersQuery<O>,
@@ -35,27 +41,19 @@ export function visibleTo<O>(
     .where('u.id', '!=', userId)
     .where('u.verification_status', '=', 'approved')
     .where('u.deleted_at', 'is', null)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('blocks as b')
-            .select(sql.lit(1).as('one'))
-            .where(({ or, and, eb }) =>
-              or([
-                and([eb('b.blocker_id', '=', userId), eb('b.blocked_id', '=', eb.ref('u.id'))]),
-                ...(hiddenBy === 'blocks either way'
-                  ? [
-                      and([
-                        eb('b.blocked_id', '=', userId),
-                        eb('b.blocker_id', '=', eb.ref('u.id')),
-                      ]),
-                    ]
-                  : []),
-              ]),
-            ),
-        ),
-      ),
-    );
+    .where(({ eb, selectFrom }) => {
+      const blockedByUser = selectFrom('blocks as b')
+        .select('b.blocked_id as id')
+        .where('b.blocker_id', '=', userId);
+      const blockersOfUser = selectFrom('blocks as b')
+        .select('b.blocker_id as id')
+        .where('b.blocked_id', '=', userId);
+      return eb(
+        'u.id',
+        'not in',
+        hiddenBy === 'blocks either way' ? blockedByUser.unionAll(blockersOfUser) : blockedByUser,
+      );
+    });
 }
 
 /** Profiles with no match with `userId` (`activeOnly`: no active one). */
@@ -64,19 +62,16 @@ export function notMatchedWith<O>(
   userId: number,
   { activeOnly }: { activeOnly: boolean },
 ): UsersQuery<O> {
-  return qb.where(({ not, exists, selectFrom }) =>
-    not(
-      exists(
-        selectFrom('matches as m')
-          .select(sql.lit(1).as('one'))
-          .$if(activeOnly, (q) => q.where('m.status', '=', 'active'))
-          .where(({ or, and, eb }) =>
-            or([
-              and([eb('m.user_a', '=', userId), eb('m.user_b', '=', eb.ref('u.id'))]),
-              and([eb('m.user_b', '=', userId), eb('m.user_a', '=', eb.ref('u.id'))]),
-            ]),
-          ),
-      ),
+  return qb.where(({ eb, selectFrom }) =>
+    eb(
+      'u.id',
+      'not in',
+      selectFrom('matches as m')
+        .select(
+          sql<number>`CASE WHEN m.user_a = ${userId} THEN m.user_b ELSE m.user_a END`.as('id'),
+        )
+        .where(eitherSide(userId, 'm'))
+        .$if(activeOnly, (q) => q.where('m.status', '=', 'active')),
     ),
   );
 }
@@ -116,17 +111,38 @@ export function withinFilters<O>(qb: UsersQuery<O>, filters: ProfileFilters): Us
  * them by compatibility.
  */
 export function listCandidates(db: Kysely<Database>, userId: number, filters: CandidateFilters) {
-  return db
+  return listCandidatesQuery(db, userId, filters).execute();
+}
+
+/**
+ * The candidates' query, unexecuted: tests read its plan. Two steps, so its cost follows the
+ * `limit`, not the number of users. The inner step walks a partial index of visible users in
+ * `last_active_at DESC` order (`users_candidates_idx`, or `users_candidates_city_idx` under its
+ * normalised city when a city is asked for) and stops after `limit` ids pass; the gender and age
+ * filters are checked on the index entry (both are included in it), so a rejected user costs no
+ * heap read. Only the outer step reads the rows it returns, by primary key.
+ */
+export function listCandidatesQuery(
+  db: Kysely<Database>,
+  userId: number,
+  filters: CandidateFilters,
+) {
+  const picked = db
     .selectFrom('users as u')
-    .select(['u.id', 'u.birth_date', 'u.city', 'u.interests', 'u.last_active_at'])
+    .select('u.id')
     .$call((qb) => visibleTo(qb, userId))
     .$call((qb) => withinFilters(qb, filters))
     .where('u.last_active_at', '>=', filters.activeSince)
     .$call((qb) => notMatchedWith(qb, userId, { activeOnly: true }))
     .orderBy('u.last_active_at', 'desc')
     .orderBy('u.id')
-    .limit(filters.limit)
-    .execute();
+    .limit(filters.limit);
+  return db
+    .selectFrom('users as c')
+    .select(['c.id', 'c.birth_date', 'c.city', 'c.interests', 'c.last_active_at'])
+    .where('c.id', 'in', picked)
+    .orderBy('c.last_active_at', 'desc')
+    .orderBy('c.id');
 }
 
 export type Candidate = Awaited<ReturnType<typeof listCandidates>>[number];
@@ -134,29 +150,69 @@ export type Candidate = Awaited<ReturnType<typeof listCandidates>>[number];
 /** Today, as the database's clock sees it in UTC: the day the daily limit counts in. */
 const utcToday = sql<string>`(now() AT TIME ZONE 'utc')::date`;
 
+/** What `claimMatch` stores. */
+export interface MatchClaim {
+  /** Who searched: the match's `created_by`, and whose daily slot is taken. */
+  userId: number;
+  otherId: number;
+  /** The searcher's matches a day; undefined for premium (no limit). */
+  dailyLimit: number | undefined;
+  /** The match's lifetime, from the database's clock. */
+  ttlMs: number;
+}
+
 /**
- * Takes one of the user's matches for today, if fewer than `limit` are taken: a conditional
- * upsert on the user's counter row, so concurrent calls serialise on that row and never pass the
- * limit. Returns the new count, or undefined when the limit is reached. Rolled back with its
- * transaction when no match is stored after all.
+ * Stores an active match, in one statement so the claim costs one round trip and holds its locks
+ * for no longer than that statement:
+ *
+ * 1. share-locks both users' rows (in id order) and checks both are live. An account deletion,
+ *    which updates its row first, then either waits for this statement and ends the match it
+ *    stored, or makes the check fail. Share locks do not conflict with each other, so many
+ *    searchers claiming the same candidate at once do not queue behind each other.
+ * 2. takes one of the searcher's slots for today (unless `dailyLimit` is undefined): a conditional
+ *    upsert on the searcher's counter row, so concurrent searches of one user queue on that row
+ *    and never pass the limit.
+ * 3. inserts the match. A pair that got an active match meanwhile violates the partial unique
+ *    index: the statement fails as a whole, the slot with it, and the error is a unique violation
+ *    (`isUniqueViolation`).
+ *
+ * Returns the match, or undefined when either user is deleted or the limit is reached.
  */
-export async function takeDailyMatchSlot(
-  trx: Transaction<Database>,
-  userId: number,
-  limit: number,
-): Promise<number | undefined> {
-  const row = await trx
-    .insertInto('daily_match_counts')
-    .values({ user_id: userId, day: utcToday, count: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['user_id', 'day'])
-        .doUpdateSet({ count: sql`daily_match_counts.count + 1` })
-        .where('daily_match_counts.count', '<', limit),
-    )
-    .returning('count')
-    .executeTakeFirst();
-  return row?.count;
+export async function claimMatch(
+  db: Kysely<Database>,
+  { userId, otherId, dailyLimit, ttlMs }: MatchClaim,
+): Promise<Match | undefined> {
+  const { user_a, user_b } = orderedPair(userId, otherId);
+  const live = sql`live AS (
+      SELECT count(*) = 2 AS ok FROM (
+        SELECT id FROM users
+        WHERE id IN (${user_a}::bigint, ${user_b}::bigint) AND deleted_at IS NULL
+        ORDER BY id FOR SHARE
+      ) AS locked
+    )`;
+  const slot = sql`slot AS (
+      INSERT INTO daily_match_counts (user_id, day, count)
+      SELECT ${userId}::bigint, ${utcToday}, 1 FROM live WHERE live.ok
+      ON CONFLICT (user_id, day) DO UPDATE SET count = daily_match_counts.count + 1
+        WHERE daily_match_counts.count < ${dailyLimit ?? 0}::int
+      RETURNING count
+    )`;
+  const { rows } = await sql<Match>`
+    WITH ${dailyLimit === undefined ? live : sql`${live}, ${slot}`}
+    INSERT INTO matches (user_a, user_b, created_by, expires_at)
+    SELECT ${user_a}::bigint, ${user_b}::bigint, ${userId}::bigint,
+      now() + make_interval(secs => ${ttlMs / 1000}::float8)
+    FROM live
+    WHERE live.ok ${dailyLimit === undefined ? sql`` : sql`AND EXISTS (SELECT 1 FROM slot)`}
+    RETURNING *`.execute(db);
+  return rows[0];
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Whether a query failed on a unique index (a pair `claimMatch` found taken). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION;
 }
 
 /** Matches the user created today (UTC). */
