@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestSchema, type TestSchema } from '@mm/db/testing';
 import { startFrontProxy, type FrontProxy } from '@mm/test-support/front-proxy';
@@ -11,10 +12,13 @@ import { scaledEnv } from '@mm/test-support/realtime';
 /**
  * Every command block of load-tests/README.md runs as written, at the size written there (the
  * smallest): the Artillery install, the `sh server` block in the background as a second terminal
- * would run it, then the client blocks against it, and the client blocks again with `TARGET` set
- * to the scaled system (one api and one gateway process on PostgreSQL and Redis) behind one
- * address, as the README's compose and cluster paragraph says. A block is either run here or named
- * in NOT_RUNNABLE with the reason: none is skipped silently.
+ * would run it, then the client blocks (those that read `TARGET`) against it, and the client blocks
+ * again with `TARGET` set to the scaled system (one api and one gateway process on PostgreSQL and
+ * Redis) behind one address, as the README's compose and cluster paragraph says; the other blocks
+ * after the server block (the bench) once, on their own. A block is either run here or named in
+ * NOT_RUNNABLE with the reason: none is skipped silently. The server block takes a spare `PORT` and
+ * a fresh `DATA_DIR` from the environment, which its `${PORT:-3999}` defaults let a reader do too,
+ * so two runs never share a port or a data folder.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const README = 'load-tests/README.md';
@@ -69,11 +73,23 @@ function leadingAssignments(command: string): Record<string, string> {
  * environment add that a reader's shell would not have.
  */
 function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   const added = ['NODE_ENV', 'NODE_OPTIONS', 'JEST_WORKER_ID', 'DATABASE_URL', 'REDIS_URL'];
-  for (const name of [...added, 'JWT_SECRET', 'DEV_TOKENS', 'PORT', 'HOST']) delete env[name];
-  if (!('TARGET' in extra)) delete env.TARGET;
-  return env;
+  for (const name of [...added, 'JWT_SECRET', 'DEV_TOKENS', 'PORT', 'HOST', 'DATA_DIR', 'TARGET']) {
+    delete env[name];
+  }
+  return { ...env, ...extra };
+}
+
+/** A loopback port nothing listens on now. */
+function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 interface Outcome {
@@ -145,10 +161,10 @@ interface Background {
   stop(): Promise<void>;
 }
 
-function startBackground(block: Block): Background {
+function startBackground(block: Block, extra: Record<string, string>): Background {
   const child = spawn('bash', ['-e', '-c', block.body], {
     cwd: ROOT,
-    env: terminalEnv(),
+    env: terminalEnv(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -210,7 +226,11 @@ async function readyOrExited(server: Background, url: string, timeoutMs: number)
 const blocks = fencedBlocks(readFileSync(path.join(ROOT, README), 'utf8'));
 const serverIndex = blocks.findIndex((block) => block.info === 'sh server');
 const setupBlocks = blocks.filter((block, i) => i < serverIndex && block.info === 'sh');
-const clientBlocks = blocks.filter((block, i) => i > serverIndex && block.info === 'sh');
+const afterServer = blocks.filter((block, i) => i > serverIndex && block.info === 'sh');
+/** The blocks that drive a target: they read `TARGET`. */
+const clientBlocks = afterServer.filter((block) => /\$\{?TARGET\b/.test(block.body));
+/** The others (the bench): they start what they measure themselves. */
+const standaloneBlocks = afterServer.filter((block) => !clientBlocks.includes(block));
 const serverBlock = blocks[serverIndex];
 const seconds: Record<string, number> = {};
 
@@ -226,7 +246,7 @@ describe(`the command blocks of ${README}`, () => {
     expect(setupBlocks.length).toBeGreaterThan(0);
     expect(clientBlocks.length).toBeGreaterThan(0);
     // Any command block not run here must be declared, and no declaration may be stale.
-    const runHere = new Set([serverBlock, ...setupBlocks, ...clientBlocks]);
+    const runHere = new Set([serverBlock, ...setupBlocks, ...afterServer]);
     const unaccounted = blocks
       .filter(isCommand)
       .filter((block) => !runHere.has(block) && !(firstLine(block) in NOT_RUNNABLE))
@@ -255,14 +275,18 @@ describe(`the command blocks of ${README}`, () => {
   describe('against the embedded default, started by the server block', () => {
     let server: Background | undefined;
 
+    let terminal: Record<string, string> = {};
+    let dataDir: string | undefined;
+
     beforeAll(async () => {
-      const port = leadingAssignments(serverBlock!.body).PORT;
-      expect(port).toBeDefined();
-      const url = `http://127.0.0.1:${port}`;
-      // A leftover server on the README's port would be tested instead of this one.
+      // The block's own defaults (`${PORT:-3999}`) give way to a spare port and a fresh folder.
+      expect(leadingAssignments(serverBlock!.body).PORT).toBe('${PORT:-3999}');
+      dataDir = mkdtempSync(path.join(tmpdir(), 'mm-load-docs-'));
+      terminal = { PORT: String(await sparePort()), DATA_DIR: dataDir };
+      const url = `http://127.0.0.1:${terminal.PORT}`;
       if (await answers(url)) throw new Error(`${url} is already taken: stop what listens there`);
       const started = Date.now();
-      server = startBackground(serverBlock!);
+      server = startBackground(serverBlock!, terminal);
       // `npm start` builds the embedded app first (a minute uncached on 2 cores).
       await readyOrExited(server, url, 240_000);
       seconds[`${serverBlock!.line} server ready`] = Math.round((Date.now() - started) / 1000);
@@ -270,11 +294,13 @@ describe(`the command blocks of ${README}`, () => {
 
     afterAll(async () => {
       await server?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('when the client blocks run with TARGET unset, then each exits 0', async () => {
       for (const block of clientBlocks) {
-        const outcome = await runBlock(block);
+        // The same terminal variables the server block was started with: TARGET follows PORT.
+        const outcome = await runBlock(block, terminal);
         seconds[`${block.line} embedded`] = outcome.seconds;
         expectExitZero(block, outcome);
       }
@@ -314,4 +340,12 @@ describe(`the command blocks of ${README}`, () => {
       }
     }, 240_000);
   });
+
+  it('when the blocks that need no target run (the bench at its smallest), then each exits 0', async () => {
+    for (const block of standaloneBlocks) {
+      const outcome = await runBlock(block);
+      seconds[`${block.line} standalone`] = outcome.seconds;
+      expectExitZero(block, outcome);
+    }
+  }, 300_000);
 });
