@@ -51,7 +51,7 @@ describe.each(REDIS_KINDS)(
         await observer.close();
         await adapter.close();
       };
-    }, 60_000);
+    }, 90_000);
 
     afterAll(async () => {
       sockets.forEach((socket) => socket.disconnect());

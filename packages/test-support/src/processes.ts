@@ -28,12 +28,13 @@ export interface RunningProcess {
 
 /**
  * Starts an app's main.ts from source (tsx, `source` export condition) as a real process on a free
- * port, and resolves once it logs the port it listens on.
+ * port, and resolves once it logs the port it listens on. The default wait is long because a cold
+ * tsx start beside a parallel test run on two cores has taken over 20 s.
  */
 export function startApp(
   app: 'api' | 'gateway' | 'embedded',
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
   return startScript(app, path.join(ROOT, 'apps', app, 'src', 'main.ts'), env, timeoutMs, nodeArgs);
@@ -44,7 +45,7 @@ export function startScript(
   name: string,
   entry: string,
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   /** Extra flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
