@@ -55,7 +55,7 @@ export class MatchService {
 
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
-   * sockets, on every pod. The day's slot (free users) and the match are taken in one
+   * sockets, on every pod. The day's slot (capped for free users) and the match are taken in one
    * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
    * pair taken meanwhile roll the slot back and try the next candidate.
    */
@@ -118,7 +118,9 @@ export class MatchService {
       return await this.db.transaction().execute(async (trx) => {
         // First, so a concurrent account deletion either sees this match or stops it.
         if (!(await lockLiveUsers(trx, [userId, otherId]))) throw new PairTaken();
-        if (!premium && !(await takeDailyMatchSlot(trx, userId, this.rules.dailyMatchLimit))) {
+        // Premium takes a slot too, without a cap, so its matches count in `matches_today`.
+        const limit = premium ? null : this.rules.dailyMatchLimit;
+        if (!(await takeDailyMatchSlot(trx, userId, limit))) {
           throw this.limitReached();
         }
         const match = await insertActiveMatch(trx, {

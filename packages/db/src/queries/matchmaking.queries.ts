@@ -137,23 +137,24 @@ const utcToday = sql<string>`(now() AT TIME ZONE 'utc')::date`;
 /**
  * Takes one of the user's matches for today, if fewer than `limit` are taken: a conditional
  * upsert on the user's counter row, so concurrent calls serialise on that row and never pass the
- * limit. Returns the new count, or undefined when the limit is reached. Rolled back with its
- * transaction when no match is stored after all.
+ * limit. `null` (premium): no limit, but the match is counted all the same, so the day's count
+ * (`matches_today`) is everyone's. Returns the new count, or undefined when the limit is reached.
+ * Rolled back with its transaction when no match is stored after all.
  */
 export async function takeDailyMatchSlot(
   trx: Transaction<Database>,
   userId: number,
-  limit: number,
+  limit: number | null,
 ): Promise<number | undefined> {
   const row = await trx
     .insertInto('daily_match_counts')
     .values({ user_id: userId, day: utcToday, count: 1 })
-    .onConflict((oc) =>
-      oc
+    .onConflict((oc) => {
+      const add = oc
         .columns(['user_id', 'day'])
-        .doUpdateSet({ count: sql`daily_match_counts.count + 1` })
-        .where('daily_match_counts.count', '<', limit),
-    )
+        .doUpdateSet({ count: sql`daily_match_counts.count + 1` });
+      return limit === null ? add : add.where('daily_match_counts.count', '<', limit);
+    })
     .returning('count')
     .executeTakeFirst();
   return row?.count;
