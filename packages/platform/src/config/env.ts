@@ -249,7 +249,7 @@ export const commonEnv = z.object({
     .register(variableDocs, {
       description:
         'HS256 secret, at least 32 characters; **required** in scaled mode and wherever others ' +
-        'can reach the process',
+        'can reach the process, unless `JWT_JWKS_URL` is set',
       unset: 'embedded only: a development secret in the source',
     }),
   JWT_JWKS_URL: z
