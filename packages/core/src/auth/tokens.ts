@@ -15,7 +15,7 @@ export const EXTERNAL_ID_BASE = 2 ** 50;
 const SUBJECT_CACHE_SIZE = 10_000;
 const MAX_SUBJECT_LENGTH = 255;
 
-/** An OpenID Connect provider whose signed tokens the service accepts (docs/design.md §16). */
+/** An OpenID Connect provider whose signed tokens the service accepts (docs/design.md §4.2.1). */
 export interface IdentityProvider {
   /** Where its JSON Web Key Set is published (`jwks_uri` of its discovery document). */
   jwksUrl: string;
