@@ -53,7 +53,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...discoveryRoutes(services),
     ...photoRoutes(services),
     ...adminRoutes(services),
-    ...(services.entitlements.webhookEnabled ? webhookRoutes(services) : []),
+    ...(services.entitlements.webhookEnabled === true ? webhookRoutes(services) : []),
   ]);
   return routes;
 }
