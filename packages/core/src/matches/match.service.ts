@@ -53,7 +53,7 @@ export class MatchService {
 
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
-   * sockets, on every pod. The day's slot (free users) and the match are taken in one
+   * sockets, on every pod. The day's slot (capped for free users) and the match are taken in one
    * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
    * pair taken meanwhile roll the slot back and try the next candidate.
    */
@@ -120,7 +120,8 @@ export class MatchService {
     otherId: number,
     premium: boolean,
   ): Promise<Match | undefined> {
-    const dailyLimit = premium ? undefined : this.rules.dailyMatchLimit;
+    // Premium takes a slot too, without a cap, so its matches count in `matches_today`.
+    const dailyLimit = premium ? null : this.rules.dailyMatchLimit;
     try {
       const match = await claimMatch(this.db, {
         userId,
@@ -134,7 +135,7 @@ export class MatchService {
       throw error;
     }
     // Nothing stored: the limit was reached meanwhile (a concurrent search), or an account went.
-    if (dailyLimit !== undefined && (await countMatchesToday(this.db, userId)) >= dailyLimit) {
+    if (dailyLimit !== null && (await countMatchesToday(this.db, userId)) >= dailyLimit) {
       throw this.limitReached();
     }
     return undefined;
