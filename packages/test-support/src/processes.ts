@@ -48,8 +48,25 @@ export function startScript(
   /** Extra flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
+  return startNode(
+    name,
+    [...nodeArgs, '--conditions=source', '--import', 'tsx', entry],
+    env,
+    timeoutMs,
+  );
+}
+
+/**
+ * Starts node with `args` as they are (a compiled entry such as `apps/embedded/dist/main.js`, as
+ * `npm start` runs it), and resolves once it logs the port it listens on.
+ */
+export function startNode(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<RunningProcess> {
   const app = name;
-  const args = [...nodeArgs, '--conditions=source', '--import', 'tsx', entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
