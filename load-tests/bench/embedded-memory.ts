@@ -12,7 +12,7 @@ import path from 'node:path';
 import { sendMessage, type ChatSocket, type MatchView } from '@mm/client';
 import { connect, createUser, type TestUser } from '@mm/test-support/chat';
 import { untilReady } from '@mm/test-support/http';
-import { startNode, type RunningProcess } from '@mm/test-support/processes';
+import { npmStartNodeFlags, startNode, type RunningProcess } from '@mm/test-support/processes';
 import { percentile, round } from './stats';
 
 interface Configuration {
@@ -31,8 +31,8 @@ const CONFIGS: Configuration[] = [
     nodeArgs: [],
   },
   {
-    name: 'default',
-    what: 'the default now: shared_buffers=16MB',
+    name: 'sb16',
+    what: 'shared_buffers=16MB (the default setting), no node flag',
     settings: '',
     nodeArgs: [],
   },
@@ -51,10 +51,10 @@ const CONFIGS: Configuration[] = [
     nodeArgs: [],
   },
   {
-    name: 'liftoff',
-    what: 'the default, node --liftoff-only (no optimising tier for WebAssembly)',
+    name: 'npm-start',
+    what: 'what npm start runs: shared_buffers=16MB, node --liftoff-only (no optimising tier for WebAssembly)',
     settings: '',
-    nodeArgs: ['--liftoff-only'],
+    nodeArgs: npmStartNodeFlags(),
   },
   {
     name: 'stock-liftoff',

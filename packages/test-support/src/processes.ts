@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -24,6 +25,15 @@ export interface RunningProcess {
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The node flags `npm start` gives the embedded default (root package.json, `start`). */
+export function npmStartNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const flags = /node ((?:--[\w-]+ )*)apps\/embedded\/dist\/main\.js$/.exec(pkg.scripts.start);
+  return flags?.[1]?.split(' ').filter(Boolean) ?? [];
 }
 
 /**
