@@ -4,13 +4,16 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { RestClient, sendMessage } from '@mm/client';
 import { connect, createUser, nextEvent } from '@mm/test-support/chat';
-import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import { npmStartNodeFlags, startApp, type RunningProcess } from '@mm/test-support/processes';
 
 /** The embedded default as `npm start` runs it: one process, PGlite on disk, no Postgres or Redis. */
 describe('the embedded default (one process, PGlite)', () => {
   let dataDir: string;
   let service: RunningProcess | undefined;
   const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
+  // With the node flags `npm start` gives it (the WebAssembly tier, docs/design.md §1).
+  const start = () =>
+    startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000, npmStartNodeFlags());
 
   beforeAll(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'mm-embedded-'));
@@ -22,7 +25,7 @@ describe('the embedded default (one process, PGlite)', () => {
   });
 
   it('when two users match and chat, then the message is delivered, stored, and kept across a restart', async () => {
-    service = await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    service = await start();
     const [ann, bob] = await Promise.all([
       createUser(service.url, 1, 'Ann'),
       createUser(service.url, 2, 'Bob'),
@@ -44,14 +47,14 @@ describe('the embedded default (one process, PGlite)', () => {
     bobSocket.disconnect();
 
     expect(await service.stop()).toBe(0);
-    service = await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    service = await start();
     const bobAfterRestart = new RestClient(service.url, () => bob.token);
     const page = await bobAfterRestart.history(match.id);
     expect(page.messages).toEqual([acked]);
   }, 120_000);
 
   it('when a photo is uploaded, then PGlite stores it and it comes back as the same image', async () => {
-    service ??= await startApp('embedded', { ...noServices, DATA_DIR: dataDir }, 60_000);
+    service ??= await start();
     const ann = await createUser(service.url, 3, 'Ann');
     const photo = await sharp({
       create: { width: 64, height: 48, channels: 3, background: '#3366cc' },

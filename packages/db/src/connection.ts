@@ -24,7 +24,24 @@ export type DatabaseConfig =
       /** Every wait on PostgreSQL is bounded by these; defaults in `DEFAULT_POSTGRES_TIMEOUTS`. */
       timeouts?: Partial<PostgresTimeouts>;
     }
-  | { kind: 'pglite'; dataDir: string };
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      /** PostgreSQL settings over `PGLITE_DEFAULT_SETTINGS` (`PGLITE_SETTINGS`). */
+      settings?: Record<string, string>;
+    };
+
+/**
+ * What PGlite's PostgreSQL is started with besides PGlite's own flags. shared_buffers is most of
+ * its resident memory: PostgreSQL writes its whole buffer pool when it starts, so the stock
+ * 128MB is that many MB of RSS before the first query. 16MB (2,048 pages) holds the embedded
+ * default's working set many times over, and a page it drops is still in the OS's file cache.
+ * The other memory settings are only taken when a query uses them, so they are left as they are
+ * (docs/benchmarks.md, "The embedded default's memory", has the measurements).
+ */
+export const PGLITE_DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '16MB',
+};
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -134,8 +151,20 @@ export async function openDatabase(
   }
   // PGlite is WASM: imported lazily so scaled pods never load it.
   const { PGlite } = await import('@electric-sql/pglite');
+  const settings = { ...PGLITE_DEFAULT_SETTINGS, ...config.settings };
   const pglite = await PGlite.create(config.dataDir, {
     parsers: { [INT8]: parseInt8, [DATE]: keepText, [BYTEA]: parseBytea },
+    // PGlite's own flags kept, each setting after them (a later `-c` wins over an earlier one).
+    startParams: [
+      ...PGlite.defaultStartParams,
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
+    // initdb of a new DATA_DIR runs a PostgreSQL too: the same settings keep it as small (they
+    // are also written to that folder's postgresql.conf, which the `-c` above override).
+    initDbStartParams: Object.entries(settings).flatMap(([name, value]) => [
+      '--set',
+      `${name}=${value}`,
+    ]),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), ...(log && { log }) });
   return {

@@ -12,6 +12,24 @@ describe('loadAppConfig', () => {
     expect(config.http.port).toBe(3000);
   });
 
+  it('when PGLITE_SETTINGS is set, then PGlite gets each name=value pair as a setting', () => {
+    const config = loadAppConfig('embedded', {
+      PGLITE_SETTINGS: ' shared_buffers=64MB  work_mem=8MB ',
+    });
+    expect(config.database).toEqual({
+      kind: 'pglite',
+      dataDir: './.data',
+      settings: { shared_buffers: '64MB', work_mem: '8MB' },
+    });
+  });
+
+  it('when PGLITE_SETTINGS holds something other than name=value pairs, then start-up stops naming it', () => {
+    expect(() => loadAppConfig('embedded', { PGLITE_SETTINGS: 'shared_buffers 64MB' })).toThrow(
+      /PGLITE_SETTINGS: not name=value: shared_buffers/,
+    );
+    expect(() => loadAppConfig('embedded', { PGLITE_SETTINGS: '=64MB' })).toThrow(ConfigError);
+  });
+
   it("when no rule variable is set, then the rules are the domain's defaults, in both modes", () => {
     expect(loadAppConfig('embedded', {}).rules).toEqual(defaultDomainRules());
     expect(loadAppConfig('scaled', scaled).rules).toEqual(defaultDomainRules());

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -26,6 +27,15 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The node flags `npm start` gives the embedded default (root package.json, `start`). */
+export function npmStartNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const flags = /node ((?:--[\w-]+ )*)apps\/embedded\/dist\/main\.js$/.exec(pkg.scripts.start);
+  return flags?.[1]?.split(' ').filter(Boolean) ?? [];
+}
+
 /**
  * Starts an app's main.ts from source (tsx, `source` export condition) as a real process on a free
  * port, and resolves once it logs the port it listens on. The default wait is long because a cold
@@ -49,8 +59,25 @@ export function startScript(
   /** Extra flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
+  return startNode(
+    name,
+    [...nodeArgs, '--conditions=source', '--import', 'tsx', entry],
+    env,
+    timeoutMs,
+  );
+}
+
+/**
+ * Starts node with `args` as they are (a compiled entry such as `apps/embedded/dist/main.js`, as
+ * `npm start` runs it), and resolves once it logs the port it listens on.
+ */
+export function startNode(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<RunningProcess> {
   const app = name;
-  const args = [...nodeArgs, '--conditions=source', '--import', 'tsx', entry];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

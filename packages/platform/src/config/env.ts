@@ -1,5 +1,9 @@
 import { isIP } from 'node:net';
-import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
+import {
+  DEFAULT_POSTGRES_TIMEOUTS as PG,
+  PGLITE_DEFAULT_SETTINGS,
+  type PostgresTimeouts,
+} from '@mm/db';
 import { defaultDomainRules, type DomainRules, type TokenOptions } from '@mm/core';
 import { z } from 'zod';
 import {
@@ -230,6 +234,27 @@ export const commonEnv = z.object({
   DATA_DIR: z.string().min(1).default('./.data').register(variableDocs, {
     description: "PGlite's folder in the embedded default",
   }),
+  PGLITE_SETTINGS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const settings: Record<string, string> = {};
+      for (const pair of (value ?? '').split(/\s+/).filter(Boolean)) {
+        const match = /^([a-z_][a-z0-9_.]*)=(\S+)$/.exec(pair);
+        if (match) settings[match[1]!] = match[2]!;
+        else context.addIssue({ code: 'custom', message: `not name=value: ${pair}` });
+      }
+      return Object.keys(settings).length ? settings : undefined;
+    })
+    .register(variableDocs, {
+      description:
+        "PostgreSQL settings of the embedded default's PGlite, `name=value` separated by spaces " +
+        '(`shared_buffers=64MB work_mem=8MB`), each over its default; the defaults keep it small ' +
+        '([benchmarks](benchmarks.md#the-embedded-defaults-memory))',
+      unset: Object.entries(PGLITE_DEFAULT_SETTINGS)
+        .map(([name, value]) => `\`${name}=${value}\``)
+        .join(' '),
+    }),
   REDIS_URL: z
     .string()
     .refine(
@@ -574,7 +599,7 @@ export interface AppConfig {
         schema?: string;
         timeouts: PostgresTimeouts;
       }
-    | { kind: 'pglite'; dataDir: string };
+    | { kind: 'pglite'; dataDir: string; settings?: Record<string, string> };
   redis?: RedisSettings & { timeouts: RedisTimeouts; adapter: RoomAdapterMode };
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
@@ -679,7 +704,11 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
             maxLifetimeSeconds: e.DATABASE_MAX_LIFETIME_SECONDS,
           },
         }
-      : { kind: 'pglite', dataDir: e.DATA_DIR },
+      : {
+          kind: 'pglite',
+          dataDir: e.DATA_DIR,
+          ...(e.PGLITE_SETTINGS && { settings: e.PGLITE_SETTINGS }),
+        },
     ...(e.REDIS_URL && {
       redis: {
         url: e.REDIS_URL,
