@@ -43,40 +43,51 @@ export class PgBouncer {
     return url.toString();
   }
 
-  static async start(options: PgBouncerOptions, timeoutMs = 20_000): Promise<PgBouncer> {
-    const port = await closedPort();
+  static start(options: PgBouncerOptions, timeoutMs = 20_000): Promise<PgBouncer> {
     const upstream = new URL(testDatabaseUrl);
+    const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+    return PgBouncer.run(
+      (port, dir) => ({
+        'userlist.txt': options.roles
+          .map(({ role, password }) => `${quoted(role)} ${quoted(password)}\n`)
+          .join(''),
+        'pgbouncer.ini': [
+          '[databases]',
+          `* = host=${upstream.hostname} port=${upstream.port || 5432}`,
+          '[pgbouncer]',
+          'listen_addr = 127.0.0.1',
+          `listen_port = ${port}`,
+          'unix_socket_dir =',
+          'auth_type = trust',
+          `auth_file = ${path.join(dir, 'userlist.txt')}`,
+          'pool_mode = transaction',
+          `default_pool_size = ${options.poolSize}`,
+          `max_client_conn = ${options.maxClientConnections ?? 200}`,
+          `max_db_connections = ${options.maxDbConnections ?? 0}`,
+          // A client waiting longer than this for a server connection gets an error.
+          'query_wait_timeout = 30',
+          '',
+        ].join('\n'),
+      }),
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Runs PgBouncer on files of the caller's (`pgbouncer.ini` is the config), written to a fresh
+   * temporary folder: `files` gets the spare port to listen on and the folder.
+   */
+  static async run(
+    files: (port: number, dir: string) => Record<string, string>,
+    timeoutMs = 20_000,
+  ): Promise<PgBouncer> {
+    const port = await closedPort();
     const dir = mkdtempSync(path.join(tmpdir(), 'mm-pgbouncer-'));
     chmodSync(dir, 0o755);
-    const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
-    const authFile = path.join(dir, 'userlist.txt');
-    writeFileSync(
-      authFile,
-      options.roles.map(({ role, password }) => `${quoted(role)} ${quoted(password)}\n`).join(''),
-      { mode: 0o644 },
-    );
+    for (const [name, content] of Object.entries(files(port, dir))) {
+      writeFileSync(path.join(dir, name), content, { mode: 0o644 });
+    }
     const config = path.join(dir, 'pgbouncer.ini');
-    writeFileSync(
-      config,
-      [
-        '[databases]',
-        `* = host=${upstream.hostname} port=${upstream.port || 5432}`,
-        '[pgbouncer]',
-        'listen_addr = 127.0.0.1',
-        `listen_port = ${port}`,
-        'unix_socket_dir =',
-        'auth_type = trust',
-        `auth_file = ${authFile}`,
-        'pool_mode = transaction',
-        `default_pool_size = ${options.poolSize}`,
-        `max_client_conn = ${options.maxClientConnections ?? 200}`,
-        `max_db_connections = ${options.maxDbConnections ?? 0}`,
-        // A client waiting longer than this for a server connection gets an error.
-        'query_wait_timeout = 30',
-        '',
-      ].join('\n'),
-      { mode: 0o644 },
-    );
     const child = spawn('pgbouncer', [...(asRoot ? ['-u', 'postgres'] : []), config], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
