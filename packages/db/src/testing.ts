@@ -31,17 +31,21 @@ export interface TestSchema {
  * the name readable in psql.
  */
 export async function createTestRole(label: string): Promise<TestSchema> {
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  // Names stay within PostgreSQL's 63 bytes: a longer role name would be cut short on creation
+  // and the URL's would then name no role.
+  const readable = label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 40);
+  const name = `t_${readable}_${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   const ident = quoteIdent(name);
   const url = new URL(testDatabaseUrl);
-  const database = decodeURIComponent(url.pathname.slice(1));
+  await ensureTestGroup(decodeURIComponent(url.pathname.slice(1)));
   await asAdmin(
-    `CREATE ROLE ${ident} LOGIN PASSWORD '${password}'`,
+    `CREATE ROLE ${ident} LOGIN PASSWORD '${password}' IN ROLE ${TEST_GROUP}`,
     `CREATE SCHEMA ${ident} AUTHORIZATION ${ident}`,
     `ALTER ROLE ${ident} SET search_path = ${ident}`,
-    // A test may make scratch schemas of its own; the role owns them, so `drop` removes them.
-    `GRANT CREATE ON DATABASE ${quoteIdent(database)} TO ${ident}`,
   );
   url.username = name;
   url.password = password;
@@ -50,14 +54,40 @@ export async function createTestRole(label: string): Promise<TestSchema> {
     role: name,
     password,
     url: url.toString(),
-    // DROP OWNED drops the schemas the role owns and everything in them, and revokes its grants;
-    // then nothing refers to the role any more.
+    // DROP OWNED drops the schemas the role owns and everything in them; then nothing refers to
+    // the role any more (its group membership goes with it).
     drop: () =>
       asAdmin(
         `DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN ` +
           `DROP OWNED BY ${ident} CASCADE; DROP ROLE ${ident}; END IF; END $$`,
       ),
   };
+}
+
+/**
+ * The group every test role is in: it may create schemas in the test database (a test may make
+ * scratch schemas of its own; the role owns them, so `drop` removes them). Granted to the group
+ * once, not to each role: concurrent GRANTs on one database row fail ("tuple concurrently
+ * updated"), and so would the REVOKEs of concurrent drops.
+ */
+const TEST_GROUP = 'mm_test_roles';
+let testGroup: Promise<void> | undefined;
+
+function ensureTestGroup(database: string): Promise<void> {
+  const ensure = () =>
+    asAdmin(
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEST_GROUP}') THEN
+          CREATE ROLE ${TEST_GROUP} NOLOGIN;
+        END IF;
+        IF NOT has_database_privilege('${TEST_GROUP}', '${database.replace(/'/g, "''")}', 'CREATE') THEN
+          GRANT CREATE ON DATABASE ${quoteIdent(database)} TO ${TEST_GROUP};
+        END IF;
+      END $$`,
+    );
+  // A first run on a fresh server may race another file's: the second attempt finds it done.
+  testGroup ??= ensure().catch(ensure);
+  return testGroup;
 }
 
 /** A fresh, migrated schema of its own for one test file (see `createTestRole`). */
