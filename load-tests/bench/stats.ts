@@ -15,6 +15,15 @@ export interface LatencySummary {
   max_ms: number;
 }
 
+export function summarize(samplesMs: number[]): LatencySummary {
+  return {
+    p50_ms: round(percentile(samplesMs, 50)),
+    p95_ms: round(percentile(samplesMs, 95)),
+    p99_ms: round(percentile(samplesMs, 99)),
+    max_ms: round(percentile(samplesMs, 100)),
+  };
+}
+
 /** CPU ms used by each part of a system (`cpuUse` in systems.ts measures it). */
 export interface CpuUse {
   /** The system's own processes: 2 gateways and 1 api, or the 2 relays. */

@@ -77,20 +77,25 @@ describe('chaos: dependency and pod faults under a live chat', () => {
     cluster = await startChaosCluster();
     pgProxy = await new FaultProxy(cluster.postgres.port).listen();
     redisProxy = await new FaultProxy(cluster.redis.port).listen();
+    // The cluster is this file's alone: its superuser's default schema, public, holds the tables.
     const migration = await openDatabase({
       kind: 'postgres',
       url: cluster.postgres.url(),
       poolSize: 1,
-      schema: 'chaos',
     });
     try {
-      await migration.db.schema.createSchema('chaos').execute();
-      await migrateToLatest(migration.db, 'chaos');
+      await migrateToLatest(migration.db, 'public');
     } finally {
       await migration.close();
     }
     env = scaledEnv(
-      { schema: 'chaos', url: cluster.postgres.url(pgProxy.port), drop: async () => undefined },
+      {
+        schema: 'public',
+        role: 'postgres',
+        password: '',
+        url: cluster.postgres.url(pgProxy.port),
+        drop: async () => undefined,
+      },
       'chaos',
       { REDIS_URL: cluster.redis.url(redisProxy.port) },
     );

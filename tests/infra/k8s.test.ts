@@ -1,10 +1,13 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { loadAppConfig } from '@mm/platform';
 import { createSocketServer } from '@mm/gateway';
-import { createTestSchema, type TestSchema } from '@mm/db/testing';
+import { openDatabase } from '@mm/db';
+import { createTestRole, createTestSchema, type TestSchema } from '@mm/db/testing';
 import { get, untilReady } from '@mm/test-support/http';
 import { containersOf, kustomize, type Manifest } from '@mm/test-support/kustomize';
+import { PgBouncer } from '@mm/test-support/pgbouncer';
 import {
   startApp,
   testRedisUrl,
@@ -30,6 +33,34 @@ const named = (manifests: Manifest[], kind: string, name: string): Manifest => {
   return found;
 };
 const APPS = { api: 'mystery-match-api', gateway: 'mystery-match-gateway' } as const;
+const PGBOUNCER = 'mystery-match-pgbouncer';
+
+/** The `key = value` settings of a pgbouncer.ini (comments and section headers skipped). */
+function iniSettings(ini: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const line of ini.split('\n')) {
+    const setting = /^\s*([a-z_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (setting) settings[setting[1]!] = setting[2]!;
+  }
+  return settings;
+}
+const pgbouncerIni = (manifests: Manifest[]): string =>
+  named(manifests, 'ConfigMap', PGBOUNCER).data['pgbouncer.ini'];
+
+/** The most pods a Deployment runs: its HPA's maximum (or its replicas) plus a rollout's surge. */
+function mostPods(manifests: Manifest[], name: string): number {
+  const deployment = named(manifests, 'Deployment', name);
+  const hpa = byKind(manifests, 'HorizontalPodAutoscaler').find(
+    (h) => h.spec.scaleTargetRef.name === name,
+  );
+  const count: number = hpa ? hpa.spec.maxReplicas : deployment.spec.replicas;
+  const surge = deployment.spec.strategy.rollingUpdate.maxSurge ?? '25%';
+  const extra =
+    typeof surge === 'string' && surge.endsWith('%')
+      ? Math.ceil((count * Number(surge.slice(0, -1))) / 100)
+      : Number(surge);
+  return count + extra;
+}
 
 describe.each(overlays)('the %s overlay', (overlay) => {
   const manifests = rendered[overlay];
@@ -186,13 +217,138 @@ describe.each(overlays)('the %s overlay', (overlay) => {
   });
 });
 
+describe.each(overlays)('the connection budget of the %s overlay', (overlay) => {
+  const manifests = rendered[overlay];
+  const settings = iniSettings(pgbouncerIni(manifests));
+  const pgbouncer = named(manifests, 'Deployment', PGBOUNCER);
+
+  it('when every app pod holds its whole pool at the HPAs’ maximum plus a rollout’s surge, then one PgBouncer replica accepts them all', () => {
+    const poolSize = Number(
+      named(manifests, 'ConfigMap', 'mystery-match-config').data.DATABASE_POOL_SIZE,
+    );
+    expect(poolSize).toBeGreaterThan(0);
+    // + 1: the migration Job's one connection (migrate.cli.ts).
+    const clients =
+      Object.values(APPS).reduce((sum, name) => sum + mostPods(manifests, name) * poolSize, 0) + 1;
+    // The Service spreads connections, not evenly: each replica must take them all.
+    expect(clients).toBeLessThanOrEqual(Number(settings.max_client_conn));
+    if (overlay === 'prod') expect(clients).toBe((25 + 25) * 20 + 1); // k8s/README.md
+  });
+
+  it('when PgBouncer runs at its count plus a rollout’s surge, then its server connections fit PostgreSQL’s max_connections less the reserve', () => {
+    expect(settings.pool_mode).toBe('transaction');
+    const perReplica = Math.min(
+      Number(settings.default_pool_size) + Number(settings.reserve_pool_size ?? 0),
+      Number(settings.max_db_connections),
+    );
+    expect(perReplica).toBeGreaterThan(0);
+    // Never autoscaled: its count is part of the budget.
+    expect(
+      byKind(manifests, 'HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name),
+    ).not.toContain(PGBOUNCER);
+    const annotations = pgbouncer.metadata.annotations;
+    const maxConnections = Number(annotations['mystery-match/postgres-max-connections']);
+    const reserved = Number(annotations['mystery-match/postgres-reserved-connections']);
+    expect(reserved).toBeGreaterThanOrEqual(3); // PostgreSQL's superuser_reserved_connections
+    expect(mostPods(manifests, PGBOUNCER) * perReplica).toBeLessThanOrEqual(
+      maxConnections - reserved,
+    );
+    const postgres = manifests.find(
+      (m) => m.kind === 'StatefulSet' && m.metadata.name === 'postgres',
+    );
+    if (postgres) {
+      // The overlay's own PostgreSQL runs with the max_connections the budget assumes.
+      expect(containersOf(postgres)[0].args.join(' ')).toContain(
+        `max_connections=${maxConnections}`,
+      );
+    }
+  });
+
+  it('when the apps reach PostgreSQL, then it is through the PgBouncer Service, which selects its pods', () => {
+    const service = named(manifests, 'Service', PGBOUNCER);
+    const podLabels = pgbouncer.spec.template.metadata.labels;
+    expect(service.spec.selector).toEqual(podLabels);
+    expect(named(manifests, 'PodDisruptionBudget', PGBOUNCER).spec.selector.matchLabels).toEqual(
+      podLabels,
+    );
+    const [container] = containersOf(pgbouncer);
+    expect(container.ports.map((p: { name: string }) => p.name)).toContain(
+      service.spec.ports[0].targetPort,
+    );
+    const mounted = pgbouncer.spec.template.spec.volumes;
+    expect(mounted).toEqual(
+      expect.arrayContaining([
+        { name: 'config', configMap: { name: PGBOUNCER } },
+        { name: 'secret', secret: { secretName: PGBOUNCER } },
+      ]),
+    );
+    expect(container.command[1]).toBe('/etc/pgbouncer/config/pgbouncer.ini');
+    const secret = manifests.find(
+      (m) => m.kind === 'Secret' && m.metadata.name === 'mystery-match-secrets',
+    );
+    // prod's Secret is made outside git (docs/operations.md says to name the Service there).
+    if (secret) expect(new URL(secret.stringData.DATABASE_URL).hostname).toBe(PGBOUNCER);
+  });
+});
+
+describe('the manifests’ pgbouncer.ini on a real PgBouncer', () => {
+  let test: TestSchema;
+  let bouncer: PgBouncer;
+
+  beforeAll(async () => {
+    test = await createTestRole('k8s_pgbouncer');
+    // The prod overlay's config as it is, but for the folder, the address and the port.
+    const ini = pgbouncerIni(rendered.prod);
+    bouncer = await PgBouncer.run((port, dir) => ({
+      'pgbouncer.ini': ini
+        .replaceAll('/etc/pgbouncer/secret/', `${dir}/`)
+        .replace(/^listen_addr = .*$/m, 'listen_addr = 127.0.0.1')
+        .replace(/^listen_port = .*$/m, `listen_port = ${port}`),
+      'databases.ini': `[databases]\nmm = host=127.0.0.1 port=5432 dbname=${new URL(test.url).pathname.slice(1)}\n`,
+      'userlist.txt': `"${test.role}" "${test.password}"\n`,
+    }));
+  }, 30_000);
+
+  afterAll(async () => {
+    await bouncer?.stop();
+    await test?.drop();
+  });
+
+  const through = (password: string) => {
+    const url = new URL(bouncer.url(test));
+    url.password = password;
+    url.pathname = '/mm';
+    return url.toString();
+  };
+
+  it('when an app logs in with the role’s password, then its queries run in the role’s schema; with another password it is refused', async () => {
+    const app = await openDatabase({ kind: 'postgres', url: through(test.password), poolSize: 2 });
+    try {
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(
+        app.db,
+      );
+      expect(rows[0]!.schema).toBe(test.schema);
+    } finally {
+      await app.close();
+    }
+    const intruder = await openDatabase({ kind: 'postgres', url: through('wrong'), poolSize: 1 });
+    try {
+      await expect(sql`select 1`.execute(intruder.db)).rejects.toThrow(/authentication failed/);
+    } finally {
+      await intruder.close();
+    }
+  });
+});
+
 describe('overlay differences', () => {
-  it('when dev is rendered, then it brings Postgres and Redis and a Secret pointing at them', () => {
+  it('when dev is rendered, then it brings Postgres and Redis and Secrets pointing at them (Postgres through PgBouncer)', () => {
     const dev = rendered.dev;
     named(dev, 'Service', 'postgres');
     named(dev, 'Service', 'redis');
     const secret = named(dev, 'Secret', 'mystery-match-secrets');
-    expect(new URL(secret.stringData.DATABASE_URL).hostname).toBe('postgres');
+    expect(new URL(secret.stringData.DATABASE_URL).hostname).toBe(PGBOUNCER);
+    const pgbouncer = named(dev, 'Secret', PGBOUNCER).stringData['databases.ini'];
+    expect(pgbouncer).toMatch(/^mm = host=postgres port=5432 dbname=mm$/m);
     expect(new URL(secret.stringData.REDIS_URL).hostname).toBe('redis');
     expect(secret.stringData.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
     expect(
@@ -202,7 +358,7 @@ describe('overlay differences', () => {
 
   it('when prod is rendered, then images are pinned, the host has TLS, and no Secret overwrites the real one', () => {
     const prod = rendered.prod;
-    expect(byKind(prod, 'Secret')).toEqual([]);
+    expect(byKind(prod, 'Secret')).toEqual([]); // neither the apps' nor PgBouncer's
     for (const name of Object.values(APPS)) {
       const [container] = containersOf(named(prod, 'Deployment', name));
       expect(container.image).toMatch(

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { io } from 'socket.io-client';
 import { RestClient, sendMessage, type ChatSocket } from '@mm/client';
 import type { MessageView } from '@mm/contract';
 import { TokenService } from '@mm/core';
 import { insertActiveMatch, orderedPair, upsertUserProfile, type DatabaseHandle } from '@mm/db';
 import {
+  createTestRole,
   createTestSchema,
   openTestDatabase,
-  testDatabaseUrl,
   type TestSchema,
 } from '@mm/db/testing';
 import { connect, freshUserId, type TestUser } from '@mm/test-support/chat';
@@ -302,19 +300,10 @@ describe('dependency faults under a scaled api and gateway', () => {
 });
 
 describe('the embedded default on PostgreSQL, started while PostgreSQL does not answer', () => {
-  const schema = `t_embedded_wait_${randomBytes(4).toString('hex')}`;
+  // A role and schema of its own, not migrated: the embedded process migrates it on start.
+  let schema: TestSchema;
   let pg: FaultProxy;
   let embedded: RunningProcess | undefined;
-
-  const admin = async (statement: string) => {
-    const client = new Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
 
   /** Polls until `done` holds; throws after 15 s. */
   const until = async (done: () => boolean) => {
@@ -326,14 +315,14 @@ describe('the embedded default on PostgreSQL, started while PostgreSQL does not 
   };
 
   beforeAll(async () => {
-    await admin(`CREATE SCHEMA ${schema}`);
-    pg = await new FaultProxy(Number(new URL(testDatabaseUrl).port || 5432)).listen();
+    schema = await createTestRole('embedded_wait');
+    pg = await new FaultProxy(Number(new URL(schema.url).port || 5432)).listen();
   });
 
   afterAll(async () => {
     await embedded?.stop();
     await pg?.close();
-    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await schema?.drop();
   });
 
   it('when its start-up migration cannot reach PostgreSQL, then it waits and starts once PostgreSQL answers', async () => {
@@ -341,8 +330,8 @@ describe('the embedded default on PostgreSQL, started while PostgreSQL does not 
     const starting = startApp(
       'embedded',
       {
-        DATABASE_URL: throughProxy(testDatabaseUrl, pg),
-        DATABASE_SCHEMA: schema,
+        DATABASE_URL: throughProxy(schema.url, pg),
+        DATABASE_SCHEMA: schema.schema,
         DATABASE_ACQUIRE_TIMEOUT_MS: '500',
       },
       60_000,

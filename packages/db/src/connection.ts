@@ -2,9 +2,12 @@ import {
   CompiledQuery,
   Kysely,
   PGliteDialect,
+  PostgresAdapter,
   PostgresDialect,
   PostgresDriver,
+  sql,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   type LogEvent,
   type PostgresDialectConfig,
@@ -19,8 +22,6 @@ export type DatabaseConfig =
       kind: 'postgres';
       url: string;
       poolSize: number;
-      /** Tables live in this schema (search_path); tests give each file its own. */
-      schema?: string;
       /** Every wait on PostgreSQL is bounded by these; defaults in `DEFAULT_POSTGRES_TIMEOUTS`. */
       timeouts?: Partial<PostgresTimeouts>;
     }
@@ -129,7 +130,8 @@ export async function openDatabase(
       ...(timeouts.statementMs > 0 && {
         Client: answerDeadlineClient(timeouts.statementMs + ANSWER_GRACE_MS),
       }),
-      ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)}` } : {}),
+      // No `options` startup parameter (a transaction pooler refuses it) and no session state: the
+      // schema is the role's search_path (`ALTER ROLE … SET search_path`), settings are SET LOCAL.
     });
     // Every client gets a listener of its own: an idle client's error also reaches the pool (which
     // must listen too, or it throws), a checked-out one's only the client. A dying connection
@@ -220,6 +222,10 @@ class BoundedPostgresDialect extends PostgresDialect {
     super(dialectConfig);
   }
 
+  override createAdapter(): DialectAdapter {
+    return new TransactionLockAdapter();
+  }
+
   override createDriver(): Driver {
     const setLocal = CompiledQuery.raw(
       `select set_config('statement_timeout', $1, true), ` +
@@ -235,5 +241,24 @@ class BoundedPostgresDialect extends PostgresDialect {
         await connection.executeQuery(setLocal);
       }
     })(this.dialectConfig);
+  }
+}
+
+/** kysely's own migration lock key (its PostgresAdapter's), so both kinds of lock exclude each other. */
+const MIGRATION_LOCK_ID = 3853314791062309107n;
+
+/**
+ * Takes the migration lock with `pg_advisory_xact_lock`, which the transaction's end releases:
+ * kysely's default is a session lock taken and released outside the migration's transaction,
+ * which through a transaction pooler may land on two server sessions and stay held. Only
+ * meaningful when the migrator is handed a transaction (migrate.ts does).
+ */
+class TransactionLockAdapter extends PostgresAdapter {
+  override async acquireMigrationLock(db: Kysely<any>): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_ID)})`.execute(db);
+  }
+
+  override async releaseMigrationLock(): Promise<void> {
+    // released when the transaction ends
   }
 }

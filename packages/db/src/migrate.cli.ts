@@ -1,5 +1,7 @@
-// `npm run db:migrate`: migrates DATABASE_URL (optionally DATABASE_SCHEMA), or the embedded PGlite
-// folder (DATA_DIR, default ./.data) when DATABASE_URL is unset.
+// `npm run db:migrate`: migrates DATABASE_URL (optionally checking that its role's search_path is
+// DATABASE_SCHEMA), or the embedded PGlite folder (DATA_DIR, default ./.data) when DATABASE_URL is
+// unset. It works through PgBouncer in transaction mode: every pending migration runs in one
+// transaction, under kysely's transaction-scoped advisory lock.
 import { openDatabase } from './connection';
 import { migrateToLatest } from './migrate';
 
@@ -14,7 +16,6 @@ async function main(): Promise<void> {
           poolSize: 1,
           // A migration may rewrite a large table: no statement or idle-transaction limit here.
           timeouts: { statementMs: 0, idleInTransactionMs: 0 },
-          ...(process.env.DATABASE_SCHEMA && { schema: process.env.DATABASE_SCHEMA }),
         }
       : { kind: 'pglite', dataDir: process.env.DATA_DIR ?? './.data' },
   );

@@ -12,73 +12,122 @@ export const testDatabaseUrl =
 export interface TestSchema {
   /** The schema's name: give it to child processes as DATABASE_SCHEMA. */
   schema: string;
+  /** The login role of the same name, whose `search_path` is the schema. */
+  role: string;
+  /** Its password (the role logs in with one, so a pooler's auth_file can name it). */
+  password: string;
+  /** `testDatabaseUrl` as that role: every connection on it lands in the schema. */
   url: string;
-  /** Drops the schema and everything in it. */
+  /** Drops the schema, everything in it, and the role. */
   drop(): Promise<void>;
 }
 
 /**
- * A fresh, migrated schema of its own for one test file, so files run in parallel and again.
- * `label` only makes the name readable in psql.
+ * A fresh schema of its own for one test file, so files run in parallel and again, reached through
+ * a login role of its own whose `search_path` names it (`ALTER ROLE … SET search_path`). The
+ * server applies a role's settings to every session it opens for that role, so the isolation holds
+ * through a transaction pooler too, which passes no `options` startup parameter (docs/operations.md,
+ * "PgBouncer"). Not migrated: `createTestSchema` is this plus the migrations. `label` only makes
+ * the name readable in psql.
  */
-export async function createTestSchema(label: string): Promise<TestSchema> {
-  const schema = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
-  const admin = adminClient();
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  } finally {
-    await admin.end();
-  }
-  const handle = await openDatabase({
-    kind: 'postgres',
-    url: testDatabaseUrl,
-    poolSize: 2,
-    schema,
-  });
-  try {
-    await migrateToLatest(handle.db, schema);
-  } finally {
-    await handle.close();
-  }
+export async function createTestRole(label: string): Promise<TestSchema> {
+  // Names stay within PostgreSQL's 63 bytes: a longer role name would be cut short on creation
+  // and the URL's would then name no role.
+  const readable = label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 40);
+  const name = `t_${readable}_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  const ident = quoteIdent(name);
+  const url = new URL(testDatabaseUrl);
+  await ensureTestGroup(decodeURIComponent(url.pathname.slice(1)));
+  await asAdmin(
+    `CREATE ROLE ${ident} LOGIN PASSWORD '${password}' IN ROLE ${TEST_GROUP}`,
+    `CREATE SCHEMA ${ident} AUTHORIZATION ${ident}`,
+    `ALTER ROLE ${ident} SET search_path = ${ident}`,
+  );
+  url.username = name;
+  url.password = password;
   return {
-    schema,
-    url: testDatabaseUrl,
-    async drop() {
-      const client = adminClient();
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
+    schema: name,
+    role: name,
+    password,
+    url: url.toString(),
+    // DROP OWNED drops the schemas the role owns and everything in them; then nothing refers to
+    // the role any more (its group membership goes with it).
+    drop: () =>
+      asAdmin(
+        `DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${name}') THEN ` +
+          `DROP OWNED BY ${ident} CASCADE; DROP ROLE ${ident}; END IF; END $$`,
+      ),
   };
 }
 
 /**
- * A one-off client for schema DDL. A connection that dies between its queries (a chaos test
- * restarting PostgreSQL) makes the next query fail; without a listener it would end the process.
+ * The group every test role is in: it may create schemas in the test database (a test may make
+ * scratch schemas of its own; the role owns them, so `drop` removes them). Granted to the group
+ * once, not to each role: concurrent GRANTs on one database row fail ("tuple concurrently
+ * updated"), and so would the REVOKEs of concurrent drops.
  */
-function adminClient(): Client {
-  const client = new Client({ connectionString: testDatabaseUrl });
-  client.on('error', () => undefined);
-  return client;
+const TEST_GROUP = 'mm_test_roles';
+let testGroup: Promise<void> | undefined;
+
+function ensureTestGroup(database: string): Promise<void> {
+  const ensure = () =>
+    asAdmin(
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEST_GROUP}') THEN
+          CREATE ROLE ${TEST_GROUP} NOLOGIN;
+        END IF;
+        IF NOT has_database_privilege('${TEST_GROUP}', '${database.replace(/'/g, "''")}', 'CREATE') THEN
+          GRANT CREATE ON DATABASE ${quoteIdent(database)} TO ${TEST_GROUP};
+        END IF;
+      END $$`,
+    );
+  // A first run on a fresh server may race another file's: the second attempt finds it done.
+  testGroup ??= ensure().catch(ensure);
+  return testGroup;
 }
 
-/** Opens a pool on a test schema (`timeouts`: for seeding far more rows than a request would). */
+/** A fresh, migrated schema of its own for one test file (see `createTestRole`). */
+export async function createTestSchema(label: string): Promise<TestSchema> {
+  const test = await createTestRole(label);
+  const handle = await openTestDatabase(test, 2);
+  try {
+    await migrateToLatest(handle.db, test.schema);
+  } finally {
+    await handle.close();
+  }
+  return test;
+}
+
+/**
+ * Runs `statements` on a one-off superuser connection. A connection that dies between its queries
+ * (a chaos test restarting PostgreSQL) makes the next query fail; without a listener it would end
+ * the process.
+ */
+async function asAdmin(...statements: string[]): Promise<void> {
+  const client = new Client({ connectionString: testDatabaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Opens a pool on a test schema: through `url` when given (a pooler's, as the same role), with
+ * `timeouts` for seeding far more rows than a request would.
+ */
 export function openTestDatabase(
   test: TestSchema,
   poolSize = 5,
-  timeouts?: Partial<PostgresTimeouts>,
+  { url = test.url, timeouts }: { url?: string; timeouts?: Partial<PostgresTimeouts> } = {},
 ): Promise<DatabaseHandle> {
-  return openDatabase({
-    kind: 'postgres',
-    url: test.url,
-    poolSize,
-    schema: test.schema,
-    ...(timeouts && { timeouts }),
-  });
+  return openDatabase({ kind: 'postgres', url, poolSize, ...(timeouts && { timeouts }) });
 }
 
 /**

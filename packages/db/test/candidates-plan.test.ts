@@ -38,7 +38,7 @@ describe('the candidate query at a million users', () => {
   beforeAll(async () => {
     testSchema = await createTestSchema('db_candidates_plan');
     // Seeding a million rows takes far longer than the pool's default statement timeout.
-    handle = await openTestDatabase(testSchema, 1, { statementMs: 0 });
+    handle = await openTestDatabase(testSchema, 1, { timeouts: { statementMs: 0 } });
     const { db } = handle;
     await seedProfiles(db, USERS);
     // Other people's matches and blocks, so these tables are not trivially small.

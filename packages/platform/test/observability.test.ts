@@ -40,7 +40,7 @@ describe('query metrics and the slow-query log', () => {
   beforeAll(async () => {
     schema = await createTestSchema('observability');
     handle = await openDatabase(
-      { kind: 'postgres', url: schema.url, poolSize: 2, schema: schema.schema },
+      { kind: 'postgres', url: schema.url, poolSize: 2 },
       { onQuery: metrics.queryObserver(logger, 20) },
     );
     metrics.observePool(handle.pool);

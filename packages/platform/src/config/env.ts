@@ -143,8 +143,11 @@ export const commonEnv = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .optional()
     .register(variableDocs, {
-      description: 'schema (search_path) for the tables; tests give each file its own',
-      unset: "the role's `search_path`",
+      description:
+        "the schema the tables live in: migrating checks that the role's own `search_path` " +
+        '(`ALTER ROLE … SET search_path`) names it, since a pooler passes no per-connection ' +
+        'search_path; tests give each file a role and schema of its own',
+      unset: 'not checked',
     }),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20).register(variableDocs, {
     description: 'pg pool size per process',
