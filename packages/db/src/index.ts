@@ -16,3 +16,4 @@ export * from './queries/chat-sync.queries';
 export * from './queries/read-receipts.queries';
 export * from './queries/presence.queries';
 export * from './queries/photos.queries';
+export * from './queries/notifications.queries';

@@ -4,6 +4,7 @@ import {
   endMatch,
   extendMatch,
   countUnreadMessages,
+  enqueueNotifications,
   findMatchById,
   findUserById,
   insertActiveMatch,
@@ -55,8 +56,8 @@ export class MatchService {
 
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
-   * sockets, on every pod. The day's slot (free users) and the match are taken in one
-   * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
+   * sockets, on every pod (and the partner by push, enqueued with the match). The day's slot
+   * (free users) and the match are taken in one transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
    * pair taken meanwhile roll the slot back and try the next candidate.
    */
   async findMatch(
@@ -128,6 +129,15 @@ export class MatchService {
           expires_at: sql<Date>`now() + make_interval(secs => ${this.rules.matchTtlMs / 1000})`,
         });
         if (!match) throw new PairTaken();
+        // The partner learns of it by push if not online; the caller has the answer.
+        await enqueueNotifications(trx, [
+          {
+            user_id: otherId,
+            match_id: match.id,
+            kind: 'match',
+            event_key: `match:${match.id}:${otherId}`,
+          },
+        ]);
         return match;
       });
     } catch (error) {
