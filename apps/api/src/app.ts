@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.routes';
 import { matchRoutes } from './routes/matches.routes';
 import { messageRoutes } from './routes/messages.routes';
 import { moderationRoutes } from './routes/moderation.routes';
+import { notificationRoutes } from './routes/notifications.routes';
 import { photoRoutes } from './routes/photos.routes';
 import { presenceRoutes } from './routes/presence.routes';
 import { secretChatRoutes } from './routes/secret-chat.routes';
@@ -50,6 +51,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
     ...photoRoutes(services),
+    ...notificationRoutes(services),
   ]);
   return routes;
 }

@@ -10,6 +10,7 @@ import {
   guardRequests,
   listen,
   loadAppConfig,
+  startPushSender,
 } from '@mm/platform';
 import { createApi } from './app';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const services = platform.createServices(emitter, redis);
   // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.
   services.sweeper.start(config.rules.sweepIntervalMs);
+  startPushSender(services, config, logger);
   let draining = false;
   const health = platform.createHealthChecks({
     redis: { emitter: redis },
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     draining = true; // readiness answers 503 from now on, while requests in flight finish
     await closeHttpServer(server);
     await services.sweeper.stop();
+    await services.pushSender?.stop();
     await platform.close();
   });
 }
