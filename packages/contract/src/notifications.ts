@@ -3,7 +3,7 @@ import { storable, text } from './text.js';
 
 /**
  * Push notifications: the devices a user registers and what they want to be told (docs/design.md
- * §13). The subscription is what a browser's `PushManager.subscribe()` returns, as its `toJSON()`
+ * §9). The subscription is what a browser's `PushManager.subscribe()` returns, as its `toJSON()`
  * shapes it.
  */
 

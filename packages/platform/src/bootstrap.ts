@@ -115,7 +115,7 @@ export async function bootstrap(
 /**
  * Starts the push sender when push is configured, and says at start-up either way. It runs in
  * every API pod (and the embedded default): claims are SKIP LOCKED with a lease (docs/design.md
- * §13). `services.pushSender.stop()` stops it.
+ * §9). `services.pushSender.stop()` stops it.
  */
 export function startPushSender(services: Services, config: AppConfig, logger: Logger): void {
   if (services.pushSender && config.push) {

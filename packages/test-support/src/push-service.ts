@@ -113,7 +113,7 @@ export function checkVapid(header: string | undefined, origin: string, publicKey
 }
 
 /**
- * Decrypts an aes128gcm Web Push body (RFC 8291 §3.4, RFC 8188) as the device does: the header
+ * Decrypts an aes128gcm Web Push body (RFC 8291 section 3.4, RFC 8188) as the device does: the header
  * (salt, record size, the sender's ephemeral key), ECDH with the device's key, the auth secret
  * mixed in, then the content key and nonce; one record, padding stripped after its 0x02 delimiter.
  */

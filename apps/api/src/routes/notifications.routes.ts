@@ -8,7 +8,7 @@ import {
 import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 
-/** The caller's devices for push notifications, and what they want to be told (design §13). */
+/** The caller's devices for push notifications, and what they want to be told (docs/design.md §9). */
 export function notificationRoutes({ notifications }: Services): AnyRouteSpec[] {
   return [
     route({

@@ -60,7 +60,7 @@ export const DEFAULT_PUSH_SENDER_OPTIONS: PushSenderOptions = {
 type Handled = 'sent' | 'deferred' | 'failed' | DropReason;
 
 /**
- * Works through the outbox (docs/design.md §13): claims due rows in a short transaction of their
+ * Works through the outbox (docs/design.md §9): claims due rows in a short transaction of their
  * own (FOR UPDATE SKIP LOCKED and a lease), decides each one with the state as it is now, sends
  * it to each of the user's devices and then marks it done. Any number of senders may run, one
  * per API pod: a row is held by one at a time, and one that dies mid-send leaves the row to be

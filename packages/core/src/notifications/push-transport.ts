@@ -9,7 +9,7 @@ export interface PushTarget {
 }
 
 export interface PushOptions {
-  /** Replaces an earlier push with the same topic still on the device (RFC 8030 §5.4). */
+  /** Replaces an earlier push with the same topic still on the device (RFC 8030, section 5.4). */
   topic: string;
   /** Seconds the push service keeps it for an offline device. */
   ttlSeconds: number;
@@ -34,7 +34,7 @@ export interface PushTransport {
 export interface VapidKeys {
   publicKey: string;
   privateKey: string;
-  /** `mailto:` or `https:` contact the push services may use (RFC 8292 §2.1). */
+  /** `mailto:` or `https:` contact the push services may use (RFC 8292, section 2.1). */
   subject: string;
 }
 

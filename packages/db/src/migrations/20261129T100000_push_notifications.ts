@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 // Frozen in time: raw SQL only, no imports from application code.
 //
-// Push notifications (docs/design.md §13): the devices a user registered, what they want to be
+// Push notifications (docs/design.md §9): the devices a user registered, what they want to be
 // told, and the outbox the sender works through.
 
 export async function up(db: Kysely<any>): Promise<void> {
