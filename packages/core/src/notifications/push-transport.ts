@@ -1,4 +1,3 @@
-import type { Agent } from 'node:https';
 import webpush from 'web-push';
 
 /** One device to push to, as it registered. */
@@ -30,6 +29,9 @@ export type PushOutcome =
 export interface PushTransport {
   send(target: PushTarget, payload: string, options: PushOptions): Promise<PushOutcome>;
 }
+
+/** An https agent, as web-push takes one (tests: one trusting a local push service's CA). */
+type Agent = NonNullable<webpush.RequestOptions['agent']>;
 
 export interface VapidKeys {
   publicKey: string;
