@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { notificationSettings, type NotificationSettings } from '@mm/contract';
 import { generateVapidKeys, WebPushTransport, type RoomBroadcaster } from '@mm/core';
+import { setMessageCounts } from '@mm/db/testing';
 import { freshUserId } from '@mm/test-support/chat';
 import { startLocalPushService, type LocalPushService } from '@mm/test-support/push-service';
 import { openTestServices, type TestServices } from '@mm/test-support/services';
@@ -135,6 +136,28 @@ describe('push notifications', () => {
     expect(second!.payload).toMatchObject({ unread: 4, title: 'Mystery User' });
     expect(second!.payload.body).not.toContain('ann@example.com');
     expect(second!.payload.body).toMatch(/^mail me: /);
+  });
+
+  it('when a message opens an unlock level, then both sides are told once, with the partner as the new level shows them', async () => {
+    const { ann, match, annDevice, bobDevice } = await pairWithDevice();
+    await sender().drain();
+    const before = push.deliveries.length;
+    await setMessageCounts(db(), match.id, 19);
+    await send(match.id, ann, 'the twentieth');
+    await send(match.id, ann, 'the twenty-first'); // same level: nothing more to announce
+    await sender().drain();
+    const unlocks = push.deliveries.slice(before).filter((d) => d.payload.kind === 'unlock');
+    expect(unlocks.map((d) => d.deviceId).sort()).toEqual([annDevice.id, bobDevice.id].sort());
+    for (const delivery of unlocks) {
+      expect(delivery).toMatchObject({
+        topic: `m${match.id}-unlock`,
+        payload: {
+          title: 'Level 1 unlocked',
+          body: 'You can now see more of Mystery User.',
+          level: 1,
+        },
+      });
+    }
   });
 
   it('when the recipient has a socket connected, then nothing is pushed and the row is done', async () => {
