@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import { sqlFile } from '../sql/sql-file';
 
-// Frozen in time: raw SQL only, no imports from application code.
+// Frozen in time: raw SQL only, no imports from application code (but the loader of src/sql).
 //
 // Push notifications (docs/design.md §9): the devices a user registered, what they want to be
 // told, and the outbox the sender works through.
@@ -77,31 +78,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Set when the expiry warning was claimed (one pod, once); an extension clears it.
   await sql`ALTER TABLE matches ADD COLUMN expiry_warned_at timestamptz`.execute(db);
 
-  // A message enqueues a push for its recipient in the statement that stores it (append_messages
-  // is one statement, one transaction), by a statement trigger: one upsert per match and batch,
-  // whatever the batch size. Whether the recipient is online is decided when sending, not here:
-  // presence lives in Redis, outside this transaction.
-  await sql`
-    CREATE FUNCTION enqueue_message_notifications() RETURNS trigger
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
-    BEGIN
-      INSERT INTO notification_outbox AS o (user_id, match_id, kind, event_key, message_count, last_seq)
-      SELECT r.recipient, r.match_id, 'message',
-        'message:' || r.match_id || ':' || r.recipient || ':' || r.first_seq, r.n, r.last_seq
-      FROM (
-        SELECT CASE WHEN n.sender_id = m.user_a THEN m.user_b ELSE m.user_a END AS recipient,
-          n.match_id, count(*)::int AS n, min(n.seq) AS first_seq, max(n.seq) AS last_seq
-        FROM new_messages n JOIN matches m ON m.id = n.match_id
-        WHERE n.sender_id IS NOT NULL
-        GROUP BY 1, 2
-      ) r
-      ON CONFLICT (user_id, match_id) WHERE kind = 'message' AND done_at IS NULL
-      DO UPDATE SET message_count = o.message_count + excluded.message_count,
-        last_seq = greatest(o.last_seq, excluded.last_seq);
-      RETURN NULL;
-    END
-    $fn$
-  `.execute(db);
+  // A message enqueues a push for its recipient in the statement that stores it, by a statement
+  // trigger: src/sql/enqueue_message_notifications.sql, pinned by its sha256.
+  await sqlFile(
+    'enqueue_message_notifications.sql',
+    '2d7d5d64b3753aababf382bd4050a60092c0779a8f6b55cb576d407984d468d7',
+  ).execute(db);
   await sql`
     CREATE TRIGGER messages_enqueue_notifications
     AFTER INSERT ON messages REFERENCING NEW TABLE AS new_messages
