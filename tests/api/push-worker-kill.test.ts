@@ -41,14 +41,15 @@ describe('the push sender killed mid-send', () => {
     await push?.close();
   });
 
-  const startPod = async () => {
+  /** `leaseSeconds`: how long this pod's claims hold (the first pod's must run out for the second). */
+  const startPod = async (leaseSeconds: number) => {
     const pod = await startApp(
       'api',
       scaledEnv(schema, 'push_kill', {
         VAPID_PUBLIC_KEY: vapid.publicKey,
         VAPID_PRIVATE_KEY: vapid.privateKey,
         VAPID_SUBJECT: vapid.subject,
-        PUSH_CLAIM_LEASE_SECONDS: '2',
+        PUSH_CLAIM_LEASE_SECONDS: String(leaseSeconds),
         PUSH_INTERVAL_SECONDS: '0.2',
         // The test's push service is trusted by this process only: Node reads it at start-up.
         NODE_EXTRA_CA_CERTS: push.caFile,
@@ -96,16 +97,18 @@ describe('the push sender killed mid-send', () => {
       topics.push(`m${matchId}-match`);
     }
 
-    const first = await startPod();
+    const first = await startPod(3);
+    // Every push has reached the push service, none answered: the pod is mid-send for all.
     await eventually(
-      async () => push.deliveries.length,
+      async () => new Set(push.deliveries.map((d) => d.topic)).size,
       (n) => n === PUSHES,
     );
     first.child.kill('SIGKILL');
     await first.exited;
 
     for (const device of devices) push.answer(device.id, 201);
-    await startPod();
+    // A long lease here, so a slow machine cannot make this pod claim its own rows twice.
+    await startPod(60);
     const done = await eventually(
       () => db.selectFrom('notification_outbox').select(['done_at', 'attempts']).execute(),
       (rows) => rows.every((row) => row.done_at !== null),
@@ -119,12 +122,16 @@ describe('the push sender killed mid-send', () => {
     }
     expect([...byTopic.keys()].sort()).toEqual([...topics].sort());
     for (const [topic, deliveries] of byTopic) {
-      expect({ topic, statuses: deliveries.map((d) => d.status) }).toEqual({
+      // Cut off by the kill (once, or again if the first pod's lease ran out before the kill),
+      // then accepted exactly once, by the second pod.
+      const statuses = deliveries.map((d) => d.status);
+      expect({ topic, statuses }).toEqual({
         topic,
-        statuses: [undefined, 201], // cut off by the kill, then accepted once
+        statuses: [...Array(statuses.length - 1).fill(undefined), 201],
       });
-      expect(deliveries[1]!.payload).toEqual(deliveries[0]!.payload);
+      expect(statuses.length).toBeGreaterThanOrEqual(2);
+      for (const repeat of deliveries) expect(repeat.payload).toEqual(deliveries[0]!.payload);
     }
-    expect(done.map((row) => row.attempts)).toEqual(Array(PUSHES).fill(2));
+    expect(done.every((row) => row.attempts >= 2)).toBe(true);
   });
 });
