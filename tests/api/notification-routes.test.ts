@@ -66,6 +66,15 @@ describe('notification routes', () => {
       body: settings,
     });
     expect((await call('GET', '/api/users/me/notification-settings')).body).toEqual(settings);
+    // The SDK's methods are the same routes.
+    const quiet = { ...settings, quiet_hours: null };
+    expect(await ann.rest.saveNotificationSettings(quiet)).toEqual(quiet);
+    expect(await ann.rest.notificationSettings()).toEqual(quiet);
+    await ann.rest.subscribePush(subscription);
+    await ann.rest.unsubscribePush(subscription.endpoint);
+    await expect(ann.rest.unsubscribePush(subscription.endpoint)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('when the time zone is unknown, then 400; when the caller has no profile, then 409 PROFILE_REQUIRED', async () => {
