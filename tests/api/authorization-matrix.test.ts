@@ -87,6 +87,23 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
   'post /api/mystery/report': ({ self, matchId }) => ({
     body: { user_id: self, match_id: matchId, reason: 'spam' },
   }),
+  'post /api/users/me/push-subscriptions': () => ({
+    body: {
+      endpoint: 'https://push.example.com/matrix',
+      keys: { p256dh: 'BMatrixKey', auth: 'matrixAuth' },
+    },
+  }),
+  'delete /api/users/me/push-subscriptions': () => ({
+    body: { endpoint: 'https://push.example.com/matrix' },
+  }),
+  'get /api/users/me/notification-settings': () => ({}),
+  'put /api/users/me/notification-settings': () => ({
+    body: {
+      kinds: { match: true, message: true, unlock: true, expiring: true },
+      previews: false,
+      quiet_hours: null,
+    },
+  }),
   'get /api/v1/matching/profiles/scroll': () => ({ query: { limit: 5 } }),
   'get /api/v1/matching/profiles/batch': ({ otherUser }) => ({
     query: { profile_ids: String(otherUser) },

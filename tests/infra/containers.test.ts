@@ -203,6 +203,7 @@ describe('alert rules', () => {
         'MysteryMatchHttpErrorRate',
         'MysteryMatchRedisAdapterErrors',
         'MysteryMatchSlowAcks',
+        'MysteryMatchPushQueueBehind',
       ]),
     );
     for (const rule of rules) {

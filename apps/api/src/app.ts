@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.routes';
 import { matchRoutes } from './routes/matches.routes';
 import { messageRoutes } from './routes/messages.routes';
 import { moderationRoutes } from './routes/moderation.routes';
+import { notificationRoutes } from './routes/notifications.routes';
 import { photoRoutes } from './routes/photos.routes';
 import { presenceRoutes } from './routes/presence.routes';
 import { secretChatRoutes } from './routes/secret-chat.routes';
@@ -54,6 +55,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...photoRoutes(services),
     ...adminRoutes(services),
     ...(services.entitlements.webhookEnabled === true ? webhookRoutes(services) : []),
+    ...notificationRoutes(services),
   ]);
   return routes;
 }

@@ -11,6 +11,7 @@ import {
   guardRequests,
   listen,
   loadAppConfig,
+  startPushSender,
 } from '@mm/platform';
 import { createApi } from './app';
 
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const services = platform.createServices(rooms, redis);
   // Expiry and the secret-message purge run in every API pod; the sweep is safe concurrently.
   services.sweeper.start(config.rules.sweepIntervalMs);
+  startPushSender(services, config, logger);
   let draining = false;
   const health = platform.createHealthChecks({
     redis: { state: redis, adapter_pub: adapter.pub, adapter_sub: adapter.sub },
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     draining = true; // readiness answers 503 from now on, while requests in flight finish
     await closeHttpServer(server);
     await services.sweeper.stop();
+    await services.pushSender?.stop();
     await adapter.close();
     await platform.close();
   });

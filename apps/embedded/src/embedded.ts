@@ -10,6 +10,7 @@ import {
 import {
   bootstrap,
   guardServerRequests,
+  startPushSender,
   type AppConfig,
   type Logger,
   type Operations,
@@ -53,6 +54,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
   guardServerRequests(server, logger); // what any listener throws: answered and logged, no exit
   const services = platform.createServices(io);
   services.sweeper.start(config.rules.sweepIntervalMs);
+  startPushSender(services, config, logger);
   instrumentGateway(io, metrics);
   registerGateway(io, { services, logger });
   services.presence.start(logger);
@@ -87,6 +89,7 @@ export async function startEmbedded(config: AppConfig, logger: Logger): Promise<
       services.presence.stop();
       await io.close(); // disconnects every socket and closes the HTTP server
       await services.sweeper.stop();
+      await services.pushSender?.stop();
       await platform.close();
     },
   };

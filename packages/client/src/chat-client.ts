@@ -5,6 +5,7 @@ import {
   type Ack,
   type ErrorBody,
   type MatchEndedEvent,
+  type MatchExpiringEvent,
   type MatchExtendedEvent,
   type MatchUnlockedEvent,
   type MatchView,
@@ -34,6 +35,8 @@ export interface ChatClientEvents {
   ended: (event: MatchEndedEvent) => void;
   /** `match:extended`: the match's expiry moved (`expires_at`, `extended_count`). */
   extended: (event: MatchExtendedEvent) => void;
+  /** `match:expiring`: the match ends soon (`expires_at`) unless one side extends it. */
+  expiring: (event: MatchExpiringEvent) => void;
   /** `secret_chat:requested`: one user (`requested_by`) asked for a secret chat. */
   secretChatRequested: (event: SecretChatEvent) => void;
   /** `secret_chat:active`: both agreed; new messages in the match are secret from now on. */
@@ -383,6 +386,7 @@ export class ChatClient {
     socket.on('match:unlocked', (event) => this.emit('unlocked', event));
     socket.on('match:ended', (event) => this.emit('ended', event));
     socket.on('match:extended', (event) => this.emit('extended', event));
+    socket.on('match:expiring', (event) => this.emit('expiring', event));
     socket.on('secret_chat:requested', (event) => this.emit('secretChatRequested', event));
     socket.on('secret_chat:active', (event) => this.emit('secretChatActive', event));
     socket.on('typing', (event) => this.emit('typing', event));

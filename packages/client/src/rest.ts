@@ -9,7 +9,9 @@ import type {
   HistoryQuery,
   MatchView,
   MessageView,
+  NotificationSettings,
   OnlineStatus,
+  PushSubscriptionRequest,
   ProfileInput,
   ProfileView,
   ReportRequest,
@@ -155,6 +157,30 @@ export class RestClient {
       `/api/v1/matching/profiles/batch?profile_ids=${refs.join(',')}`,
     );
     return profiles;
+  }
+
+  /**
+   * Registers this device for push notifications: what a browser's `PushSubscription.toJSON()`
+   * gives (subscribed with the server's VAPID public key as `applicationServerKey`).
+   */
+  subscribePush(
+    subscription: PushSubscriptionRequest,
+  ): Promise<{ endpoint: string; created_at: string }> {
+    return this.request('POST', '/api/users/me/push-subscriptions', subscription);
+  }
+
+  /** Forgets this device (its endpoint): no more pushes to it. */
+  async unsubscribePush(endpoint: string): Promise<void> {
+    await this.request('DELETE', '/api/users/me/push-subscriptions', { endpoint });
+  }
+
+  /** Which kinds are pushed, message previews, quiet hours; the defaults until saved. */
+  notificationSettings(): Promise<NotificationSettings> {
+    return this.request('GET', '/api/users/me/notification-settings');
+  }
+
+  saveNotificationSettings(settings: NotificationSettings): Promise<NotificationSettings> {
+    return this.request('PUT', '/api/users/me/notification-settings', settings);
   }
 
   private async matchAction(path: string, body?: { match_id: number }): Promise<MatchView> {

@@ -6,6 +6,7 @@ import type {
   MatchUnlockedEvent,
   SecretChatEvent,
 } from './lifecycle.js';
+import type { MatchExpiringEvent } from './notifications.js';
 import type {
   PresenceView,
   ReadEvent,
@@ -38,6 +39,8 @@ export interface ServerToClientEvents {
   /** The match is over (expired, unmatched, blocked); both users' sockets have left its room. */
   'match:ended': (event: MatchEndedEvent) => void;
   'match:extended': (event: MatchExtendedEvent) => void;
+  /** The match ends within EXPIRY_WARNING_MINUTES unless extended (sent once per expiry). */
+  'match:expiring': (event: MatchExpiringEvent) => void;
   /** The chat crossed an unlock level: the partner as this user may now see them. */
   'match:unlocked': (event: MatchUnlockedEvent) => void;
   'secret_chat:requested': (event: SecretChatEvent) => void;

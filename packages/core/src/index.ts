@@ -22,3 +22,11 @@ export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';
 export { defaultDomainRules, type DomainRules } from './rules';
 export { createServices, type DomainDeps, type Services } from './services';
 export type { RedisClient } from './redis-client';
+export {
+  generateVapidKeys,
+  WebPushTransport,
+  type PushOutcome,
+  type PushTransport,
+  type VapidKeys,
+} from './notifications/push-transport';
+export type { DropReason, PushMetrics, PushSenderOptions } from './notifications/push-sender';

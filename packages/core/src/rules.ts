@@ -23,6 +23,8 @@ export interface DomainRules {
   messageWriteLanes: number;
   presenceTtlMs: number;
   photoMaxBytes: number;
+  /** A match warns both users (`match:expiring`, a push) this long before it expires. */
+  expiryWarningMs: number;
 }
 
 const SECOND_MS = 1_000;
@@ -52,5 +54,6 @@ export function defaultDomainRules(): DomainRules {
     messageWriteLanes: 1,
     presenceTtlMs: 30 * SECOND_MS,
     photoMaxBytes: 5_000_000,
+    expiryWarningMs: HOUR_MS,
   };
 }

@@ -25,6 +25,13 @@ import type { DomainRules } from './rules';
 import { MatchViews } from './unlock/match-views';
 import { EntitlementService } from './users/entitlements.service';
 import { UserService } from './users/user.service';
+import { NotificationService } from './notifications/notification.service';
+import {
+  DEFAULT_PUSH_SENDER_OPTIONS,
+  PushSender,
+  type PushSenderOptions,
+} from './notifications/push-sender';
+import type { PushTransport } from './notifications/push-transport';
 
 /** What the domain needs from outside; the embedded default and scaled mode differ only here. */
 export interface DomainDeps {
@@ -50,6 +57,8 @@ export interface DomainDeps {
   metrics?: DomainMetrics;
   /** Where the domain logs what it handles itself (a cache that is down, a failed sweep). */
   logger?: Logger;
+  /** How pushes leave (Web Push with the VAPID keys); absent: push is off, nothing is sent. */
+  push?: { transport: PushTransport; options?: Partial<PushSenderOptions> };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -138,6 +147,21 @@ export function createServices(deps: DomainDeps) {
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(deps.db, matches, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
-    sweeper: new MatchSweeper(deps.db, realtime, deps.logger),
+    sweeper: new MatchSweeper(deps.db, realtime, deps.rules.expiryWarningMs, deps.logger),
+    notifications: new NotificationService(deps.db),
+    /**
+     * Not started here, and absent while push is off (the outbox still fills, and is sent once it
+     * is configured). The API process and the embedded default start it.
+     */
+    pushSender:
+      deps.push &&
+      new PushSender(
+        deps.db,
+        deps.push.transport,
+        presenceStore,
+        { ...DEFAULT_PUSH_SENDER_OPTIONS, ...deps.push.options },
+        deps.metrics,
+        deps.logger,
+      ),
   };
 }

@@ -18,3 +18,4 @@ export * from './queries/presence.queries';
 export * from './queries/photos.queries';
 export * from './queries/identity.queries';
 export * from './queries/entitlements.queries';
+export * from './queries/notifications.queries';

@@ -70,6 +70,8 @@ export interface MatchesTable {
   b_last_read_seq: Generated<number>;
   ended_at: NullableTimestamp;
   ended_by: number | null;
+  /** When the expiry warning was claimed (once, by one pod); an extension clears it. */
+  expiry_warned_at: NullableTimestamp;
 }
 
 export interface MessagesTable {
@@ -125,6 +127,54 @@ export interface UserPhotosTable {
   updated_at: Timestamp;
 }
 
+/** A device's Web Push subscription; the endpoint is unique across users. */
+export interface PushSubscriptionsTable {
+  id: Generated<number>;
+  user_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: Timestamp;
+}
+
+/** A user's notification choices; no row means the defaults. */
+export interface NotificationSettingsTable {
+  user_id: number;
+  match_on: Generated<boolean>;
+  message_on: Generated<boolean>;
+  unlock_on: Generated<boolean>;
+  expiring_on: Generated<boolean>;
+  previews: Generated<boolean>;
+  /** Local 'HH:MM' in `time_zone`; both or neither. */
+  quiet_start: string | null;
+  quiet_end: string | null;
+  /** IANA zone name. */
+  time_zone: string | null;
+  updated_at: Timestamp;
+}
+
+export type NotificationKind = 'match' | 'message' | 'unlock' | 'expiring';
+
+/** A push to send, written in the transaction of the event that causes it. */
+export interface NotificationOutboxTable {
+  id: Generated<number>;
+  user_id: number;
+  match_id: number;
+  kind: NotificationKind;
+  /** The causing event, unique for good: the same event is never enqueued twice. */
+  event_key: string;
+  /** Kind 'message': messages collapsed into this row while it was pending. */
+  message_count: Generated<number>;
+  last_seq: number | null;
+  /** Kind 'unlock': the level reached. */
+  level: number | null;
+  created_at: Timestamp;
+  available_at: Timestamp;
+  claimed_until: NullableTimestamp;
+  attempts: Generated<number>;
+  done_at: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   matches: MatchesTable;
@@ -135,6 +185,9 @@ export interface Database {
   user_photos: UserPhotosTable;
   external_identities: ExternalIdentitiesTable;
   entitlement_events: EntitlementEventsTable;
+  push_subscriptions: PushSubscriptionsTable;
+  notification_settings: NotificationSettingsTable;
+  notification_outbox: NotificationOutboxTable;
 }
 
 /** An identity provider's subject and the internal user id it was given on first sight. */
@@ -174,3 +227,7 @@ export type NewReport = Insertable<ReportsTable>;
 export type ReportUpdate = Updateable<ReportsTable>;
 
 export type UserPhoto = Selectable<UserPhotosTable>;
+
+export type PushSubscriptionRow = Selectable<PushSubscriptionsTable>;
+export type NotificationSettingsRow = Selectable<NotificationSettingsTable>;
+export type OutboxRow = Selectable<NotificationOutboxTable>;

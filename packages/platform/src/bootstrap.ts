@@ -1,5 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { createServices, type DomainDeps, type RoomBroadcaster, type Services } from '@mm/core';
+import {
+  createServices,
+  WebPushTransport,
+  type DomainDeps,
+  type RoomBroadcaster,
+  type Services,
+} from '@mm/core';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@mm/db';
 import type { AppConfig } from './config/env';
 import type { Logger } from './logger';
@@ -90,6 +96,12 @@ export async function bootstrap(
         ...(redis && { redis }),
         metrics,
         logger,
+        ...(config.push && {
+          push: {
+            transport: new WebPushTransport(config.push.vapid),
+            options: { leaseMs: config.push.leaseMs },
+          },
+        }),
       }),
     createHealthChecks(deps) {
       const health = new HealthChecks({
@@ -107,4 +119,20 @@ export async function bootstrap(
       for (const health of healthChecks) health.close();
     },
   };
+}
+
+/**
+ * Starts the push sender when push is configured, and says at start-up either way. It runs in
+ * every API pod (and the embedded default): claims are SKIP LOCKED with a lease (docs/design.md
+ * §9). `services.pushSender.stop()` stops it.
+ */
+export function startPushSender(services: Services, config: AppConfig, logger: Logger): void {
+  if (services.pushSender && config.push) {
+    services.pushSender.start(config.push.intervalMs);
+    logger.info('push notifications on: sending Web Push from the outbox');
+  } else {
+    logger.warn(
+      'push notifications off: set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT to send them',
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import {
   createServices,
   defaultDomainRules,
+  type DomainDeps,
   type DomainRules,
   type RoomBroadcaster,
   type Services,
@@ -37,7 +38,11 @@ export interface TestServices {
  */
 export async function openTestServices(
   label: string,
-  options: { broadcaster?: RoomBroadcaster; rules?: Partial<DomainRules> } = {},
+  options: {
+    broadcaster?: RoomBroadcaster;
+    rules?: Partial<DomainRules>;
+    push?: DomainDeps['push'];
+  } = {},
 ): Promise<TestServices> {
   const schema = await createTestSchema(label);
   const database = await openTestDatabase(schema, 3);
@@ -47,6 +52,7 @@ export async function openTestServices(
     jwtSecret: JWT_SECRET,
     rules: { ...defaultDomainRules(), ...options.rules },
     keyPrefix: uniqueRedisPrefix(label),
+    ...(options.push && { push: options.push }),
   });
   return {
     schema,

@@ -6,6 +6,7 @@ import {
   endMatch,
   extendMatch,
   countUnreadMessages,
+  enqueueNotifications,
   findMatchById,
   findUserById,
   listCandidates,
@@ -53,7 +54,8 @@ export class MatchService {
 
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
-   * sockets, on every pod. The day's slot (capped for free users) and the match are taken in one
+   * sockets, on every pod (and the partner by push, enqueued with the match). The day's slot
+   * (capped for free users) and the match are taken in one statement, the push in the same
    * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
    * pair taken meanwhile roll the slot back and try the next candidate.
    */
@@ -123,11 +125,25 @@ export class MatchService {
     // Premium takes a slot too, without a cap, so its matches count in `matches_today`.
     const dailyLimit = premium ? null : this.rules.dailyMatchLimit;
     try {
-      const match = await claimMatch(this.db, {
-        userId,
-        otherId,
-        dailyLimit,
-        ttlMs: this.rules.matchTtlMs,
+      const match = await this.db.transaction().execute(async (trx) => {
+        const claimed = await claimMatch(trx, {
+          userId,
+          otherId,
+          dailyLimit,
+          ttlMs: this.rules.matchTtlMs,
+        });
+        // The partner learns of it by push if not online; the caller has the answer.
+        if (claimed) {
+          await enqueueNotifications(trx, [
+            {
+              user_id: otherId,
+              match_id: claimed.id,
+              kind: 'match',
+              event_key: `match:${claimed.id}:${otherId}`,
+            },
+          ]);
+        }
+        return claimed;
       });
       if (match) return match;
     } catch (error) {

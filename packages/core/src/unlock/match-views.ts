@@ -1,5 +1,6 @@
 import type { MatchView, PartnerView } from '@mm/contract';
 import {
+  enqueueNotifications,
   findPartnerRows,
   markUnlockedLevel,
   partnerOf,
@@ -53,7 +54,23 @@ export class MatchViews {
   ): Promise<void> {
     const level = matchLevel(match);
     if (level <= match.unlocked_level) return;
-    const marked = await markUnlockedLevel(this.db, match.id, level);
+    // The level and its pushes commit together: one send (on any pod) marks it, and enqueues once.
+    const marked = await this.db.transaction().execute(async (trx) => {
+      const row = await markUnlockedLevel(trx, match.id, level);
+      if (row) {
+        await enqueueNotifications(
+          trx,
+          [row.user_a, row.user_b].map((userId) => ({
+            user_id: userId,
+            match_id: row.id,
+            kind: 'unlock' as const,
+            event_key: `unlock:${row.id}:${level}:${userId}`,
+            level,
+          })),
+        );
+      }
+      return row;
+    });
     if (!marked) return;
     const rows = await this.rows([marked.user_a, marked.user_b]);
     for (const viewerId of [marked.user_a, marked.user_b]) {

@@ -20,6 +20,8 @@ export function extendMatch(
     .set({
       expires_at: sql`expires_at + make_interval(secs => ${change.extendMs / 1000})`,
       extended_count: sql`extended_count + 1`,
+      // The warning was for the old expiry: the new one gets its own, in time.
+      expiry_warned_at: null,
     })
     .where('id', '=', change.matchId)
     .where(eitherSide(change.userId))

@@ -565,6 +565,63 @@ export const commonEnv = z.object({
         'a query slower than this is logged as `slow query` (its SQL, never the parameters), ' +
         'besides being timed in the metrics',
     }),
+  EXPIRY_WARNING_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(RULES.expiryWarningMs / 60_000)
+    .register(variableDocs, {
+      description:
+        'a match warns both users this long before it expires: `match:expiring` on the socket ' +
+        'and a push (once per expiry; an extension warns again before the new one)',
+    }),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{80,100}$/,
+      'must be a base64url P-256 public key (npm run push:vapid-keys)',
+    )
+    .optional()
+    .register(variableDocs, {
+      description:
+        'Web Push server key pair, public half (`npm run push:vapid-keys` makes one); browsers ' +
+        'subscribe with it as `applicationServerKey`. With the private key and subject set, API ' +
+        'pods send push notifications',
+      unset: 'push off (said at start-up); the outbox still fills',
+    }),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{40,50}$/,
+      'must be a base64url P-256 private key (npm run push:vapid-keys)',
+    )
+    .optional()
+    .register(variableDocs, {
+      description: 'the private half of the VAPID key pair; a secret',
+      unset: 'push off',
+    }),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+    .optional()
+    .register(variableDocs, {
+      description:
+        'who runs this server, for the push services (`mailto:ops@example.com` or an https URL)',
+      unset: 'push off',
+    }),
+  PUSH_CLAIM_LEASE_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(3_600)
+    .default(60)
+    .register(variableDocs, {
+      description:
+        'how long a sender holds the pushes it claimed; one whose pod died mid-send goes out again ' +
+        'after this (at least once; the Topic header makes the device replace the repeat)',
+    }),
+  PUSH_INTERVAL_SECONDS: z.coerce.number().positive().max(3_600).default(1).register(variableDocs, {
+    description: 'how often each API pod looks for due pushes',
+  }),
   PRESENCE_TTL_SECONDS: z.coerce
     .number()
     .positive()
@@ -618,6 +675,12 @@ export interface AppConfig {
   /** After SIGTERM: readiness fails at once; a gateway's sockets get this long to move elsewhere. */
   drain: { windowMs: number };
   observability: { slowQueryMs: number; healthCheckTimeoutMs: number };
+  /** Push notifications; absent (off) unless the three VAPID variables are set. */
+  push?: {
+    vapid: { publicKey: string; privateKey: string; subject: string };
+    leaseMs: number;
+    intervalMs: number;
+  };
 }
 
 export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
@@ -649,6 +712,7 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
     presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
     photoMaxBytes: e.PHOTO_MAX_BYTES,
+    expiryWarningMs: e.EXPIRY_WARNING_MINUTES * 60_000,
   };
 }
 
@@ -670,6 +734,13 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
     throw new ConfigError(
       'Invalid configuration:\n  REDIS_URL: several nodes are listed; set REDIS_CLUSTER=true for a Redis Cluster',
     );
+  const vapid = [e.VAPID_PUBLIC_KEY, e.VAPID_PRIVATE_KEY, e.VAPID_SUBJECT];
+  if (vapid.some(Boolean) && !vapid.every(Boolean)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together: ' +
+        'set all three to send push notifications, or none.',
+    );
+  }
   const host = e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   const devTokens = e.DEV_TOKENS ?? mode === 'embedded';
   // HS256 tokens are verified with JWT_SECRET, or (no provider, or dev tokens on) with the
@@ -737,6 +808,19 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       slowQueryMs: e.DB_SLOW_QUERY_MS,
       healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
     },
+    ...(e.VAPID_PUBLIC_KEY &&
+      e.VAPID_PRIVATE_KEY &&
+      e.VAPID_SUBJECT && {
+        push: {
+          vapid: {
+            publicKey: e.VAPID_PUBLIC_KEY,
+            privateKey: e.VAPID_PRIVATE_KEY,
+            subject: e.VAPID_SUBJECT,
+          },
+          leaseMs: e.PUSH_CLAIM_LEASE_SECONDS * 1000,
+          intervalMs: e.PUSH_INTERVAL_SECONDS * 1000,
+        },
+      }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DomainMetrics } from '@mm/core';
+import type { DomainMetrics, DropReason } from '@mm/core';
 import type { DatabaseOptions } from '@mm/db';
 import type { LogEvent } from 'kysely';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -32,6 +32,10 @@ export class Metrics implements DomainMetrics {
   readonly redisAdapterErrors: Counter<'connection'>;
   readonly adapterMessagesReceived: Counter;
   readonly dbConnectionErrors: Counter;
+  readonly pushesSent: Counter<'kind'>;
+  readonly pushesFailed: Counter<'kind'>;
+  readonly pushesDropped: Counter<'kind' | 'reason'>;
+  readonly pushQueueAgeSeconds: Gauge;
   /** HTTP requests being served now: a gauge, and part of the API's `/health`. */
   inFlightRequests = 0;
   private readonly socketCounts: (() => number)[] = [];
@@ -93,6 +97,33 @@ export class Metrics implements DomainMetrics {
       help: 'PostgreSQL connections that failed outside a query (server restarted, network cut).',
       registers,
     });
+    this.pushesSent = new Counter({
+      name: 'mm_push_sent_total',
+      help: 'Pushes the push services accepted for every device of the user, by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.pushesFailed = new Counter({
+      name: 'mm_push_failed_total',
+      help: 'Push attempts a push service refused or did not answer, retried with backoff.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.pushesDropped = new Counter({
+      name: 'mm_push_dropped_total',
+      help: 'Queued pushes not sent on purpose (online, read, settings, no device, gave up...).',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
+    this.pushQueueAgeSeconds = new Gauge({
+      name: 'mm_push_queue_age_seconds',
+      help: "Seconds the oldest due push has waited, as this process's sender last saw it.",
+      registers,
+    });
+    for (const kind of ['match', 'message', 'unlock', 'expiring']) {
+      this.pushesSent.inc({ kind }, 0);
+      this.pushesFailed.inc({ kind }, 0);
+    }
 
     // prom-client calls `collect` with the gauge as `this`; these read the state at scrape time.
     const inFlight = () => this.inFlightRequests;
@@ -170,6 +201,22 @@ export class Metrics implements DomainMetrics {
   /** The domain's hook: a message was sent, and stored unless it was a resend. */
   messageSent(created: boolean): void {
     this.messagesSent.inc({ result: created ? 'stored' : 'duplicate' });
+  }
+
+  pushSent(kind: string): void {
+    this.pushesSent.inc({ kind });
+  }
+
+  pushFailed(kind: string): void {
+    this.pushesFailed.inc({ kind });
+  }
+
+  pushDropped(kind: string, reason: DropReason): void {
+    this.pushesDropped.inc({ kind, reason });
+  }
+
+  pushQueueAge(seconds: number): void {
+    this.pushQueueAgeSeconds.set(seconds);
   }
 
   /** An ioredis `error` listener counting under `connection`; the series starts at 0. */
