@@ -4,6 +4,7 @@ import * as dailyMatchCounts from './20261123T123500_daily_match_counts';
 import * as userPhotos from './20261123T140000_user_photos';
 import * as appendMessages from './20261123T150000_append_messages';
 import * as perSideMessageCounts from './20261129T060000_per_side_message_counts';
+import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '20261123T140000_user_photos': userPhotos,
   '20261123T150000_append_messages': appendMessages,
   '20261129T060000_per_side_message_counts': perSideMessageCounts,
+  '20261129T101000_unsend_and_delivery': unsendAndDelivery,
 };
