@@ -18,6 +18,7 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
   const messages = store.messages.get(matchId) ?? [];
   const pending = store.pending.get(matchId) ?? [];
   const partnerRead = store.partnerRead.get(matchId) ?? 0;
+  const partnerDelivered = store.partnerDelivered.get(matchId) ?? 0;
   const lastOwn = messages.findLast((m) => m.sender_id === me);
   const listRef = useRef<HTMLDivElement>(null);
   const [draft, setDraft] = useState('');
@@ -81,7 +82,27 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
                   data-seq={message.seq}
                 >
                   <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
-                  <span class="body">{message.body}</span>
+                  {message.deleted ? (
+                    <span class="body deleted">Message deleted</span>
+                  ) : (
+                    <span class="body">{message.body}</span>
+                  )}
+                  {mine && !message.deleted && (
+                    <ReceiptMark
+                      read={message.seq <= partnerRead}
+                      delivered={message.seq <= partnerDelivered}
+                    />
+                  )}
+                  {store.canUnsend(message) && (
+                    <button
+                      type="button"
+                      class="link unsend"
+                      aria-label={`Unsend message ${message.seq}`}
+                      onClick={() => void store.unsend(matchId, message.seq)}
+                    >
+                      Unsend
+                    </button>
+                  )}
                   {message.is_secret && (
                     <span class="secret" title="Secret: vanishes after 24 hours">
                       {' '}
@@ -152,5 +173,21 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <p class="muted">This match has ended; the chat is read-only.</p>
       )}
     </section>
+  );
+}
+
+/** ✓ delivered to a device of the partner, ✓✓ read (read implies delivered); none: sent. */
+function ReceiptMark({ read, delivered }: { read: boolean; delivered: boolean }) {
+  const state = read ? 'read' : delivered ? 'delivered' : 'sent';
+  if (state === 'sent') return null;
+  return (
+    <span
+      class={`mark mark-${state}`}
+      data-testid="receipt-mark"
+      data-state={state}
+      title={state === 'read' ? 'Read' : 'Delivered'}
+    >
+      {state === 'read' ? ' ✓✓' : ' ✓'}
+    </span>
   );
 }
