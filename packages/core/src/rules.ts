@@ -9,7 +9,7 @@ export interface DomainRules {
   matchTtlMs: number;
   extendMs: number;
   secretMessageTtlMs: number;
-  /** How long after sending the sender may take a message back (docs/design.md §4.7). */
+  /** How long after sending the sender may take a message back (docs/design.md §4.6). */
   unsendWindowSeconds: number;
   messageRate: { points: number; windowSeconds: number };
   /** REST request limits; `points: 0` means no limit. */

@@ -30,7 +30,7 @@ import { isPremium } from '../users/premium';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
 import { announceMatchEnded } from '../realtime/match-events';
-import { toMessagePreview } from '../messages/message-view';
+import { toMessagePreview } from '../unlock/message-view';
 import { contactsVisible } from '../unlock/unlock-levels';
 import type { ScoreCache } from './score-cache';
 

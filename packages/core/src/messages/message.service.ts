@@ -16,7 +16,7 @@ import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
 import { AppError } from '../errors';
-import { toMessageView } from './message-view';
+import { toMessageView } from '../unlock/message-view';
 import type { UnreadTotals } from './unread-totals';
 
 export interface SendResult {
@@ -35,7 +35,7 @@ export class MessageService {
     private readonly limiter: RateLimiter,
     private readonly views: MatchViews,
     private readonly unread: UnreadTotals,
-    /** How long after sending a message may be taken back (docs/design.md §4.7). */
+    /** How long after sending a message may be taken back (docs/design.md §4.6). */
     private readonly unsendWindowSeconds: number,
     private readonly metrics?: DomainMetrics,
     private readonly logger?: Logger,
@@ -84,7 +84,7 @@ export class MessageService {
   }
 
   /**
-   * Takes back the sender's own message within the unsend window (docs/design.md §4.7): the body
+   * Takes back the sender's own message within the unsend window (docs/design.md §4.6): the body
    * is erased from the database, the seq stays as a tombstone, no count goes down. Both users'
    * sockets hear `message:deleted` (the partner's clients drop the text; the sender's other
    * devices too), in any match status: the sender may take back what they sent just before a

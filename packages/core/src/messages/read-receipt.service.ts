@@ -11,7 +11,7 @@ const RECEIPT_EVENT = { read: 'read', delivered: 'message:delivered' } as const;
 
 /**
  * Receipts: each side's last read seq and last delivered seq of a match, kept on the match row
- * (docs/design.md §4.8). Each only moves forward and never beyond the messages the match has;
+ * (docs/design.md §4.7). Each only moves forward and never beyond the messages the match has;
  * when it moves, both users' sockets hear of it (`read` or `message:delivered`: the partner for
  * the marks, the user's other devices for their badges). After a block or unmatch only the
  * user's own devices do: nothing crosses to the partner. A read that moves also changes the

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 
 /**
- * Each user's unread total over all their matches, told by `unread:total` (docs/design.md §4.9):
+ * Each user's unread total over all their matches, told by `unread:total` (docs/design.md §4.8):
  * to a socket when it connects (`of`), and to every device of a user whenever it may have changed
  * (`changed`, `messageFrom`): a message from the partner, a read, a message taken back.
  *

@@ -1,6 +1,6 @@
 import type { MessagePreview, MessageView } from '@mm/contract';
 import type { Message } from '@mm/db';
-import { maskContacts } from '../unlock/contact-masking';
+import { maskContacts } from './contact-masking';
 
 /**
  * `contactsShown`: whether the match lets contact details show (`contactsVisible`, level 4 and
