@@ -7,7 +7,7 @@ import { chatClient, holdsUpTo, type Receiver } from '@mm/test-support/realtime'
 
 /**
  * Delivery and read receipts, unsend, match-list previews and unread totals end to end
- * (docs/design.md §4.7-§4.9): two SDK clients on the embedded service, as two apps would.
+ * (docs/design.md §4.6-§4.8): two SDK clients on the embedded service, as two apps would.
  */
 describe('ChatClient and RestClient: receipts, unsend, previews and unread totals', () => {
   let api: TestService;

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // Frozen in time: raw SQL only, no imports from application code.
 
 export async function up(db: Kysely<any>): Promise<void> {
-  // Unsend (docs/design.md §4.7): a message taken back keeps its row, seq and counts (seqs stay
+  // Unsend (docs/design.md §4.6): a message taken back keeps its row, seq and counts (seqs stay
   // gapless, unlock levels never go down) but loses its body. deleted_at says when; the CHECK
   // makes "deleted" and "body erased" one and the same, so no path can keep the text of a message
   // that reads as deleted, nor hide one that still has it.
@@ -13,7 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       ADD COLUMN deleted_at timestamptz,
       ADD CONSTRAINT messages_deleted_body_erased CHECK ((deleted_at IS NULL) = (body IS NOT NULL))
   `.execute(db);
-  // Delivery receipts (docs/design.md §4.8): each side's last seq that reached one of its
+  // Delivery receipts (docs/design.md §4.7): each side's last seq that reached one of its
   // devices, a watermark beside the last read seq, moved only forward.
   await sql`
     ALTER TABLE matches

@@ -35,7 +35,7 @@ export type UnsendOutcome =
 /**
  * Takes back the sender's message `seq` of a match within `windowSeconds` of its sending: its
  * body is erased (NULL, `deleted_at` set) in the row itself, which keeps its seq and counts
- * nothing down. Any match status: see docs/design.md §4.7. One statement decides, so two
+ * nothing down. Any match status: see docs/design.md §4.6. One statement decides, so two
  * concurrent requests erase once (the loser answers `already_deleted`). An expired secret message,
  * or one in a match the user is not part of, is `not_found`.
  */
