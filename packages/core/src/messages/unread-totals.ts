@@ -16,7 +16,8 @@ import type { Realtime } from '../realtime/realtime';
  */
 export class UnreadTotals {
   private users = new Set<number>();
-  private messages: { matchId: number; senderId: number }[] = [];
+  /** `matchId:senderId` → the pair: each counted once per flush however many messages came. */
+  private messages = new Map<string, { matchId: number; senderId: number }>();
   private scheduled = false;
   /**
    * The counts, one after the other: a later total is emitted after an earlier one, so a client
@@ -44,7 +45,7 @@ export class UnreadTotals {
 
   /** `senderId` wrote in (or took back a message of) `matchId`: tell the other side. */
   messageFrom(matchId: number, senderId: number): void {
-    this.messages.push({ matchId, senderId });
+    this.messages.set(`${matchId}:${senderId}`, { matchId, senderId });
     this.schedule();
   }
 
@@ -67,9 +68,9 @@ export class UnreadTotals {
 
   private async flush(): Promise<void> {
     const userIds = [...this.users];
-    const messagesFrom = this.messages;
+    const messagesFrom = [...this.messages.values()];
     this.users = new Set();
-    this.messages = [];
+    this.messages = new Map();
     // Changes from here on are counted by the next flush.
     this.scheduled = false;
     try {
