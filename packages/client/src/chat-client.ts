@@ -347,11 +347,10 @@ export class ChatClient {
     event: E,
     payload: Parameters<ClientToServerEvents[E]>[0],
   ): Promise<Answers[E]> {
-    const emit = this.socket.timeout(this.ackTimeoutMs).emitWithAck as (
-      event: E,
-      payload: unknown,
-    ) => Promise<Ack<Answers[E]>>;
-    const ack = await emit.call(this.socket.timeout(this.ackTimeoutMs), event, payload);
+    const timed = this.socket.timeout(this.ackTimeoutMs);
+    // Socket.IO types the call per event name; E is one of three, each with its answer above.
+    const emit = timed.emitWithAck as (event: E, payload: unknown) => Promise<Ack<Answers[E]>>;
+    const ack = await emit.call(timed, event, payload);
     if (!ack.ok) throw new ChatError(ack.error);
     return ack;
   }
