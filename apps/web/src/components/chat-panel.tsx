@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { DemoStore } from '../store';
 import { useStore } from '../use-store';
 import { MatchActions } from './match-actions';
@@ -34,6 +34,14 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     const list = listRef.current;
     if (list && pending.length > 0) list.scrollTop = list.scrollHeight;
   }, [pending.length]);
+  // A reader at the newest message stays there whatever changed in this render: a bubble that
+  // grew (its ✓/✓✓ mark, its Unsend link, a stored copy replacing the pending one) can make the
+  // browser's scroll anchoring move the list off its end. Scrolled back, they stay where they are.
+  const atNewest = useRef(true);
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list && atNewest.current) list.scrollTop = list.scrollHeight;
+  });
 
   if (!match) {
     return (
@@ -61,7 +69,17 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <PartnerCard store={store} match={match} />
         <MatchActions store={store} match={match} />
       </div>
-      <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
+      <div
+        class="messages"
+        ref={listRef}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        onScroll={(event) => {
+          // Bottom up (column-reverse): 0 is the newest end, older messages lie below 0.
+          atNewest.current = event.currentTarget.scrollTop >= -4;
+        }}
+      >
         <div>
           {store.earlier.has(matchId) && (
             <button
