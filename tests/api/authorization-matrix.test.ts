@@ -67,6 +67,9 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
     params: { match_id: matchId },
     query: { limit: 10 },
   }),
+  'delete /api/mystery/chat/{match_id}/messages/{seq}': ({ matchId }) => ({
+    params: { match_id: matchId, seq: 1 },
+  }),
   'get /api/mystery/chat/online-status/{match_id}/{user_id}': ({ self, matchId }) => ({
     params: { match_id: matchId, user_id: self },
   }),

@@ -35,9 +35,11 @@ const PARTNER_KEYS: string[][] = [
 const MATCH_KEYS = [
   ...['created_at', 'expires_at', 'extended_count', 'id', 'last_read_seq', 'message_count'],
   ...['partner', 'partner_id', 'secret_chat', 'secret_requested_by', 'status'],
+  ...['last_delivered_seq', 'partner_last_delivered_seq', 'partner_last_read_seq'],
 ].sort();
 const MESSAGE_KEYS = [
   ...['body', 'client_id', 'created_at', 'id', 'is_secret', 'match_id', 'seq', 'sender_id'],
+  'deleted',
 ].sort();
 const CARD_KEYS = ['age', 'city', 'gender', 'interests', 'ref'];
 const RENDITION_AT: Record<number, PhotoRendition> = { 2: 'blur_50', 3: 'blur_25', 4: 'clear' };
@@ -233,7 +235,12 @@ describe('leak suite: what one side of a match sees of the other', () => {
     const text = JSON.stringify({ ...views, partnerPhoto: views.partnerPhoto.status });
     for (const value of hiddenAt(partner.secrets, level)) expect(text).not.toContain(value);
 
-    expect(keysOf(views.match)).toEqual([...MATCH_KEYS, 'unread_count'].sort());
+    expect(keysOf(views.match)).toEqual([...MATCH_KEYS, 'last_message', 'unread_count'].sort());
+    if (views.match.last_message) {
+      expect(keysOf(views.match.last_message)).toEqual(
+        ['body', 'created_at', 'deleted', 'is_secret', 'sender_id', 'seq'].sort(),
+      );
+    }
     expect(keysOf(views.match.partner)).toEqual(PARTNER_KEYS[level]);
     expect(views.match.partner.level).toBe(level);
     for (const message of [...views.history.messages, ...(views.sync as any).messages]) {
@@ -244,7 +251,9 @@ describe('leak suite: what one side of a match sees of the other', () => {
       if (event === 'message:new') expect(keysOf(payload)).toEqual(MESSAGE_KEYS);
       if (event === 'presence')
         expect(keysOf(payload)).toEqual(['last_seen_at', 'online', 'user_id']);
-      if (event === 'read') expect(keysOf(payload)).toEqual(['match_id', 'seq', 'user_id']);
+      if (event === 'read' || event === 'message:delivered' || event === 'message:deleted')
+        expect(keysOf(payload)).toEqual(['match_id', 'seq', 'user_id']);
+      if (event === 'unread:total') expect(keysOf(payload)).toEqual(['total']);
       if (event === 'match:ended') expect(keysOf(payload)).toEqual(['match_id', 'reason']);
       if (event === 'match:unlocked')
         expect(keysOf(payload)).toEqual(['level', 'match_id', 'partner']);

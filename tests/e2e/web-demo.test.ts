@@ -162,6 +162,52 @@ describeInBrowser('the demo web client in a real browser', () => {
     });
   }, 90_000);
 
+  it('when Bob writes while Ann is on her match list, then he sees ✓ then ✓✓, she sees the preview and unread counts, and an unsend removes it on both sides', async () => {
+    await withScreenshots('receipts', pages(), async () => {
+      const mark = (page: Page, text: string) =>
+        storedMessages(page, text).getByTestId('receipt-mark');
+      // Ann leaves the chat: what arrives now reaches her device but is not read.
+      await ann.page.getByRole('button', { name: 'Matches', exact: true }).click();
+      await ann.page.getByText('Pick a match').waitFor();
+      await send(bob.page, 'Still there?');
+      await mark(bob.page, 'Still there?')
+        .and(bob.page.locator('[data-state="delivered"]'))
+        .waitFor();
+      expect(await mark(bob.page, 'Still there?').textContent()).toBe(' ✓');
+
+      const item = activeMatches(ann.page).first();
+      await item.getByTestId('match-preview').filter({ hasText: 'Still there?' }).waitFor();
+      await item.getByLabel('1 unread').waitFor();
+      await ann.page.getByTestId('unread-total').filter({ hasText: '1 unread' }).waitFor();
+
+      // She opens it: read, and the counts go.
+      await openFirstMatch(ann.page);
+      await mark(bob.page, 'Still there?').and(bob.page.locator('[data-state="read"]')).waitFor();
+      expect(await mark(bob.page, 'Still there?').textContent()).toBe(' ✓✓');
+      await ann.page.getByTestId('unread-total').waitFor({ state: 'detached' });
+
+      // Bob takes it back: gone on both sides, its place kept.
+      const seq = Number(await storedMessages(bob.page, 'Still there?').getAttribute('data-seq'));
+      await bob.page.getByRole('button', { name: `Unsend message ${seq}` }).click();
+      for (const page of [ann.page, bob.page]) {
+        await page
+          .locator(`.message[data-seq="${seq}"] .body.deleted`)
+          .filter({ hasText: 'Message deleted' })
+          .waitFor();
+        expect(await storedMessages(page, 'Still there?').count()).toBe(0);
+      }
+      // Only the sender is offered to take a message back.
+      expect(await ann.page.getByRole('button', { name: `Unsend message ${seq}` }).count()).toBe(0);
+      await ann.page.getByRole('button', { name: 'Matches', exact: true }).click();
+      await activeMatches(ann.page)
+        .first()
+        .getByTestId('match-preview')
+        .filter({ hasText: 'Message deleted' })
+        .waitFor();
+      await openFirstMatch(ann.page);
+    });
+  }, 60_000);
+
   it('when the connection drops, then a readable notice says so, and it is gone once reconnected', async () => {
     await withScreenshots('offline-notice', pages(), async () => {
       const notice = ann.page.locator('.notice');

@@ -57,7 +57,24 @@ export function registerGateway(
     socket.join([userRoom(userId), ...(matchRooms.get(socket) ?? [])]);
     mountEvents(socket, clientEvents, { services, logger, inFlight });
     trackPresence(socket, services, context);
+    tellUnreadTotal(socket, services, context);
   });
+}
+
+/**
+ * The user's unread total, to this socket as it connects (later changes reach every socket of the
+ * user from the domain). A failure costs the event only: the next change tells it again.
+ */
+function tellUnreadTotal(
+  socket: GatewaySocket,
+  services: Services,
+  { logger, inFlight }: { logger: Logger; inFlight: InFlight },
+): void {
+  const userId = socket.data.userId;
+  inFlight.track(services.unread.of(userId)).then(
+    (total) => socket.emit('unread:total', { total }),
+    (error: unknown) => logger.warn({ err: error, userId }, 'unread total not told'),
+  );
 }
 
 /**

@@ -63,6 +63,11 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
       <header class="topbar">
         <h1 class="brand">Mystery Match</h1>
         <ConnectionBadge state={store.connection} />
+        {store.unreadTotal > 0 && (
+          <span class="unread-total" data-testid="unread-total" aria-label="Unread messages">
+            {store.unreadTotal} unread
+          </span>
+        )}
         <span class="who" aria-label="Signed in as">
           {profile?.display_name ?? 'New user'} · #{session.userId}
         </span>

@@ -20,6 +20,8 @@ export interface PendingMessage {
 }
 
 const HISTORY_PAGE = 50;
+/** The server's default unsend window (`UNSEND_WINDOW_SECONDS`). */
+const UNSEND_WINDOW_MS = 600_000;
 const TYPING_SHOWN_MS = 4_000;
 
 export const OFFLINE_NOTICE =
@@ -64,6 +66,10 @@ export class DemoStore {
   readonly typing = new Set<number>();
   /** Per match: the partner has read up to this seq. */
   readonly partnerRead = new Map<number, number>();
+  /** Per match: the partner's devices got the messages up to this seq. */
+  readonly partnerDelivered = new Map<number, number>();
+  /** The user's unread messages over all matches, as the server last said (`unread:total`). */
+  unreadTotal = 0;
   /** Per user id: online or not, as the last presence event said. */
   readonly presence = new Map<number, boolean>();
   connection: ConnectionState = 'connecting';
@@ -119,8 +125,15 @@ export class DemoStore {
       })
       .on('read', (event) => {
         if (event.user_id === this.session.userId) return;
-        const before = this.partnerRead.get(event.match_id) ?? 0;
-        this.partnerRead.set(event.match_id, Math.max(before, event.seq));
+        this.raise(this.partnerRead, event.match_id, event.seq);
+      })
+      .on('delivered', (event) => {
+        if (event.user_id === this.session.userId) return;
+        this.raise(this.partnerDelivered, event.match_id, event.seq);
+      })
+      .on('deleted', (event) => this.tombstone(event.match_id, event.seq))
+      .on('unreadTotal', (event) => {
+        this.unreadTotal = event.total;
         this.changed();
       })
       .on('presence', (presence) => {
@@ -164,6 +177,10 @@ export class DemoStore {
     try {
       const matches = await this.session.rest.myMatches(this.session.userId);
       this.matches = matches;
+      for (const match of matches) {
+        this.raise(this.partnerRead, match.id, match.partner_last_read_seq ?? 0);
+        this.raise(this.partnerDelivered, match.id, match.partner_last_delivered_seq ?? 0);
+      }
       await Promise.all(
         matches.filter((m) => !this.loaded.has(m.id)).map((m) => this.loadHistory(m.id)),
       );
@@ -277,6 +294,35 @@ export class DemoStore {
     });
   }
 
+  /**
+   * Whether this user may still take the message back: their own, not taken back already, and
+   * younger than the server's default unsend window (the server has the last word: a refusal
+   * shows as a notice).
+   */
+  canUnsend(message: MessageView, now = Date.now()): boolean {
+    return (
+      message.sender_id === this.session.userId &&
+      !message.deleted &&
+      now - Date.parse(message.created_at) < UNSEND_WINDOW_MS
+    );
+  }
+
+  /** Takes back one of the user's own messages; it shows as deleted on both sides. */
+  async unsend(matchId: number, seq: number): Promise<void> {
+    try {
+      await this.chat.deleteMessage(matchId, seq);
+      this.tombstone(matchId, seq);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The match list's line for a match: its newest message here, else the server's preview. */
+  preview(match: DemoMatch): { body: string | null; deleted: boolean; mine: boolean } | undefined {
+    const last = this.messages.get(match.id)?.at(-1) ?? match.last_message ?? undefined;
+    return last && { ...last, mine: last.sender_id === this.session.userId };
+  }
+
   /** The page of history before what is shown (the SDK only ever brings newer messages). */
   async loadEarlier(matchId: number): Promise<void> {
     const before = this.earlier.get(matchId);
@@ -324,6 +370,21 @@ export class DemoStore {
     if (list.length > 1 && list.at(-2)!.seq > message.seq) list.sort((a, b) => a.seq - b.seq);
     this.messages.set(message.match_id, list);
     return true;
+  }
+
+  /** A message the sender took back: its text goes, its place stays. */
+  private tombstone(matchId: number, seq: number): void {
+    const list = this.messages.get(matchId);
+    const index = list?.findIndex((m) => m.seq === seq) ?? -1;
+    if (!list || index < 0) return;
+    list[index] = { ...list[index]!, body: null, deleted: true };
+    this.changed();
+  }
+
+  /** Moves a per-match watermark up (never down). */
+  private raise(map: Map<number, number>, matchId: number, seq: number): void {
+    map.set(matchId, Math.max(map.get(matchId) ?? 0, seq));
+    this.changed();
   }
 
   private onMessage(message: MessageView): void {

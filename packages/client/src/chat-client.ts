@@ -3,12 +3,15 @@ import {
   RETRYABLE_SEND_CODES,
   SYNC_NEEDED_SPREAD_MS,
   type Ack,
+  type ClientToServerEvents,
+  type DeliveredEvent,
   type ErrorBody,
   type MatchEndedEvent,
   type MatchExpiringEvent,
   type MatchExtendedEvent,
   type MatchUnlockedEvent,
   type MatchView,
+  type MessageDeletedEvent,
   type MessageView,
   type PresenceView,
   type ReadEvent,
@@ -16,6 +19,7 @@ import {
   type SendMessageRequest,
   type SyncPage,
   type TypingEvent,
+  type UnreadTotalEvent,
 } from '@mm/contract';
 import type { ChatSocket } from './socket.js';
 import { currentToken, type TokenSource } from './token.js';
@@ -26,6 +30,12 @@ export interface ChatClientEvents {
   message: (message: MessageView) => void;
   typing: (event: TypingEvent) => void;
   read: (event: ReadEvent) => void;
+  /** `message:delivered`: the messages up to `seq` reached a device of `user_id`. */
+  delivered: (event: DeliveredEvent) => void;
+  /** `message:deleted`: the sender took back message `seq`; show a tombstone in its place. */
+  deleted: (event: MessageDeletedEvent) => void;
+  /** `unread:total`: the user's unread messages over all matches (on connect and on change). */
+  unreadTotal: (event: UnreadTotalEvent) => void;
   presence: (presence: PresenceView) => void;
   /** A new match: it is followed from now on. */
   match: (match: MatchView) => void;
@@ -66,6 +76,11 @@ export interface ChatClientOptions {
   syncNeededSpreadMs?: number;
   /** Milliseconds between a seq gap (a message above one still missing) and the `sync` that fills it. */
   gapSyncDelayMs?: number;
+  /**
+   * Tell the server, by itself, when messages reach this client (`delivered`, the seq up to which
+   * it holds every message of the match), so the partner sees them delivered. Default true.
+   */
+  autoDelivered?: boolean;
   /** Passed to socket.io-client as they are (transports, path, ...). */
   socket?: Partial<ManagerOptions & SocketOptions>;
   /**
@@ -128,6 +143,13 @@ interface MatchCursor {
 
 type Listener<E extends keyof ChatClientEvents> = ChatClientEvents[E];
 
+/** What each acked request answers on success. */
+interface Answers {
+  read: { last_read_seq: number };
+  delivered: { last_delivered_seq: number };
+  'message:delete': { message: MessageView };
+}
+
 const closedError = (): Error => new Error('The chat client was closed.');
 
 const newClientId = (): string =>
@@ -161,6 +183,10 @@ export class ChatClient {
   private syncNeededTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly ackTimeoutMs: number;
   private readonly syncPageSize: number;
+  /** Per match: the seq a `delivered` is due for, and the highest one told on this connection. */
+  private readonly deliveryDue = new Map<number, number>();
+  private readonly deliveryTold = new Map<number, number>();
+  private deliveryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ChatClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -300,11 +326,36 @@ export class ChatClient {
 
   /** Marks the match read up to `seq`; resolves with the stored last read seq. */
   async markRead(matchId: number, seq: number): Promise<number> {
-    const ack: Ack<{ last_read_seq: number }> = await this.socket
-      .timeout(this.ackTimeoutMs)
-      .emitWithAck('read', { match_id: matchId, seq });
+    return (await this.request('read', { match_id: matchId, seq })).last_read_seq;
+  }
+
+  /**
+   * Marks the match's messages up to `seq` delivered; resolves with the stored last delivered
+   * seq. The client does it by itself unless `autoDelivered` is false.
+   */
+  async markDelivered(matchId: number, seq: number): Promise<number> {
+    return (await this.request('delivered', { match_id: matchId, seq })).last_delivered_seq;
+  }
+
+  /**
+   * Takes back one of the user's own messages within the unsend window; resolves with its
+   * tombstone (`deleted: true`, `body: null`). The partner's clients get `deleted`.
+   */
+  async deleteMessage(matchId: number, seq: number): Promise<MessageView> {
+    return (await this.request('message:delete', { match_id: matchId, seq })).message;
+  }
+
+  /** An acked event: its answer, or a ChatError with the server's refusal. */
+  private async request<E extends keyof Answers>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<Answers[E]> {
+    const timed = this.socket.timeout(this.ackTimeoutMs);
+    // Socket.IO types the call per event name; E is one of three, each with its answer above.
+    const emit = timed.emitWithAck as (event: E, payload: unknown) => Promise<Ack<Answers[E]>>;
+    const ack = await emit.call(timed, event, payload);
     if (!ack.ok) throw new ChatError(ack.error);
-    return ack.last_read_seq;
+    return ack;
   }
 
   /** Replays what was missed in every followed match, page after page. */
@@ -324,7 +375,7 @@ export class ChatClient {
       if (!ack.ok) throw new ChatError(ack.error);
       const lastOfMatch = new Map<number, number>();
       for (const message of ack.messages) {
-        this.accept(message);
+        this.accept(message, true);
         lastOfMatch.set(message.match_id, message.seq);
       }
       // Sync is authoritative up to what it returned: a skipped seq (an expired secret message)
@@ -344,6 +395,7 @@ export class ChatClient {
     socket.on('connect', () => {
       this.retries = 0;
       this.connection++;
+      this.deliveryTold.clear();
       const connection = this.connection;
       this.sync().then(
         () => {
@@ -378,7 +430,7 @@ export class ChatClient {
       }
       this.retryLater(); // refused for now (a draining pod) or the token provider may refresh
     });
-    socket.on('message:new', (message) => this.accept(message));
+    socket.on('message:new', (message) => this.accept(message, true));
     socket.on('match:new', (match) => {
       this.follow(match.id);
       this.emit('match', match);
@@ -391,6 +443,9 @@ export class ChatClient {
     socket.on('secret_chat:active', (event) => this.emit('secretChatActive', event));
     socket.on('typing', (event) => this.emit('typing', event));
     socket.on('read', (event) => this.emit('read', event));
+    socket.on('message:delivered', (event) => this.emit('delivered', event));
+    socket.on('message:deleted', (event) => this.emit('deleted', event));
+    socket.on('unread:total', (event) => this.emit('unreadTotal', event));
     socket.on('presence', (presence) => this.emit('presence', presence));
     socket.on('sync:needed', () => this.syncNeededSoon());
   }
@@ -491,8 +546,12 @@ export class ChatClient {
     };
   }
 
-  /** Delivers a message unless its (match_id, seq) was delivered before. */
-  private accept(message: MessageView): void {
+  /**
+   * Delivers a message unless its (match_id, seq) was delivered before. `received`: it came from
+   * the server (live or replayed), not as the ack of this client's own send, so a `delivered`
+   * receipt is due.
+   */
+  private accept(message: MessageView, received = false): void {
     this.follow(message.match_id);
     const cursor = this.cursors.get(message.match_id)!;
     if (message.seq <= cursor.watermark || cursor.above.has(message.seq)) return;
@@ -500,6 +559,28 @@ export class ChatClient {
     while (cursor.above.delete(cursor.watermark + 1)) cursor.watermark++;
     this.emit('message', message);
     if (cursor.above.size > 0) this.fillGapSoon();
+    if (received) this.deliveredSoon(message.match_id);
+  }
+
+  /**
+   * Tells the server, once per burst (the messages of one sync page, say), the seq up to which
+   * the client holds every message of the match: the receipt never claims a message still
+   * missing. Lost on a dropped connection, it is told again after the reconnect's sync.
+   */
+  private deliveredSoon(matchId: number): void {
+    if (this.options.autoDelivered === false) return;
+    this.deliveryDue.set(matchId, this.lastSeq(matchId));
+    if (this.deliveryTimer) return;
+    this.deliveryTimer = setTimeout(() => {
+      this.deliveryTimer = undefined;
+      if (this.closed || !this.socket.connected) return;
+      for (const [id, seq] of this.deliveryDue) {
+        if (seq <= (this.deliveryTold.get(id) ?? 0)) continue;
+        this.deliveryTold.set(id, seq);
+        this.socket.emit('delivered', { match_id: id, seq }, () => undefined);
+      }
+      this.deliveryDue.clear();
+    }, 0);
   }
 
   private advance(matchId: number, seq: number): void {
@@ -523,7 +604,8 @@ export class ChatClient {
     clearTimeout(this.retryTimer);
     clearTimeout(this.gapTimer);
     clearTimeout(this.syncNeededTimer);
-    this.retryTimer = this.gapTimer = this.syncNeededTimer = undefined;
+    clearTimeout(this.deliveryTimer);
+    this.retryTimer = this.gapTimer = this.syncNeededTimer = this.deliveryTimer = undefined;
     for (const pending of this.outbox.values()) {
       clearTimeout(pending.timer);
       pending.timer = undefined;

@@ -129,6 +129,18 @@ export class RestClient {
     return stored;
   }
 
+  /**
+   * Takes back one of the caller's own messages within the unsend window; answers its tombstone
+   * (`deleted: true`, `body: null`). Repeating it answers the same tombstone.
+   */
+  async deleteMessage(matchId: number, seq: number): Promise<MessageView> {
+    const { message } = await this.request<{ message: MessageView }>(
+      'DELETE',
+      `/api/mystery/chat/${matchId}/messages/${seq}`,
+    );
+    return message;
+  }
+
   /** The caller's stats; `userId` (deprecated) takes the seed path, which must name the caller. */
   stats(userId?: number): Promise<UserStats> {
     return this.request('GET', `/api/mystery/stats/${userId ?? 'me'}`);

@@ -15,6 +15,7 @@ const message = (seq: number, overrides: Partial<MessageView> = {}): MessageView
   body: `message ${seq}`,
   is_secret: false,
   created_at: new Date(0).toISOString(),
+  deleted: false,
   ...overrides,
 });
 
@@ -349,6 +350,79 @@ describe('ChatClient over a scripted socket', () => {
       await expect(client.send(MATCH, 'b')).rejects.toThrow('closed');
       expect(() => client.resume()).toThrow('closed');
       expect(client.unacked).toBe(0);
+    });
+  });
+
+  describe('delivery receipts, unsend and unread totals', () => {
+    const deliveries = () =>
+      socket.emitted.filter((e) => e.event === 'delivered').map((e) => e.payload);
+
+    it('when messages arrive live and replayed, then one delivered goes per burst, for the seq held without a gap', async () => {
+      create().connect();
+      await answerSync([message(1), message(2)]);
+      await settle();
+      expect(deliveries()).toEqual([{ match_id: MATCH, seq: 2 }]);
+
+      socket.push('message:new', message(4)); // 3 is still missing: 2 is all it holds
+      socket.push('message:new', message(3));
+      await settle();
+      expect(deliveries()).toEqual([
+        { match_id: MATCH, seq: 2 },
+        { match_id: MATCH, seq: 4 },
+      ]);
+    });
+
+    it('when the message is the ack of its own send, then no delivered goes', async () => {
+      await connected();
+      const sent = client.send(MATCH, 'mine');
+      ackStored(0, 1);
+      await sent;
+      await settle();
+      expect(deliveries()).toEqual([]);
+    });
+
+    it('when autoDelivered is off, then none goes until markDelivered is called', async () => {
+      await connected({ autoDelivered: false });
+      socket.push('message:new', message(1));
+      await settle();
+      expect(deliveries()).toEqual([]);
+      const marked = client.markDelivered(MATCH, 1);
+      socket.emitted.at(-1)!.answer({ ok: true, last_delivered_seq: 1 });
+      await expect(marked).resolves.toBe(1);
+      expect(deliveries()).toEqual([{ match_id: MATCH, seq: 1 }]);
+    });
+
+    it('when the server tells delivered, deleted and unread total, then the client tells its listeners', async () => {
+      await connected();
+      const heard: unknown[] = [];
+      client.on('delivered', (e) => heard.push(['delivered', e]));
+      client.on('deleted', (e) => heard.push(['deleted', e]));
+      client.on('unreadTotal', (e) => heard.push(['unreadTotal', e]));
+      socket.push('message:delivered', { match_id: MATCH, user_id: 2, seq: 3 });
+      socket.push('message:deleted', { match_id: MATCH, user_id: 2, seq: 2 });
+      socket.push('unread:total', { total: 5 });
+      expect(heard).toEqual([
+        ['delivered', { match_id: MATCH, user_id: 2, seq: 3 }],
+        ['deleted', { match_id: MATCH, user_id: 2, seq: 2 }],
+        ['unreadTotal', { total: 5 }],
+      ]);
+    });
+
+    it('when a message is deleted, then it resolves with the tombstone; a refusal rejects with the ChatError', async () => {
+      await connected();
+      const deleted = client.deleteMessage(MATCH, 1);
+      const request = socket.emitted.at(-1)!;
+      expect(request).toMatchObject({
+        event: 'message:delete',
+        payload: { match_id: MATCH, seq: 1 },
+      });
+      request.answer({ ok: true, message: message(1, { body: null, deleted: true }) });
+      await expect(deleted).resolves.toMatchObject({ seq: 1, deleted: true, body: null });
+
+      const refused = client.deleteMessage(MATCH, 2);
+      const error = { code: 'UNSEND_WINDOW_CLOSED', message: 'too old' } as const;
+      socket.emitted.at(-1)!.answer({ ok: false, error });
+      await expect(refused).rejects.toEqual(new ChatError(error));
     });
   });
 });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { matchId } from './schemas.js';
+import { matchId, userId } from './schemas.js';
 import { messageView } from './wire.js';
 
 /**
  * The realtime chat's own requests and payloads (docs/design.md §4): replay (`sync`), typing, read
- * receipts and presence. `message:send` lives in schemas.ts beside the REST send.
+ * and delivery receipts, unsend, unread totals and presence. `message:send` lives in schemas.ts beside the REST send.
  */
 
 /** A seq a client holds: 0 means "nothing yet". */
@@ -27,7 +27,13 @@ export const syncRequest = z.object({
 
 export const typingRequest = z.object({ match_id: matchId, is_typing: z.boolean() });
 
-export const readRequest = z.object({ match_id: matchId, seq: seq });
+/** A receipt (`read`, `delivered`): the match and the highest seq it covers. */
+export const receiptRequest = z.object({ match_id: matchId, seq: seq });
+export const readRequest = receiptRequest;
+export const deliveredRequest = receiptRequest;
+
+/** `message:delete` and `DELETE /api/mystery/chat/{match_id}/messages/{seq}`: which message. */
+export const deleteMessageRequest = z.object({ match_id: matchId, seq: userId });
 
 export type SyncRequest = z.input<typeof syncRequest>;
 export type TypingRequest = z.input<typeof typingRequest>;
@@ -35,6 +41,11 @@ export type ReadRequest = z.input<typeof readRequest>;
 export type ParsedSyncRequest = z.output<typeof syncRequest>;
 export type ParsedTypingRequest = z.output<typeof typingRequest>;
 export type ParsedReadRequest = z.output<typeof readRequest>;
+export type ReceiptRequest = z.input<typeof receiptRequest>;
+export type ParsedReceiptRequest = z.output<typeof receiptRequest>;
+export type DeliveredRequest = z.input<typeof deliveredRequest>;
+export type DeleteMessageRequest = z.input<typeof deleteMessageRequest>;
+export type ParsedDeleteMessageRequest = z.output<typeof deleteMessageRequest>;
 
 /** `sync`'s answer. */
 export const syncPage = z.object({
@@ -47,6 +58,10 @@ export type SyncPage = z.infer<typeof syncPage>;
 
 /** `read`'s answer: the caller's last read seq after this read (it never moves backwards). */
 export const readAck = z.object({ last_read_seq: seq });
+/** `delivered`'s answer: the caller's last delivered seq after it (never backwards). */
+export const deliveredAck = z.object({ last_delivered_seq: seq });
+/** `message:delete`'s answer: the message's tombstone (`deleted: true`, `body: null`). */
+export const deleteMessageResponse = z.object({ message: messageView });
 
 /** `typing` as the partner receives it. */
 export interface TypingEvent {
@@ -55,11 +70,32 @@ export interface TypingEvent {
   is_typing: boolean;
 }
 
-/** `read`: `user_id` has read `match_id` up to `seq` (inclusive). */
-export interface ReadEvent {
+/**
+ * `read`: `user_id` has read `match_id` up to `seq` (inclusive); `message:delivered`: the messages
+ * up to `seq` reached a device of `user_id`.
+ */
+export interface ReceiptEvent {
   match_id: number;
   user_id: number;
   seq: number;
+}
+export type ReadEvent = ReceiptEvent;
+export type DeliveredEvent = ReceiptEvent;
+
+/** `message:deleted`: the sender took back the message `seq` of `match_id`; drop its text. */
+export interface MessageDeletedEvent {
+  match_id: number;
+  seq: number;
+  /** The sender, who took it back. */
+  user_id: number;
+}
+
+/**
+ * `unread:total`: the partner's messages the user has not read, over all their matches (expired
+ * secret and deleted messages left out). Sent on connect and whenever it changes.
+ */
+export interface UnreadTotalEvent {
+  total: number;
 }
 
 /**

@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   DAILY_LIMIT_REACHED: 429,
   EXTENSION_LIMIT_REACHED: 409,
   SECRET_CHAT_NOT_REQUESTED: 409,
+  NOT_MESSAGE_SENDER: 403,
+  UNSEND_WINDOW_CLOSED: 409,
   RATE_LIMITED: 429,
   TOO_MANY_CONNECTIONS: 429,
   PAYLOAD_TOO_LARGE: 413,
@@ -81,6 +83,9 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   SECRET_CHAT_NOT_REQUESTED:
     'There is no pending secret-chat request that you may accept (the requester cannot accept ' +
     'their own).',
+  NOT_MESSAGE_SENDER: "Only the sender may take a message back; this one is the partner's.",
+  UNSEND_WINDOW_CLOSED:
+    'The message is older than the unsend window; `details.window_seconds` says how long it is.',
   RATE_LIMITED:
     'Too many requests, messages or socket handshakes: wait `details.retry_after` seconds (also ' +
     'the `Retry-After` header over REST).',

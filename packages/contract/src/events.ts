@@ -8,9 +8,14 @@ import type {
 } from './lifecycle.js';
 import type { MatchExpiringEvent } from './notifications.js';
 import type {
+  DeleteMessageRequest,
+  DeliveredEvent,
+  DeliveredRequest,
+  MessageDeletedEvent,
   PresenceView,
   ReadEvent,
   ReadRequest,
+  UnreadTotalEvent,
   SyncPage,
   SyncNeededEvent,
   SyncRequest,
@@ -30,6 +35,19 @@ export interface ClientToServerEvents {
   typing: (payload: TypingRequest) => void;
   /** Stores the caller's last read seq (never backwards) and tells the partner. */
   read: (payload: ReadRequest, ack: (res: Ack<{ last_read_seq: number }>) => void) => void;
+  /**
+   * Stores that the messages up to `seq` reached this device (never backwards) and tells the
+   * partner `message:delivered`. The SDK sends it by itself for each message it receives.
+   */
+  delivered: (
+    payload: DeliveredRequest,
+    ack: (res: Ack<{ last_delivered_seq: number }>) => void,
+  ) => void;
+  /** Takes back the caller's own message within the unsend window: answered with its tombstone. */
+  'message:delete': (
+    payload: DeleteMessageRequest,
+    ack: (res: Ack<{ message: MessageView }>) => void,
+  ) => void;
 }
 
 /** Events the server pushes. */
@@ -48,6 +66,12 @@ export interface ServerToClientEvents {
   'secret_chat:active': (event: SecretChatEvent) => void;
   typing: (event: TypingEvent) => void;
   read: (event: ReadEvent) => void;
+  /** The partner's devices got the match's messages up to `seq`. */
+  'message:delivered': (event: DeliveredEvent) => void;
+  /** The sender took a message back: show its tombstone instead (its text is gone). */
+  'message:deleted': (event: MessageDeletedEvent) => void;
+  /** The user's unread messages over all matches: on connect and whenever it changes. */
+  'unread:total': (event: UnreadTotalEvent) => void;
   /** A match partner came online or went offline. */
   presence: (presence: PresenceView) => void;
   /**

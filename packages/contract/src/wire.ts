@@ -80,6 +80,22 @@ export const partnerView = z
   .meta({ id: 'PartnerView', description: 'The match partner, as far as the chat unlocked them.' });
 export type PartnerView = z.infer<typeof partnerView>;
 
+/**
+ * The last message of a match, for a match list: masked as the chat masks it, null `body` when it
+ * was taken back. An expired secret message is never one (the one before it is shown).
+ */
+export const messagePreview = z
+  .object({
+    seq: z.number().int(),
+    sender_id: z.number().int().nullable(),
+    body: z.string().nullable(),
+    is_secret: z.boolean(),
+    deleted: z.boolean(),
+    created_at: isoTimestamp,
+  })
+  .meta({ id: 'MessagePreview', description: "A match's last message, for the match list." });
+export type MessagePreview = z.infer<typeof messagePreview>;
+
 export const matchView = z
   .object({
     id: z.number().int(),
@@ -95,8 +111,18 @@ export const matchView = z
     secret_requested_by: z.number().int().nullable(),
     /** The viewer's last read seq (read receipts): 0 before they read anything. */
     last_read_seq: z.number().int(),
+    /** The viewer's last delivered seq (delivery receipts): 0 before anything reached them. */
+    last_delivered_seq: z.number().int(),
+    /**
+     * The partner's read and delivered watermarks, for the sender's marks (✓ delivered, ✓✓ read).
+     * Absent once the match ended by block or unmatch: receipts no longer cross then.
+     */
+    partner_last_read_seq: z.number().int().optional(),
+    partner_last_delivered_seq: z.number().int().optional(),
     /** The partner's messages after `last_read_seq`; present in `my-matches`. */
     unread_count: z.number().int().optional(),
+    /** The match's last message as the chat shows it; present in `my-matches`, null when none. */
+    last_message: messagePreview.nullable().optional(),
     partner: partnerView,
   })
   .meta({ id: 'MatchView', description: 'A match as one of its two participants sees it.' });
@@ -110,11 +136,17 @@ export const messageView = z
     /** Null once the sender deleted their account. */
     sender_id: z.number().int().nullable(),
     client_id: z.string(),
-    body: z.string(),
+    /** Null when the sender took the message back (`deleted`): its text is gone everywhere. */
+    body: z.string().nullable(),
     is_secret: z.boolean(),
     created_at: isoTimestamp,
+    /**
+     * The sender took it back (`message:delete`): a tombstone that keeps its seq, so the chat has
+     * no gap. A client shows "message deleted" in its place.
+     */
+    deleted: z.boolean(),
   })
-  .meta({ id: 'MessageView', description: 'A stored chat message.' });
+  .meta({ id: 'MessageView', description: 'A stored chat message, or the tombstone of one.' });
 export type MessageView = z.infer<typeof messageView>;
 
 export const historyPage = z

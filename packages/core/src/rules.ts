@@ -9,6 +9,8 @@ export interface DomainRules {
   matchTtlMs: number;
   extendMs: number;
   secretMessageTtlMs: number;
+  /** How long after sending the sender may take a message back (docs/design.md §4.6). */
+  unsendWindowSeconds: number;
   messageRate: { points: number; windowSeconds: number };
   /** REST request limits; `points: 0` means no limit. */
   httpRate: {
@@ -43,6 +45,7 @@ export function defaultDomainRules(): DomainRules {
     matchTtlMs: 48 * HOUR_MS,
     extendMs: 24 * HOUR_MS,
     secretMessageTtlMs: 86_400 * SECOND_MS,
+    unsendWindowSeconds: 600,
     messageRate: { points: 60, windowSeconds: 10 },
     httpRate: {
       perIp: { points: 600, windowSeconds: 60 },

@@ -13,6 +13,7 @@ import { MessageWriter } from './messages/message-writer';
 import type { DomainMetrics } from './metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
+import { UnreadTotals } from './messages/unread-totals';
 import { RateLimiter } from './limits/rate-limiter';
 import { SocketCap } from './limits/socket-cap';
 import { DiscoveryService } from './profiles/discovery.service';
@@ -92,6 +93,7 @@ export function createServices(deps: DomainDeps) {
       leaseSize: Math.min(10, Math.floor(deps.rules.messageRate.points / 10)),
     },
   );
+  const unread = new UnreadTotals(deps.db, realtime, deps.logger);
   const messages = new MessageService(
     deps.db,
     writer,
@@ -99,6 +101,8 @@ export function createServices(deps: DomainDeps) {
     realtime,
     messageLimiter,
     views,
+    unread,
+    deps.rules.unsendWindowSeconds,
     deps.metrics,
     deps.logger,
   );
@@ -130,7 +134,9 @@ export function createServices(deps: DomainDeps) {
     matches,
     messages,
     sync: new SyncService(deps.db),
-    receipts: new ReadReceiptService(deps.db, realtime),
+    receipts: new ReadReceiptService(deps.db, realtime, unread),
+    /** Unread totals (`unread:total`): the gateway tells each socket its own on connect. */
+    unread,
     presence,
     realtime,
     /** REST request limits (absent when configured off); the API applies them. */

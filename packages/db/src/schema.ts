@@ -68,6 +68,9 @@ export interface MatchesTable {
   secret_requested_by: number | null;
   a_last_read_seq: Generated<number>;
   b_last_read_seq: Generated<number>;
+  /** Each side's last seq that reached one of its devices (delivery receipts). */
+  a_last_delivered_seq: Generated<number>;
+  b_last_delivered_seq: Generated<number>;
   ended_at: NullableTimestamp;
   ended_by: number | null;
   /** When the expiry warning was claimed (once, by one pod); an extension clears it. */
@@ -81,10 +84,12 @@ export interface MessagesTable {
   /** Null once the sender's account is deleted. */
   sender_id: number | null;
   client_id: string;
-  body: string;
+  /** Null once the sender took the message back (then `deleted_at` is set, and only then). */
+  body: string | null;
   is_secret: Generated<boolean>;
   created_at: Timestamp;
   expires_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
 }
 
 export interface BlocksTable {

@@ -215,11 +215,15 @@ describe('per-side message counts migration', () => {
     });
 
   test('when matches held messages before it, then each side’s count is backfilled, the level reached is recorded, and append_messages moves the counts after', async () => {
-    // Back to just before it (the migrations after it go down first).
+    // Down to just before it: the later migrations first, newest first, then this one.
     const down = await migrator().migrateTo('20261123T150000_append_messages');
-    const undone = down.results?.map((r) => [r.migrationName, r.status]) ?? [];
-    expect(undone.at(-1)).toEqual(['20261129T060000_per_side_message_counts', 'Success']);
-    expect(undone.every(([, status]) => status === 'Success')).toBe(true);
+    expect(down.error).toBeUndefined();
+    expect(down.results?.at(-1)).toMatchObject({
+      migrationName: '20261129T060000_per_side_message_counts',
+      direction: 'Down',
+      status: 'Success',
+    });
+    expect(down.results?.every((r) => r.status === 'Success')).toBe(true);
     await handle.db
       .insertInto('users')
       .values([1, 2, 3, 4].map((id) => ({ id, display_name: `user ${id}` })))
@@ -302,5 +306,47 @@ describe('initial migration on PGlite', () => {
     } finally {
       await handle.close();
     }
+  });
+});
+
+describe('unsend and delivery migration', () => {
+  let testSchema: TestSchema;
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    testSchema = await createTestSchema('db_unsend_delivery');
+    handle = await openTestDatabase(testSchema);
+    await migrateToLatest(handle.db, testSchema.schema);
+    await handle.db.insertInto('users').values({ id: 1, display_name: 'one' }).execute();
+    await handle.db.insertInto('users').values({ id: 2, display_name: 'two' }).execute();
+    await sql`
+      INSERT INTO matches (id, user_a, user_b, created_by, expires_at, message_count)
+      VALUES (1, 1, 2, 1, now() + interval '1 day', 1)`.execute(handle.db);
+    await sql`INSERT INTO messages (match_id, seq, sender_id, client_id, body)
+              VALUES (1, 1, 1, 'c1', 'hello')`.execute(handle.db);
+  });
+
+  afterAll(async () => {
+    await handle?.close();
+    await testSchema?.drop();
+  });
+
+  test('when a body is erased without deleted_at, or deleted_at set with the body kept, then the check refuses it', async () => {
+    await expect(
+      sql`UPDATE messages SET body = NULL WHERE id = 1`.execute(handle.db),
+    ).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      sql`UPDATE messages SET deleted_at = now() WHERE id = 1`.execute(handle.db),
+    ).rejects.toMatchObject({ code: '23514' });
+    await sql`UPDATE messages SET body = NULL, deleted_at = now() WHERE id = 1`.execute(handle.db);
+  });
+
+  test('when a new match is made, then both delivered watermarks start at 0', async () => {
+    const match = await handle.db
+      .selectFrom('matches')
+      .select(['a_last_delivered_seq', 'b_last_delivered_seq'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect(match).toEqual({ a_last_delivered_seq: 0, b_last_delivered_seq: 0 });
   });
 });

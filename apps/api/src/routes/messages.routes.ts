@@ -1,4 +1,6 @@
 import {
+  deleteMessageRequest,
+  deleteMessageResponse,
   historyPage,
   historyQuery,
   matchParams,
@@ -42,6 +44,23 @@ export function messageRoutes({ messages }: Services): AnyRouteSpec[] {
       response: historyPage,
       errors: ['NOT_FOUND'],
       handler: ({ params, query, userId }) => messages.history(userId, params.match_id, query),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/mystery/chat/{match_id}/messages/{seq}',
+      summary: "Take back one of the caller's own messages within the unsend window",
+      description:
+        "The same path as the socket's `message:delete`: the body is erased, the seq stays as a " +
+        "tombstone, the partner's sockets get `message:deleted`. Repeating it answers the " +
+        'tombstone again.',
+      tags: ['chat'],
+      auth: true,
+      params: deleteMessageRequest,
+      response: deleteMessageResponse,
+      errors: ['NOT_FOUND', 'NOT_MESSAGE_SENDER', 'UNSEND_WINDOW_CLOSED'],
+      handler: async ({ params, userId }) => ({
+        message: await messages.unsend(userId, params),
+      }),
     }),
   ];
 }

@@ -1,4 +1,8 @@
 import {
+  deleteMessageRequest,
+  deleteMessageResponse,
+  deliveredAck,
+  deliveredRequest,
   matchRoom,
   readAck,
   readRequest,
@@ -70,6 +74,38 @@ export const clientEvents: readonly AnyEventSpec[] = [
     errors: ['NOT_FOUND'],
     handler: async ({ payload, userId, socket, services }) => ({
       last_read_seq: await services.receipts.markRead(userId, payload, socket.id),
+    }),
+  }),
+  clientEvent({
+    event: 'delivered',
+    summary:
+      "Store the caller's last delivered seq of a match: its messages up to `seq` reached a device",
+    description:
+      "Never backwards, never beyond the last. When it moves, the partner's sockets and the " +
+      "caller's other devices get `message:delivered`; after a block or unmatch only the " +
+      "caller's own devices do. The SDK sends it by itself for every message it receives.",
+    payload: deliveredRequest,
+    ack: deliveredAck,
+    rate: 'none',
+    errors: ['NOT_FOUND'],
+    handler: async ({ payload, userId, socket, services }) => ({
+      last_delivered_seq: await services.receipts.markDelivered(userId, payload, socket.id),
+    }),
+  }),
+  clientEvent({
+    event: 'message:delete',
+    summary: "Take back one of the caller's own messages within the unsend window",
+    description:
+      'The body is erased from the database; the seq stays as a tombstone (`deleted: true`, ' +
+      '`body: null`) in history and `sync`, and unlock counts do not go down. Acked with the ' +
+      "tombstone; the partner's sockets and the caller's other devices get `message:deleted`. " +
+      'Taking back a message taken back already acks the tombstone again and tells no one.',
+    payload: deleteMessageRequest,
+    ack: deleteMessageResponse,
+    rate: 'none',
+    errors: ['NOT_FOUND', 'NOT_MESSAGE_SENDER', 'UNSEND_WINDOW_CLOSED'],
+    handler: async ({ payload, userId, socket, services }) => ({
+      message: await services.messages.unsend(userId, payload, socket.id),
     }),
   }),
 ];

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { DemoStore } from '../store';
 import { useStore } from '../use-store';
 import { MatchActions } from './match-actions';
@@ -18,6 +18,7 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
   const messages = store.messages.get(matchId) ?? [];
   const pending = store.pending.get(matchId) ?? [];
   const partnerRead = store.partnerRead.get(matchId) ?? 0;
+  const partnerDelivered = store.partnerDelivered.get(matchId) ?? 0;
   const lastOwn = messages.findLast((m) => m.sender_id === me);
   const listRef = useRef<HTMLDivElement>(null);
   const [draft, setDraft] = useState('');
@@ -33,6 +34,14 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
     const list = listRef.current;
     if (list && pending.length > 0) list.scrollTop = list.scrollHeight;
   }, [pending.length]);
+  // A reader at the newest message stays there whatever changed in this render: a bubble that
+  // grew (its ✓/✓✓ mark, its Unsend link, a stored copy replacing the pending one) can make the
+  // browser's scroll anchoring move the list off its end. Scrolled back, they stay where they are.
+  const atNewest = useRef(true);
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list && atNewest.current) list.scrollTop = list.scrollHeight;
+  });
 
   if (!match) {
     return (
@@ -60,7 +69,17 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <PartnerCard store={store} match={match} />
         <MatchActions store={store} match={match} />
       </div>
-      <div class="messages" ref={listRef} role="log" aria-label="Messages" aria-live="polite">
+      <div
+        class="messages"
+        ref={listRef}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        onScroll={(event) => {
+          // Bottom up (column-reverse): 0 is the newest end, older messages lie below 0.
+          atNewest.current = event.currentTarget.scrollTop >= -4;
+        }}
+      >
         <div>
           {store.earlier.has(matchId) && (
             <button
@@ -81,7 +100,27 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
                   data-seq={message.seq}
                 >
                   <span class="visually-hidden">{mine ? 'You: ' : 'Them: '}</span>
-                  <span class="body">{message.body}</span>
+                  {message.deleted ? (
+                    <span class="body deleted">Message deleted</span>
+                  ) : (
+                    <span class="body">{message.body}</span>
+                  )}
+                  {mine && !message.deleted && (
+                    <ReceiptMark
+                      read={message.seq <= partnerRead}
+                      delivered={message.seq <= partnerDelivered}
+                    />
+                  )}
+                  {store.canUnsend(message) && (
+                    <button
+                      type="button"
+                      class="link unsend"
+                      aria-label={`Unsend message ${message.seq}`}
+                      onClick={() => void store.unsend(matchId, message.seq)}
+                    >
+                      Unsend
+                    </button>
+                  )}
                   {message.is_secret && (
                     <span class="secret" title="Secret: vanishes after 24 hours">
                       {' '}
@@ -152,5 +191,21 @@ export function ChatPanel({ store, matchId, onBack }: Props) {
         <p class="muted">This match has ended; the chat is read-only.</p>
       )}
     </section>
+  );
+}
+
+/** ✓ delivered to a device of the partner, ✓✓ read (read implies delivered); none: sent. */
+function ReceiptMark({ read, delivered }: { read: boolean; delivered: boolean }) {
+  const state = read ? 'read' : delivered ? 'delivered' : 'sent';
+  if (state === 'sent') return null;
+  return (
+    <span
+      class={`mark mark-${state}`}
+      data-testid="receipt-mark"
+      data-state={state}
+      title={state === 'read' ? 'Read' : 'Delivered'}
+    >
+      {state === 'read' ? ' ✓✓' : ' ✓'}
+    </span>
   );
 }

@@ -72,11 +72,15 @@ export function MatchList({ store, selected, onOpen }: Props) {
       {store.matches.length === 0 && <p class="muted">No matches yet.</p>}
       <ul class="match-list">
         {[...active, ...ended].map((match) => {
-          const unread = store.messages
-            .get(match.id)
-            ?.filter(
-              (m) => m.sender_id !== store.session.userId && m.seq > match.last_read_seq,
-            ).length;
+          // What this page holds of the chat when loaded; the server's count otherwise.
+          const unread =
+            store.messages
+              .get(match.id)
+              ?.filter(
+                (m) =>
+                  m.sender_id !== store.session.userId && !m.deleted && m.seq > match.last_read_seq,
+              ).length ?? match.unread_count;
+          const preview = store.preview(match);
           return (
             <li key={match.id}>
               <button
@@ -91,6 +95,12 @@ export function MatchList({ store, selected, onOpen }: Props) {
                     ? `Level ${match.partner?.level ?? 0} · ${match.message_count} messages`
                     : `Ended (${match.status})`}
                 </span>
+                {preview && (
+                  <span class="match-preview" data-testid="match-preview">
+                    {preview.mine ? 'You: ' : ''}
+                    {preview.deleted ? <em>Message deleted</em> : preview.body}
+                  </span>
+                )}
                 {!!unread && match.id !== selected && (
                   <span class="unread" aria-label={`${unread} unread`}>
                     {unread}

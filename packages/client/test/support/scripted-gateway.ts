@@ -78,6 +78,7 @@ export class ScriptedGateway {
       sender_id: 1,
       client_id: request.client_id,
       body: request.body,
+      deleted: false,
       is_secret: false,
       created_at: new Date(0).toISOString(),
     };

@@ -8,6 +8,7 @@ import {
   countUnreadMessages,
   enqueueNotifications,
   findMatchById,
+  lastMessageOfMatches,
   findUserById,
   listCandidates,
   listMatchesOfUser,
@@ -28,6 +29,8 @@ import { isPremium } from '../users/premium';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
 import { announceMatchEnded } from '../realtime/match-events';
+import { toMessagePreview } from '../unlock/message-view';
+import { contactsVisible } from '../unlock/unlock-levels';
 import type { ScoreCache } from './score-cache';
 
 /** How many eligible candidates are ranked per find-match (the most recently active). */
@@ -218,16 +221,27 @@ export class MatchService {
     return this.views.forViewer(match, userId);
   }
 
-  /** Every match of the user, with the unread count of each. */
+  /**
+   * Every match of the user, with the unread count of each and its last message as the chat
+   * shows it (masked by the match's level; a tombstone when taken back; an expired secret message
+   * never: the one before it, if any).
+   */
   async listMatches(userId: number): Promise<MatchView[]> {
     const matches = await listMatchesOfUser(this.db, userId);
-    const unread = await countUnreadMessages(
-      this.db,
-      userId,
-      matches.map((match) => match.id),
-    );
-    const views = await this.views.list(matches, userId);
-    return views.map((view) => ({ ...view, unread_count: unread.get(view.id) ?? 0 }));
+    const ids = matches.map((match) => match.id);
+    const [unread, last, views] = await Promise.all([
+      countUnreadMessages(this.db, userId, ids),
+      lastMessageOfMatches(this.db, ids),
+      this.views.list(matches, userId),
+    ]);
+    return views.map((view, i) => {
+      const message = last.get(view.id);
+      return {
+        ...view,
+        unread_count: unread.get(view.id) ?? 0,
+        last_message: message ? toMessagePreview(message, contactsVisible(matches[i]!)) : null,
+      };
+    });
   }
 
   async stats(userId: number): Promise<UserStats> {

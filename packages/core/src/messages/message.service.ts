@@ -1,10 +1,11 @@
 import type {
   HistoryPage,
   MessageView,
+  ParsedDeleteMessageRequest,
   ParsedHistoryQuery,
   ParsedSendMessageRequest,
 } from '@mm/contract';
-import { listMessagesBefore, type Database } from '@mm/db';
+import { listMessagesBefore, unsendMessage, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { MatchService } from '../matches/match.service';
 import type { RateLimiter } from '../limits/rate-limiter';
@@ -14,7 +15,9 @@ import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
-import { toMessageView } from './message-view';
+import { AppError } from '../errors';
+import { toMessageView } from '../unlock/message-view';
+import type { UnreadTotals } from './unread-totals';
 
 export interface SendResult {
   message: MessageView;
@@ -31,6 +34,9 @@ export class MessageService {
     /** Messages per user and window, over every socket, pod and the REST send. */
     private readonly limiter: RateLimiter,
     private readonly views: MatchViews,
+    private readonly unread: UnreadTotals,
+    /** How long after sending a message may be taken back (docs/design.md §4.6). */
+    private readonly unsendWindowSeconds: number,
     private readonly metrics?: DomainMetrics,
     private readonly logger?: Logger,
   ) {}
@@ -64,6 +70,7 @@ export class MessageService {
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
     this.realtime.toMatch(matchId, 'message:new', view, origin);
+    if (created) this.unread.messageFrom(matchId, senderId);
     // Once per match and batch, from the batch's last message of the match, whose counts are the
     // match's: a level it may have opened is announced at most once, the highest one.
     if (created && match.latest) {
@@ -74,6 +81,49 @@ export class MessageService {
       });
     }
     return { message: view, created };
+  }
+
+  /**
+   * Takes back the sender's own message within the unsend window (docs/design.md §4.6): the body
+   * is erased from the database, the seq stays as a tombstone, no count goes down. Both users'
+   * sockets hear `message:deleted` (the partner's clients drop the text; the sender's other
+   * devices too), in any match status: the sender may take back what they sent just before a
+   * block or an expiry. Taking back a message taken back already answers its tombstone again
+   * and tells no one. `origin` is a room left out of the event: the socket that asked.
+   */
+  async unsend(
+    userId: number,
+    { match_id: matchId, seq }: ParsedDeleteMessageRequest,
+    origin?: string,
+  ): Promise<MessageView> {
+    const result = await unsendMessage(this.db, {
+      matchId,
+      seq,
+      userId,
+      windowSeconds: this.unsendWindowSeconds,
+    });
+    switch (result.outcome) {
+      case 'not_found':
+        throw new AppError('NOT_FOUND', 'No such message.');
+      case 'not_sender':
+        throw new AppError('NOT_MESSAGE_SENDER', 'Only the sender may take a message back.');
+      case 'window_closed':
+        throw new AppError('UNSEND_WINDOW_CLOSED', 'This message is too old to take back.', {
+          window_seconds: this.unsendWindowSeconds,
+        });
+    }
+    if (result.outcome === 'deleted') {
+      this.realtime.toUsers(
+        [result.partnerId, userId],
+        'message:deleted',
+        { match_id: matchId, seq, user_id: userId },
+        origin,
+      );
+      // It may have been one of the partner's unread messages.
+      this.unread.messageFrom(matchId, userId);
+    }
+    // A tombstone shows no text: nothing left to mask.
+    return toMessageView(result.message, true);
   }
 
   /** A page of history, oldest first within the page; `next_cursor` reads further back. */

@@ -2,7 +2,7 @@ import type { ParsedSyncRequest, SyncPage } from '@mm/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { contactsVisible } from '../unlock/unlock-levels';
-import { toMessageView } from './message-view';
+import { toMessageView } from '../unlock/message-view';
 
 /**
  * Replay after a reconnect (docs/design.md §4.4): given the last seq the client holds

@@ -1,6 +1,6 @@
 import type { NotificationSettings, PushPayload } from '@mm/contract';
 import type { Match, Message, OutboxRow, PartnerRow } from '@mm/db';
-import { toMessageView } from '../messages/message-view';
+import { toMessageView } from '../unlock/message-view';
 import { isPremium } from '../users/premium';
 import { partnerView } from '../unlock/partner-view';
 import { contactsVisible, viewerLevel } from '../unlock/unlock-levels';
@@ -51,14 +51,15 @@ export function buildPushPayload(sources: PayloadSources): PushPayload {
     case 'message': {
       const { unread, latest } = sources;
       const count = `${unread} new message${unread === 1 ? '' : 's'}`;
+      // No text from a secret message, nor from one its sender took back (its body is erased).
       const preview =
         settings.previews && latest && !latest.is_secret
           ? toMessageView(latest, contactsVisible(match)).body
-          : undefined;
+          : null;
       return {
         ...base,
         title: name,
-        body: preview === undefined ? count : truncate(preview),
+        body: preview === null ? count : truncate(preview),
         unread,
       };
     }

@@ -12,7 +12,13 @@ import type { Kysely } from 'kysely';
 import type { Realtime } from '../realtime/realtime';
 import { isPremium } from '../users/premium';
 import { partnerView } from './partner-view';
-import { matchLevel, viewerLevel, type MatchProgress, type UnlockLevel } from './unlock-levels';
+import {
+  isWithdrawn,
+  matchLevel,
+  viewerLevel,
+  type MatchProgress,
+  type UnlockLevel,
+} from './unlock-levels';
 
 /**
  * Matches as each participant sees them: the partner cut to the viewer's unlock level. Every
@@ -123,7 +129,24 @@ function toMatchView(match: Match, viewerId: number, partner: PartnerView): Matc
     extended_count: match.extended_count,
     secret_chat: match.secret_chat,
     secret_requested_by: match.secret_requested_by,
-    last_read_seq: match.user_a === viewerId ? match.a_last_read_seq : match.b_last_read_seq,
+    ...receipts(match, viewerId),
     partner,
+  };
+}
+
+/**
+ * The viewer's own watermarks, and the partner's for the viewer's marks (✓ delivered, ✓✓ read):
+ * those are left out once the partner is withdrawn (block or unmatch), as their events are.
+ */
+function receipts(match: Match, viewerId: number) {
+  const mine = match.user_a === viewerId ? 'a' : 'b';
+  const theirs = mine === 'a' ? 'b' : 'a';
+  return {
+    last_read_seq: match[`${mine}_last_read_seq`],
+    last_delivered_seq: match[`${mine}_last_delivered_seq`],
+    ...(!isWithdrawn(match) && {
+      partner_last_read_seq: match[`${theirs}_last_read_seq`],
+      partner_last_delivered_seq: match[`${theirs}_last_delivered_seq`],
+    }),
   };
 }

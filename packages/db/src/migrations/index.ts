@@ -7,6 +7,7 @@ import * as perSideMessageCounts from './20261129T060000_per_side_message_counts
 import * as candidateIndexes from './20261129T093000_candidate_indexes';
 import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
 import * as pushNotifications from './20261129T100000_push_notifications';
+import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '20261129T060000_per_side_message_counts': perSideMessageCounts,
   '20261129T093000_candidate_indexes': candidateIndexes,
   '20261129T100000_push_notifications': pushNotifications,
+  '20261129T101000_unsend_and_delivery': unsendAndDelivery,
   '20261129T102000_identities_entitlements': identitiesEntitlements,
 };

@@ -2,50 +2,58 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, MatchStatus } from '../schema';
 import { eitherSide } from './match-sides';
 
+/** The two receipt watermarks each side of a match keeps. */
+export type ReceiptKind = 'read' | 'delivered';
+
+const RECEIPT_COLUMNS = {
+  read: { a: 'a_last_read_seq', b: 'b_last_read_seq' },
+  delivered: { a: 'a_last_delivered_seq', b: 'b_last_delivered_seq' },
+} as const;
+
 /**
- * Moves the user's last read seq of a match forward to `seq`, never backwards and never beyond the
- * match's message_count. Returns the stored value, the partner and the match's status, or undefined
- * when the user is not part of the match. `advanced` says whether anything changed.
+ * Moves the user's watermark of a match (`read`: last read seq, `delivered`: last delivered seq)
+ * forward to `seq`, never backwards and never beyond the match's message_count. Returns the stored
+ * value, the partner and the match's status, or undefined when the user is not part of the match.
+ * `advanced` says whether anything changed.
  */
-export async function advanceLastReadSeq(
+export async function advanceReceipt(
   db: Kysely<Database>,
+  kind: ReceiptKind,
   { matchId, userId, seq }: { matchId: number; userId: number; seq: number },
 ): Promise<
-  | { lastReadSeq: number; partnerId: number; advanced: boolean; matchStatus: MatchStatus }
-  | undefined
+  { lastSeq: number; partnerId: number; advanced: boolean; matchStatus: MatchStatus } | undefined
 > {
+  const a = sql.ref(`m.${RECEIPT_COLUMNS[kind].a}`);
+  const b = sql.ref(`m.${RECEIPT_COLUMNS[kind].b}`);
   const { rows } = await sql<{
-    last_read_seq: number;
+    last_seq: number;
     partner_id: number;
     advanced: boolean;
     status: MatchStatus;
   }>`
     WITH target AS (
-      SELECT id, user_a, user_b, message_count, status,
-             CASE WHEN user_a = ${userId} THEN a_last_read_seq ELSE b_last_read_seq END AS current
-      FROM matches
-      WHERE id = ${matchId} AND ${eitherSide(userId)}
+      SELECT m.id, m.user_a, m.user_b, m.message_count, m.status,
+             CASE WHEN m.user_a = ${userId} THEN ${a} ELSE ${b} END AS current
+      FROM matches m
+      WHERE m.id = ${matchId} AND ${eitherSide(userId, 'm')}
     ), updated AS (
       UPDATE matches m SET
-        a_last_read_seq = CASE WHEN m.user_a = ${userId}
-          THEN GREATEST(m.a_last_read_seq, LEAST(${seq}::bigint, m.message_count))
-          ELSE m.a_last_read_seq END,
-        b_last_read_seq = CASE WHEN m.user_b = ${userId}
-          THEN GREATEST(m.b_last_read_seq, LEAST(${seq}::bigint, m.message_count))
-          ELSE m.b_last_read_seq END
+        ${sql.ref(RECEIPT_COLUMNS[kind].a)} = CASE WHEN m.user_a = ${userId}
+          THEN GREATEST(${a}, LEAST(${seq}::bigint, m.message_count)) ELSE ${a} END,
+        ${sql.ref(RECEIPT_COLUMNS[kind].b)} = CASE WHEN m.user_b = ${userId}
+          THEN GREATEST(${b}, LEAST(${seq}::bigint, m.message_count)) ELSE ${b} END
       FROM target t
       WHERE m.id = t.id AND LEAST(${seq}::bigint, t.message_count) > t.current
-      RETURNING CASE WHEN m.user_a = ${userId} THEN m.a_last_read_seq ELSE m.b_last_read_seq END
-        AS last_read_seq
+      RETURNING CASE WHEN m.user_a = ${userId} THEN ${a} ELSE ${b} END AS last_seq
     )
-    SELECT COALESCE((SELECT last_read_seq FROM updated), t.current) AS last_read_seq,
+    SELECT COALESCE((SELECT last_seq FROM updated), t.current) AS last_seq,
            CASE WHEN t.user_a = ${userId} THEN t.user_b ELSE t.user_a END AS partner_id,
            EXISTS (SELECT 1 FROM updated) AS advanced, t.status
     FROM target t`.execute(db);
   const row = rows[0];
   return (
     row && {
-      lastReadSeq: row.last_read_seq,
+      lastSeq: row.last_seq,
       partnerId: row.partner_id,
       advanced: row.advanced,
       matchStatus: row.status,
@@ -55,7 +63,7 @@ export async function advanceLastReadSeq(
 
 /**
  * Per match: the partner's messages after the user's last read seq (the user's own never count as
- * unread), expired secret messages left out. Matches with none are absent from the map.
+ * unread), expired secret messages and messages taken back left out. Matches with none are absent from the map.
  */
 export async function countUnreadMessages(
   db: Kysely<Database>,
@@ -69,8 +77,50 @@ export async function countUnreadMessages(
     JOIN messages msg ON msg.match_id = ma.id
       AND msg.seq > CASE WHEN ma.user_a = ${userId} THEN ma.a_last_read_seq ELSE ma.b_last_read_seq END
       AND msg.sender_id IS DISTINCT FROM ${userId}
-      AND (msg.expires_at IS NULL OR msg.expires_at > now())
+      AND ${unreadMessage('msg')}
     WHERE ma.id = ANY(${matchIds}::bigint[]) AND ${eitherSide(userId, 'ma')}
     GROUP BY ma.id`.execute(db);
   return new Map(rows.map((row) => [row.match_id, row.unread]));
+}
+
+/** A message that may count as unread: not an expired secret one, not taken back. */
+function unreadMessage(table: string) {
+  const column = (name: string) => sql.ref(`${table}.${name}`);
+  return sql<boolean>`(${column('expires_at')} IS NULL OR ${column('expires_at')} > now())
+      AND ${column('deleted_at')} IS NULL`;
+}
+
+/**
+ * Each user's unread messages over all their matches (the sum of `countUnreadMessages`), in one
+ * query for many users: what `unread:total` carries. The users are `userIds` and the recipient of
+ * each of `messagesFrom` (the match's other side from the sender). Users with none answer 0.
+ */
+export async function countUnreadTotals(
+  db: Kysely<Database>,
+  {
+    userIds,
+    messagesFrom = [],
+  }: { userIds: number[]; messagesFrom?: { matchId: number; senderId: number }[] },
+): Promise<Map<number, number>> {
+  if (userIds.length === 0 && messagesFrom.length === 0) return new Map();
+  const { rows } = await sql<{ user_id: number; total: number }>`
+    WITH users AS (
+      SELECT id FROM unnest(${userIds}::bigint[]) AS given(id)
+      UNION
+      SELECT CASE WHEN ma.user_a = f.sender_id THEN ma.user_b ELSE ma.user_a END
+      FROM unnest(${messagesFrom.map((m) => m.matchId)}::bigint[],
+                  ${messagesFrom.map((m) => m.senderId)}::bigint[]) AS f(match_id, sender_id)
+      JOIN matches ma ON ma.id = f.match_id
+    )
+    SELECT u.id AS user_id, (
+      SELECT count(*)::int
+      FROM matches ma
+      JOIN messages msg ON msg.match_id = ma.id
+        AND msg.seq > CASE WHEN ma.user_a = u.id THEN ma.a_last_read_seq ELSE ma.b_last_read_seq END
+        AND msg.sender_id IS DISTINCT FROM u.id
+        AND ${unreadMessage('msg')}
+      WHERE ${eitherSide(sql.ref('u.id'), 'ma')}
+    ) AS total
+    FROM users u`.execute(db);
+  return new Map(rows.map((row) => [Number(row.user_id), row.total]));
 }

@@ -446,6 +446,16 @@ export const commonEnv = z.object({
     .register(variableDocs, {
       description: 'how long a secret-chat message lives before it is purged',
     }),
+  UNSEND_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(RULES.unsendWindowSeconds)
+    .register(variableDocs, {
+      description:
+        'how long after sending the sender may take a message back (`message:delete`); 0 turns ' +
+        'unsend off',
+    }),
   MAX_SOCKETS_PER_USER: z.coerce
     .number()
     .int()
@@ -692,6 +702,7 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     matchTtlMs: e.MATCH_TTL_HOURS * HOUR_MS,
     extendMs: e.MATCH_EXTEND_HOURS * HOUR_MS,
     secretMessageTtlMs: e.SECRET_MESSAGE_TTL_SECONDS * 1000,
+    unsendWindowSeconds: e.UNSEND_WINDOW_SECONDS,
     messageRate: { points: e.MESSAGE_RATE_LIMIT, windowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS },
     httpRate: {
       perIp: {

@@ -2,6 +2,8 @@ import { z, type ZodType } from 'zod';
 import { apiRoutes, type AnyRouteSpec } from '@mm/api';
 import {
   readRequest,
+  deliveredRequest,
+  deleteMessageRequest,
   sendMessageRequest,
   syncRequest,
   typingRequest,
@@ -95,6 +97,8 @@ const SOCKET_EVENT_SCHEMAS: {
   sync: { schema: syncRequest, ack: true },
   typing: { schema: typingRequest, ack: false },
   read: { schema: readRequest, ack: true },
+  delivered: { schema: deliveredRequest, ack: true },
+  'message:delete': { schema: deleteMessageRequest, ack: true },
 };
 
 export function socketEvents(): SocketEvent[] {

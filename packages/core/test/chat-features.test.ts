@@ -1,0 +1,249 @@
+import { sql } from 'kysely';
+import { insertMatch, newUser, openDomain, type Domain } from './support/domain';
+
+describe('unsend, delivery receipts, match previews and unread totals in the domain', () => {
+  let domain: Domain;
+
+  beforeAll(async () => {
+    domain = await openDomain('chat_features', {
+      rules: { messageRate: { points: 10_000, windowSeconds: 60 } },
+    });
+  });
+  afterAll(async () => {
+    await domain?.services.unread.idle();
+    await domain?.close();
+  });
+
+  const services = () => domain.services;
+  const pair = async () => {
+    const a = await newUser(domain.database);
+    const b = await newUser(domain.database);
+    return { a, b, m: await insertMatch(domain.database.db, a, b) };
+  };
+  let sent = 0;
+  const send = async (matchId: number, senderId: number, body: string) =>
+    (await services().messages.send(senderId, { match_id: matchId, client_id: `c${sent++}`, body }))
+      .message;
+  const stored = async (matchId: number, seq: number) =>
+    domain.database.db
+      .selectFrom('messages')
+      .select(['body', 'deleted_at'])
+      .where('match_id', '=', matchId)
+      .where('seq', '=', seq)
+      .executeTakeFirstOrThrow();
+  const matchRow = (matchId: number) =>
+    domain.database.db
+      .selectFrom('matches')
+      .selectAll()
+      .where('id', '=', matchId)
+      .executeTakeFirstOrThrow();
+
+  describe('unsend', () => {
+    it('when the sender takes a message back, then its body is erased, its seq stays as a tombstone and no count goes down', async () => {
+      const { a, b, m } = await pair();
+      await send(m, a, 'first');
+      await send(m, a, 'oops, wrong chat');
+      await send(m, b, 'third');
+      const before = await matchRow(m);
+      domain.broadcaster.log.length = 0;
+
+      const tombstone = await services().messages.unsend(a, { match_id: m, seq: 2 }, 'socket-a');
+
+      expect(tombstone).toMatchObject({ seq: 2, sender_id: a, body: null, deleted: true });
+      expect(await stored(m, 2)).toEqual({ body: null, deleted_at: expect.any(Date) });
+      const after = await matchRow(m);
+      expect(after).toMatchObject({
+        message_count: before.message_count,
+        a_message_count: before.a_message_count,
+        b_message_count: before.b_message_count,
+      });
+      const history = await services().messages.history(b, m, { limit: 50 });
+      expect(history.messages.map((msg) => [msg.seq, msg.body, msg.deleted])).toEqual([
+        [1, 'first', false],
+        [2, null, true],
+        [3, 'third', false],
+      ]);
+      const synced = await services().sync.since(b, { since: { [m]: 1 }, limit: 200 });
+      expect(synced.messages.map((msg) => [msg.seq, msg.deleted])).toEqual([
+        [2, true],
+        [3, false],
+      ]);
+      expect(domain.broadcaster.events('message:deleted')).toEqual([
+        expect.objectContaining({
+          rooms: [`user:${b}`, `user:${a}`],
+          payload: { match_id: m, seq: 2, user_id: a },
+        }),
+      ]);
+    });
+
+    it('when the sender takes it back twice, then the second answers the same tombstone and tells no one', async () => {
+      const { a, m } = await pair();
+      await send(m, a, 'twice');
+      await services().messages.unsend(a, { match_id: m, seq: 1 });
+      domain.broadcaster.log.length = 0;
+      await expect(services().messages.unsend(a, { match_id: m, seq: 1 })).resolves.toMatchObject({
+        seq: 1,
+        deleted: true,
+      });
+      expect(domain.broadcaster.events('message:deleted')).toEqual([]);
+    });
+
+    it('when someone else tries, then the partner is refused and an outsider is told it does not exist', async () => {
+      const { a, b, m } = await pair();
+      const outsider = await newUser(domain.database);
+      await send(m, a, 'mine');
+      await expect(services().messages.unsend(b, { match_id: m, seq: 1 })).rejects.toMatchObject({
+        code: 'NOT_MESSAGE_SENDER',
+      });
+      await expect(
+        services().messages.unsend(outsider, { match_id: m, seq: 1 }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(services().messages.unsend(a, { match_id: m, seq: 9 })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect((await stored(m, 1)).body).toBe('mine');
+    });
+
+    it('when the window has passed, then it is refused and the message stays', async () => {
+      const { a, m } = await pair();
+      await send(m, a, 'old news');
+      await sql`UPDATE messages SET created_at = now() - interval '601 seconds' WHERE match_id = ${m}`.execute(
+        domain.database.db,
+      );
+      await expect(services().messages.unsend(a, { match_id: m, seq: 1 })).rejects.toMatchObject({
+        code: 'UNSEND_WINDOW_CLOSED',
+        details: { window_seconds: 600 },
+      });
+      expect((await stored(m, 1)).body).toBe('old news');
+    });
+
+    it('when the match has ended meanwhile, then the sender may still take it back within the window', async () => {
+      const { a, b, m } = await pair();
+      await send(m, a, 'regret');
+      await services().moderation.block(b, { blocked_user_id: a });
+      await expect(services().messages.unsend(a, { match_id: m, seq: 1 })).resolves.toMatchObject({
+        deleted: true,
+      });
+    });
+
+    it('when a report was filed before the unsend, then it keeps its evidence', async () => {
+      const { a, b, m } = await pair();
+      await send(m, a, 'something nasty');
+      const report = await services().moderation.report(b, {
+        user_id: b,
+        match_id: m,
+        reason: 'harassment',
+      });
+      await services().messages.unsend(a, { match_id: m, seq: 1 });
+      const row = await domain.database.db
+        .selectFrom('reports')
+        .select('evidence')
+        .where('id', '=', report.id)
+        .executeTakeFirstOrThrow();
+      expect(row.evidence).toEqual([expect.objectContaining({ seq: 1, body: 'something nasty' })]);
+    });
+  });
+
+  describe('delivery receipts', () => {
+    it('when deliveries arrive out of order, then the watermark only moves forward and the partner hears each move', async () => {
+      const { a, b, m } = await pair();
+      for (const body of ['1', '2', '3']) await send(m, a, body);
+      domain.broadcaster.log.length = 0;
+
+      expect(await services().receipts.markDelivered(b, { match_id: m, seq: 2 }, 's')).toBe(2);
+      expect(await services().receipts.markDelivered(b, { match_id: m, seq: 1 })).toBe(2);
+      expect(await services().receipts.markDelivered(b, { match_id: m, seq: 99 })).toBe(3);
+
+      expect(domain.broadcaster.events('message:delivered').map((e) => e.payload)).toEqual([
+        { match_id: m, user_id: b, seq: 2 },
+        { match_id: m, user_id: b, seq: 3 },
+      ]);
+      const [viewOfA] = (await services().matches.listMatches(a)).filter((v) => v.id === m);
+      expect(viewOfA).toMatchObject({ partner_last_delivered_seq: 3, partner_last_read_seq: 0 });
+      const [viewOfB] = (await services().matches.listMatches(b)).filter((v) => v.id === m);
+      expect(viewOfB).toMatchObject({ last_delivered_seq: 3, last_read_seq: 0 });
+    });
+
+    it('when the match ended by block, then the partner no longer hears of nor sees the watermarks', async () => {
+      const { a, b, m } = await pair();
+      await send(m, a, 'hi');
+      await services().moderation.block(a, { blocked_user_id: b });
+      domain.broadcaster.log.length = 0;
+      await services().receipts.markDelivered(b, { match_id: m, seq: 1 });
+      expect(domain.broadcaster.events('message:delivered')).toEqual([
+        expect.objectContaining({ rooms: [`user:${b}`] }),
+      ]);
+      const [viewOfA] = (await services().matches.listMatches(a)).filter((v) => v.id === m);
+      expect(viewOfA).not.toHaveProperty('partner_last_delivered_seq');
+    });
+  });
+
+  describe('the match list', () => {
+    it('when a match has messages, then my-matches shows the last one masked as the chat is, or its tombstone', async () => {
+      const { a, b, m } = await pair();
+      const empty = await pair();
+      await send(m, a, 'hello');
+      await send(m, b, 'call me at +1 555 123 4567');
+      let [view] = (await services().matches.listMatches(a)).filter((v) => v.id === m);
+      expect(view!.last_message).toMatchObject({
+        seq: 2,
+        sender_id: b,
+        body: 'call me at [contact hidden]',
+        deleted: false,
+      });
+      await services().messages.unsend(b, { match_id: m, seq: 2 });
+      [view] = (await services().matches.listMatches(a)).filter((v) => v.id === m);
+      // The tombstone is no longer unread: a's own 'hello' never was.
+      expect(view).toMatchObject({
+        unread_count: 0,
+        last_message: { seq: 2, body: null, deleted: true },
+      });
+      const [none] = (await services().matches.listMatches(empty.a)).filter(
+        (v) => v.id === empty.m,
+      );
+      expect(none!.last_message).toBeNull();
+    });
+
+    it('when the last message is a secret one that expired, then nothing of it shows: the one before does', async () => {
+      const { a, b, m } = await pair();
+      await send(m, a, 'plain');
+      await send(m, b, 'secret words');
+      await sql`UPDATE messages SET is_secret = true, expires_at = now() - interval '1 second'
+                WHERE match_id = ${m} AND seq = 2`.execute(domain.database.db);
+      const [view] = (await services().matches.listMatches(a)).filter((v) => v.id === m);
+      expect(view).toMatchObject({ unread_count: 0, last_message: { seq: 1, body: 'plain' } });
+    });
+  });
+
+  describe('unread totals', () => {
+    it('when the partner writes, the user reads, and the partner takes one back, then the user is told each new total', async () => {
+      const { a, b, m } = await pair();
+      const other = await pair();
+      await send(other.m, other.b, 'elsewhere'); // not a's match: never counted for a
+      expect(await services().unread.of(a)).toBe(0);
+      await services().unread.idle();
+      domain.broadcaster.log.length = 0;
+      const totalsOf = (user: number) =>
+        domain.broadcaster
+          .events('unread:total')
+          .filter((e) => e.rooms.includes(`user:${user}`))
+          .map((e) => e.payload);
+
+      await send(m, b, 'one');
+      await send(m, b, 'two');
+      await send(m, a, 'mine'); // the user's own: tells b, never a
+      await services().unread.idle();
+      expect(totalsOf(a).at(-1)).toEqual({ total: 2 });
+
+      await services().receipts.markRead(a, { match_id: m, seq: 1 });
+      await services().unread.idle();
+      expect(totalsOf(a).at(-1)).toEqual({ total: 1 });
+
+      await services().messages.unsend(b, { match_id: m, seq: 2 });
+      await services().unread.idle();
+      expect(totalsOf(a).at(-1)).toEqual({ total: 0 });
+      expect(await services().unread.of(a)).toBe(0);
+      expect(totalsOf(b).at(-1)).toEqual({ total: 1 }); // a's 'mine'
+    });
+  });
+});
