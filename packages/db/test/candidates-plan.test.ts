@@ -6,10 +6,14 @@ import { listCandidatesQuery, type CandidateFilters } from '../src/queries/match
 import { createTestSchema, openTestDatabase, seedProfiles, type TestSchema } from '../src/testing';
 
 /**
- * The find-match candidate query at 1,000,000 users: whatever the filters, PostgreSQL reads an
- * index in activity order and stops after the page, so the rows it reads do not grow with the
- * table. The plan's shape is asserted; its timings are printed, never asserted (the machine is
- * shared).
+ * The find-match candidate query at 1,000,000 users: whatever the filters, PostgreSQL reads the
+ * candidate index that fits them and only a bounded number of users. Where many users fit, that
+ * means walking the index in activity order and stopping after the page; where the planner knows
+ * the city's recent users are few (a small city), it may instead read them all through a bitmap
+ * scan of the same index and sort them, which reads no more than the walk would (the page is not
+ * filled, so the walk reads the whole city too). The bound on users read is what tells the two
+ * apart from a plan that reads a large city or the whole table. The plan's shape is asserted;
+ * its timings are printed, never asserted (the machine is shared).
  */
 const USERS = 1_000_000;
 const CALLER = 2;
@@ -40,6 +44,7 @@ describe('the candidate query at a million users', () => {
     // Seeding a million rows takes far longer than the pool's default statement timeout.
     handle = await openTestDatabase(testSchema, 1, { timeouts: { statementMs: 0 } });
     const { db } = handle;
+    await sql`ALTER TABLE users SET (autovacuum_enabled = false)`.execute(db);
     await seedProfiles(db, USERS);
     // Other people's matches and blocks, so these tables are not trivially small.
     await sql`
@@ -72,9 +77,11 @@ describe('the candidate query at a million users', () => {
     await sql`
       INSERT INTO blocks (blocker_id, blocked_id)
       SELECT id, ${CALLER} FROM unnest(${hidden.slice(40)}::bigint[]) AS id`.execute(db);
-    // What autovacuum does on a live table: statistics, and the visibility map that lets an
-    // index-only scan skip the heap.
-    await sql`VACUUM ANALYZE users`.execute(db);
+    // Statistics as autovacuum's ANALYZE keeps them, and no all-visible pages: on a live table
+    // every last_active_at update clears its page's bit, and a VACUUM here could set the bits or
+    // not depending on the transactions other test files hold open (the plan then flipped).
+    // Autovacuum is off for this table so the state does not change under the test.
+    await sql`ANALYZE users`.execute(db);
     await sql`ANALYZE matches`.execute(db);
     await sql`ANALYZE blocks`.execute(db);
   }, 600_000);
@@ -110,7 +117,9 @@ describe('the candidate query at a million users', () => {
       );
     // Reported for docs/benchmarks.md; never asserted.
     console.info(`candidates ${JSON.stringify(filters)}: ${ms.toFixed(2)} ms, ${read} users read`);
-    return { userScans, read, ids: result.rows.map((row) => Number(row.id)) };
+    // A bitmap index scan names its index but not the table (its heap scan names the table).
+    const indexes = nodes.map((node) => node['Index Name']).filter((name) => name !== undefined);
+    return { userScans, indexes, read, ids: result.rows.map((row) => Number(row.id)) };
   }
 
   it.each([
@@ -118,6 +127,11 @@ describe('the candidate query at a million users', () => {
     ['the most common gender', { gender: 'female' as const }, 'users_candidates_idx'],
     ['the rarest gender', { gender: 'nonbinary' as const }, 'users_candidates_idx'],
     ['the largest city, in another case', { city: 'CITY 0' }, 'users_candidates_city_idx'],
+    [
+      'the largest city and the rarest gender',
+      { city: 'City 0', gender: 'nonbinary' as const },
+      'users_candidates_city_idx',
+    ],
     ['a small city', { city: 'city 499' }, 'users_candidates_city_idx'],
     [
       'a city and the rarest gender',
@@ -128,12 +142,11 @@ describe('the candidate query at a million users', () => {
     ['an age range', { minAge: 25, maxAge: 35 }, 'users_candidates_idx'],
     ['an interest', { interests: ['i7'] }, 'users_candidates_idx'],
   ])(
-    'when filtered by %s, then an index in activity order is read and only a bounded number of users',
+    'when filtered by %s, then the candidate index is read and only a bounded number of users',
     async (_label, filters, index) => {
-      const { userScans, read, ids } = await run(filters);
+      const { userScans, indexes, read, ids } = await run(filters);
       expect(userScans.map((node) => node['Node Type'])).not.toContain('Seq Scan');
-      expect(userScans.map((node) => node['Index Name'])).toContain(index);
-      expect(userScans.map((node) => node['Node Type'])).not.toContain('Bitmap Heap Scan');
+      expect(indexes).toContain(index);
       expect(read).toBeLessThanOrEqual(READ_BOUND);
       expect(ids.length).toBeGreaterThan(0);
       expect(ids.filter((id) => hidden.includes(id) || id === CALLER)).toEqual([]);

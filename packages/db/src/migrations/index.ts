@@ -6,6 +6,7 @@ import * as appendMessages from './20261123T150000_append_messages';
 import * as perSideMessageCounts from './20261129T060000_per_side_message_counts';
 import * as candidateIndexes from './20261129T093000_candidate_indexes';
 import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
+import * as cityStatistics from './20261129T110000_city_statistics';
 import * as pushNotifications from './20261129T100000_push_notifications';
 import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
 
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '20261129T100000_push_notifications': pushNotifications,
   '20261129T101000_unsend_and_delivery': unsendAndDelivery,
   '20261129T102000_identities_entitlements': identitiesEntitlements,
+  '20261129T110000_city_statistics': cityStatistics,
 };
