@@ -5,10 +5,10 @@ import * as userPhotos from './20261123T140000_user_photos';
 import * as appendMessages from './20261123T150000_append_messages';
 import * as perSideMessageCounts from './20261129T060000_per_side_message_counts';
 import * as candidateIndexes from './20261129T093000_candidate_indexes';
-import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
-import * as cityStatistics from './20261129T110000_city_statistics';
 import * as pushNotifications from './20261129T100000_push_notifications';
 import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
+import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
+import * as cityStatistics from './20261129T110000_city_statistics';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
