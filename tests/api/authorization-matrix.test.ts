@@ -1,5 +1,6 @@
 import { apiRoutes, type AnyRouteSpec } from '@mm/api';
-import type { MatchView } from '@mm/contract';
+import { roles, type MatchView } from '@mm/contract';
+import { callJson } from '@mm/test-support/http';
 import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 
@@ -10,6 +11,9 @@ import { startTestService, type TestService } from '@mm/test-support/embedded';
  *   (b) as B, naming A's user_id (path, query or body): 403;
  *   (c) as a third user C, naming A and B's match: 404 NOT_FOUND, exactly as a match that does not
  *       exist (never 200, never anything that tells the match is there).
+ *   (d) with a token of each role (user, moderator, admin): a route that needs a role answers 403
+ *       FORBIDDEN below it and is let through at or above it; every other route lets each role
+ *       through (its answer is then the route's own, never 401 or 403).
  * Nothing may answer 500. Every authenticated route needs a fixture below, and every public route
  * must be listed as public: a new route fails this test until it is covered.
  */
@@ -87,10 +91,15 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
   'get /api/v1/matching/profiles/batch': ({ otherUser }) => ({
     query: { profile_ids: String(otherUser) },
   }),
+  // An admin route: its user_id names whom it acts on, never the caller.
+  'put /api/admin/users/{user_id}/premium': ({ otherUser }) => ({
+    params: { user_id: otherUser },
+    body: { until: null },
+  }),
 };
 
 /** Routes anyone may call without a token. */
-const PUBLIC_ROUTES = ['post /api/auth/dev-token'];
+const PUBLIC_ROUTES = ['post /api/auth/dev-token', 'post /api/webhooks/entitlements'];
 
 const keyOf = (spec: AnyRouteSpec) => `${spec.method} ${spec.path}`;
 const PARTS = ['params', 'query', 'body'] as const;
@@ -106,7 +115,10 @@ describe('the authorization matrix of every REST route', () => {
   let match: MatchView;
 
   beforeAll(async () => {
-    api = await startTestService('authz_matrix');
+    // With a webhook secret, so the signed webhook is mounted and listed too.
+    api = await startTestService('authz_matrix', {
+      ENTITLEMENTS_WEBHOOK_SECRET: 'a-webhook-secret-for-the-authorization-matrix',
+    });
     routes = apiRoutes({ services: api.service.services, devTokens: true });
     const city = 'Matrix City';
     ann = await createUser(api.url, freshUserId(), 'Ann');
@@ -190,7 +202,7 @@ describe('the authorization matrix of every REST route', () => {
   it("when B names A's user_id, then every route taking a user_id answers 403", async () => {
     const failures: string[] = [];
     let checked = 0;
-    for (const spec of routes.filter((s) => s.auth)) {
+    for (const spec of routes.filter((s) => s.auth && !s.role)) {
       const inputs = FIXTURES[keyOf(spec)]!({ self: ann.id, matchId: match.id, otherUser: cid.id });
       for (const part of takes(spec, 'user_id')) {
         checked++;
@@ -233,5 +245,32 @@ describe('the authorization matrix of every REST route', () => {
     // And the match is untouched: still active, no message from C, not extended.
     const [stillThere] = (await ann.rest.myMatches(ann.id)).filter((m) => m.id === match.id);
     expect(stillThere).toMatchObject({ status: 'active', message_count: 0, extended_count: 0 });
+  });
+
+  it('when each role calls each route, then a route that needs a role refuses those below it (403) and lets the others through; any other route lets every role through', async () => {
+    const failures: string[] = [];
+    let guarded = 0;
+    for (const role of roles) {
+      const self = freshUserId();
+      const { body } = await callJson<{ token: string }>(
+        api.url,
+        undefined,
+        'POST',
+        '/api/auth/dev-token',
+        { user_id: self, role },
+      );
+      for (const spec of routes.filter((s) => s.auth)) {
+        const inputs = FIXTURES[keyOf(spec)]!({ self, matchId: match.id, otherUser: cid.id });
+        const { status, code } = await send(spec, inputs, body.token);
+        const below = spec.role !== undefined && roles.indexOf(role) < roles.indexOf(spec.role);
+        if (spec.role) guarded++;
+        const ok = below
+          ? status === 403 && code === 'FORBIDDEN'
+          : status !== 401 && status !== 403 && status < 500;
+        if (!ok) failures.push(`${keyOf(spec)} as ${role}: ${status} ${code}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(guarded).toBeGreaterThanOrEqual(roles.length);
   });
 });

@@ -9,6 +9,7 @@ import { errorHandler, notFound } from './http/errors';
 import { httpMetrics } from './http/metrics';
 import { callerKey, clientIp, rateLimit } from './http/rate-limit';
 import { mountRoutes, openApiDocument, withMeForms, type AnyRouteSpec } from './http/route-table';
+import { adminRoutes } from './routes/admin.routes';
 import { devTokenRoutes } from './routes/auth.routes';
 import { discoveryRoutes } from './routes/discovery.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -20,6 +21,7 @@ import { presenceRoutes } from './routes/presence.routes';
 import { secretChatRoutes } from './routes/secret-chat.routes';
 import { statsRoutes } from './routes/stats.routes';
 import { userRoutes } from './routes/users.routes';
+import { webhookRoutes } from './routes/webhooks.routes';
 
 export interface ApiDeps {
   services: Services;
@@ -50,6 +52,8 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...moderationRoutes(services),
     ...discoveryRoutes(services),
     ...photoRoutes(services),
+    ...adminRoutes(services),
+    ...(services.entitlements.webhookEnabled ? webhookRoutes(services) : []),
   ]);
   return routes;
 }
@@ -93,7 +97,15 @@ export function createApi({
   // before its body is read and before authentication, so a flood of bad tokens or large bodies
   // is limited too; then per user after authentication.
   app.use('/api', rateLimit(services.httpLimits.perIp, clientIp(trustProxyHops), logger));
-  app.use(express.json({ limit: '100kb' }));
+  // The raw bytes are kept beside the parsed body: a signed webhook's HMAC is over them.
+  app.use(
+    express.json({
+      limit: '100kb',
+      verify: (req, _res, bytes) => {
+        (req as typeof req & { rawBody?: Buffer }).rawBody = bytes;
+      },
+    }),
+  );
   app.use(
     mountRoutes(routes, {
       tokens: services.tokens,

@@ -40,17 +40,20 @@ export function limitHandshakes(
 }
 
 /**
- * Authenticates at the handshake: a missing, bad or expired token fails the connection with a
- * `connect_error` whose `data.code` says why.
+ * Authenticates at the handshake with the verifier REST uses: a missing, bad or expired token
+ * fails the connection with a `connect_error` whose `data.code` says why; the socket keeps the
+ * user id and role.
  */
 export function authenticateHandshake(io: GatewayServer, tokens: TokenService): void {
   io.use((socket, next) => {
-    try {
-      const token: unknown = socket.handshake.auth?.token;
-      socket.data.userId = tokens.verify(typeof token === 'string' ? token : undefined);
-      next();
-    } catch (error) {
-      next(refusal(error));
-    }
+    const token: unknown = socket.handshake.auth?.token;
+    tokens.verify(typeof token === 'string' ? token : undefined).then(
+      (principal) => {
+        socket.data.userId = principal.userId;
+        socket.data.role = principal.role;
+        next();
+      },
+      (error: unknown) => next(refusal(error)),
+    );
   });
 }

@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   INVALID_IMAGE: 400,
   PHOTO_LOCKED: 403,
   UNKNOWN_EVENT: 400,
+  SIGNATURE_INVALID: 401,
+  WEBHOOK_REPLAYED: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
@@ -97,6 +99,12 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     "The partner's photo is not unlocked at this match's level yet; `details.level` and " +
     '`details.opens_at_level`.',
   UNKNOWN_EVENT: 'Socket only: the event name is not one the server handles.',
+  SIGNATURE_INVALID:
+    'Server-to-server webhooks only: the signature header is missing or malformed, its HMAC does ' +
+    'not match the body, or its timestamp is more than 5 minutes away from our clock.',
+  WEBHOOK_REPLAYED:
+    'Server-to-server webhooks only: an event with this `event_id` was applied before; nothing ' +
+    'was changed.',
   UNAVAILABLE:
     'Draining, or PostgreSQL or Redis is unreachable: retry shortly, after ' +
     '`details.retry_after` seconds when given (also the `Retry-After` header over REST).',

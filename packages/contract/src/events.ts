@@ -58,6 +58,8 @@ export interface ServerToClientEvents {
 /** What a socket carries after the handshake. */
 export interface SocketData {
   userId: number;
+  /** The token's role (`user`, `moderator`, `admin`). */
+  role: 'user' | 'moderator' | 'admin';
 }
 
 /** The handshake's `connect_error` carries `data.code`, one of these. */

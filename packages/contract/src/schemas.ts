@@ -25,7 +25,24 @@ export const matchParams = z.object({ match_id: matchId });
 
 export const genders = ['male', 'female', 'nonbinary'] as const;
 
-export const devTokenRequest = z.object({ user_id: userId });
+export const roles = ['user', 'moderator', 'admin'] as const;
+
+/** `role` is put in the token as its `role` claim (development tokens only). */
+export const devTokenRequest = z.object({ user_id: userId, role: z.enum(roles).optional() });
+
+/** A premium grant until an instant (ISO 8601 with offset), or `null`: revoked. */
+const premiumUntil = z.iso.datetime({ offset: true }).nullable();
+
+/** `PUT /api/admin/users/{user_id}/premium`. */
+export const premiumGrant = z.object({ until: premiumUntil });
+
+/** `POST /api/webhooks/entitlements`: what a billing system says of one user. */
+export const entitlementEvent = z.object({
+  /** The sender's id of this event: a second delivery of it is refused as a replay. */
+  event_id: z.string().min(1).max(200),
+  user_id: userId,
+  until: premiumUntil,
+});
 
 /** `DELETE /api/users/delete-account`: `user_id` (query or body) is optional; if given, the caller's. */
 export const accountDeletionRequest = z.object({ user_id: userId.optional() });

@@ -131,5 +131,12 @@ export const matchResponse = z.object({ match: matchView });
 export const matchListResponse = z.object({ matches: z.array(matchView) });
 export const tokenResponse = z.object({ token: z.string() });
 
+/** A user's premium state after a grant or revocation. */
+export const premiumState = z.object({
+  user_id: z.number(),
+  is_premium: z.boolean(),
+  premium_until: z.string().nullable(),
+});
+
 /** Every ack: success with a payload, or the same error object REST answers with. */
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };

@@ -3,7 +3,14 @@
  * composition (`createServices`) and what the edges need around it. Everything else is internal;
  * inside core, import it by path. The folders' layering is in ../README.md.
  */
-export { TokenService } from './auth/tokens';
+export { hasRole, ROLES, type Principal, type Role, type RoleMapping } from './auth/roles';
+export {
+  EXTERNAL_ID_BASE,
+  TokenService,
+  type IdentityProvider,
+  type TokenOptions,
+} from './auth/tokens';
+export { SIGNATURE_HEADER, WEBHOOK_TOLERANCE_MS } from './users/entitlements.service';
 export { AppError, isDependencyUnavailable, toAppError } from './errors';
 export { RateLimiter } from './limits/rate-limiter';
 export { RedisScoreCache } from './matches/score-cache';

@@ -1,7 +1,7 @@
-import type { Database } from '@mm/db';
+import { externalUserId, type Database } from '@mm/db';
 import type { RedisClient } from './redis-client';
 import type { Kysely } from 'kysely';
-import { TokenService } from './auth/tokens';
+import { TokenService, type TokenOptions } from './auth/tokens';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
 import { MatchSweeper } from './matches/match-sweeper';
@@ -23,13 +23,24 @@ import { Realtime, type RoomBroadcaster } from './realtime/realtime';
 import { PhotoService } from './photos/photo.service';
 import type { DomainRules } from './rules';
 import { MatchViews } from './unlock/match-views';
+import { EntitlementService } from './users/entitlements.service';
 import { UserService } from './users/user.service';
 
 /** What the domain needs from outside; the embedded default and scaled mode differ only here. */
 export interface DomainDeps {
   db: Kysely<Database>;
   broadcaster: RoomBroadcaster;
+  /** Signs development tokens and verifies HS256 ones (see `tokens`); keys discovery refs. */
   jwtSecret: string;
+  /**
+   * How bearer tokens are verified beyond the HS256 secret: an identity provider's keys, whether
+   * HS256 is accepted at all, how roles are read. HS256 only, `role` claim only, when absent.
+   */
+  tokens?: Omit<TokenOptions, 'secret' | 'externalUserId'>;
+  /** Key of discovery references when the HS256 secret is not the deployment's own. */
+  profileRefSecret?: string;
+  /** The entitlements webhook's HMAC secret; without one the webhook is off. */
+  entitlementsWebhookSecret?: string;
   rules: DomainRules;
   /** Shared state across pods (caches, rate limits, presence); absent in the embedded default. */
   redis?: RedisClient;
@@ -53,7 +64,7 @@ export function createServices(deps: DomainDeps) {
       })
     : new MemoryScoreCache(deps.keyPrefix);
   const views = new MatchViews(deps.db, realtime);
-  const profileRefs = new ProfileRefs(deps.jwtSecret);
+  const profileRefs = new ProfileRefs(deps.profileRefSecret ?? deps.jwtSecret);
   const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
     maxBatch: deps.rules.messageBatchMax,
@@ -98,7 +109,12 @@ export function createServices(deps: DomainDeps) {
     ttlMs: deps.rules.presenceTtlMs,
   });
   return {
-    tokens: new TokenService(deps.jwtSecret),
+    tokens: new TokenService({
+      ...deps.tokens,
+      secret: deps.jwtSecret,
+      externalUserId: (issuer, subject) => externalUserId(deps.db, issuer, subject),
+    }),
+    entitlements: new EntitlementService(deps.db, deps.entitlementsWebhookSecret),
     users,
     discovery: new DiscoveryService(deps.db, profileRefs),
     profileRefs,

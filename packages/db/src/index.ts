@@ -16,3 +16,5 @@ export * from './queries/chat-sync.queries';
 export * from './queries/read-receipts.queries';
 export * from './queries/presence.queries';
 export * from './queries/photos.queries';
+export * from './queries/identity.queries';
+export * from './queries/entitlements.queries';

@@ -133,6 +133,24 @@ export interface Database {
   reports: ReportsTable;
   daily_match_counts: DailyMatchCountsTable;
   user_photos: UserPhotosTable;
+  external_identities: ExternalIdentitiesTable;
+  entitlement_events: EntitlementEventsTable;
+}
+
+/** An identity provider's subject and the internal user id it was given on first sight. */
+export interface ExternalIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: Generated<number>;
+  created_at: Timestamp;
+}
+
+/** An applied entitlement webhook event; its id is the key that refuses a replay. */
+export interface EntitlementEventsTable {
+  event_id: string;
+  user_id: number;
+  premium_until: NullableTimestamp;
+  received_at: Timestamp;
 }
 
 export type User = Selectable<UsersTable>;

@@ -11,8 +11,19 @@ import { retryWhileUnavailable } from './runtime/retry';
 /** The part of `DomainDeps` read straight off the app's configuration, the same for every app. */
 export function domainSettings(
   config: AppConfig,
-): Pick<DomainDeps, 'jwtSecret' | 'rules' | 'keyPrefix'> {
-  return { jwtSecret: config.auth.jwtSecret, rules: config.rules, keyPrefix: config.keyPrefix };
+): Pick<
+  DomainDeps,
+  'jwtSecret' | 'tokens' | 'profileRefSecret' | 'entitlementsWebhookSecret' | 'rules' | 'keyPrefix'
+> {
+  const { jwtSecret, tokens, profileRefSecret, entitlementsWebhookSecret } = config.auth;
+  return {
+    jwtSecret,
+    ...(tokens && { tokens }),
+    ...(profileRefSecret && { profileRefSecret }),
+    ...(entitlementsWebhookSecret && { entitlementsWebhookSecret }),
+    rules: config.rules,
+    keyPrefix: config.keyPrefix,
+  };
 }
 
 /** What every composition root starts from; each adds its own servers and sockets around it. */

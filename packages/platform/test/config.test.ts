@@ -203,6 +203,69 @@ describe('loadAppConfig where others can reach the process', () => {
     expect(config.auth).toEqual({ jwtSecret: 'y'.repeat(32), devTokens: false });
   });
 
+  const provider = {
+    JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+    JWT_ISSUER: 'https://idp.example.com/',
+    JWT_AUDIENCE: 'mystery-match',
+  };
+
+  it('when an identity provider stands in for JWT_SECRET in production, with a key for discovery references, then it starts and accepts no HS256 token', () => {
+    const config = loadAppConfig('scaled', {
+      DATABASE_URL: 'postgres://db/app',
+      REDIS_URL: 'redis://cache:6379',
+      ...provider,
+      PROFILE_REF_SECRET: 'r'.repeat(32),
+      NODE_ENV: 'production',
+    });
+    expect(config.auth.tokens).toEqual({
+      acceptHs256: false,
+      identityProvider: {
+        jwksUrl: provider.JWT_JWKS_URL,
+        issuer: provider.JWT_ISSUER,
+        audience: provider.JWT_AUDIENCE,
+        cacheMaxAgeMs: 600_000,
+        refetchCooldownMs: 30_000,
+      },
+    });
+    expect(config.auth.profileRefSecret).toBe('r'.repeat(32));
+  });
+
+  it('when an identity provider is set without JWT_ISSUER and JWT_AUDIENCE, then it refuses, naming them', () => {
+    expect(() => loadAppConfig('embedded', { JWT_JWKS_URL: provider.JWT_JWKS_URL })).toThrow(
+      /JWT_ISSUER[\s\S]*JWT_AUDIENCE/,
+    );
+  });
+
+  it('when only an identity provider is set where others reach the process, then discovery references still need a key of their own', () => {
+    const message = refusal('embedded', { HOST: '0.0.0.0', DEV_TOKENS: 'false', ...provider });
+    expect(message).toMatch(/PROFILE_REF_SECRET/);
+    expect(message).not.toMatch(/JWT_SECRET is unset/);
+  });
+
+  it('when an identity provider is set but dev tokens are on where others reach the process, then the published secret is still refused', () => {
+    const message = refusal('embedded', {
+      HOST: '0.0.0.0',
+      ALLOW_INSECURE_DEV_TOKENS: 'true',
+      ...provider,
+    });
+    expect(message).toMatch(/JWT_SECRET is unset/);
+  });
+
+  it('when roles come from a groups claim, then the groups are read as comma-separated lists', () => {
+    const config = loadAppConfig('embedded', {
+      JWT_GROUPS_CLAIM: 'groups',
+      JWT_MODERATOR_GROUPS: 'mods, support',
+      JWT_ADMIN_GROUPS: 'admins',
+    });
+    expect(config.auth.tokens).toEqual({
+      acceptHs256: true,
+      roles: {
+        groupsClaim: 'groups',
+        groups: { moderator: ['mods', 'support'], admin: ['admins'] },
+      },
+    });
+  });
+
   it('when a host is loopback in any spelling, then it counts as private; any other address does not', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
       expect({ host, loopback: isLoopbackHost(host) }).toEqual({ host, loopback: true });

@@ -2,8 +2,8 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z, type ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/contract';
-import type { TokenService } from '@mm/core';
-import { assertSelf, authenticate } from './authenticate';
+import type { Role, TokenService } from '@mm/core';
+import { assertRole, assertSelf, authenticate } from './authenticate';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
@@ -49,6 +49,17 @@ export interface RouteSpec<
   tags: string[];
   /** True: a bearer token is required and its subject is the handler's `userId`. */
   auth: A;
+  /**
+   * The least role the caller's token must carry (403 FORBIDDEN below it); unset: any. A route
+   * with a role acts on others: a `user_id` it takes names whom it acts on, not the caller, so it
+   * is not checked against the caller and gets no `/me` form.
+   */
+  role?: Exclude<Role, 'user'>;
+  /**
+   * Runs before the inputs are parsed and may refuse the request by throwing: a webhook's
+   * signature check over `rawBody(req)`, the bytes the JSON body was read from.
+   */
+  guard?: (req: Request) => Promise<void> | void;
   params?: P;
   query?: Q;
   body?: B;
@@ -101,7 +112,9 @@ export function route<
  */
 export function withMeForms(specs: AnyRouteSpec[]): AnyRouteSpec[] {
   return specs.flatMap((spec) => {
-    if (!spec.auth || !spec.params || !('user_id' in spec.params.shape)) return [spec];
+    if (!spec.auth || spec.role || !spec.params || !('user_id' in spec.params.shape)) {
+      return [spec];
+    }
     const params = spec.params.omit({ user_id: true });
     const me: AnyRouteSpec = {
       ...spec,
@@ -115,6 +128,12 @@ export function withMeForms(specs: AnyRouteSpec[]): AnyRouteSpec[] {
     };
     return [me, spec];
   });
+}
+
+/** The bytes a JSON body was read from (kept by the app's JSON reader), for signature checks. */
+export function rawBody(req: Request): Buffer {
+  const raw = (req as Request & { rawBody?: Buffer }).rawBody;
+  return raw ?? Buffer.alloc(0);
 }
 
 /** `/a/{b}/c` → `/a/:b/c`. */
@@ -153,6 +172,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
       chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
     }
     chain.push(async (req, res) => {
+      await spec.guard?.(req);
       const params = spec.params ? spec.params.parse(req.params) : {};
       const query = spec.query ? spec.query.parse(req.query) : {};
       const body = spec.body ? spec.body.parse(req.body ?? {}) : {};
@@ -161,7 +181,8 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
         // A JSON body was already parsed by the app's JSON reader: not a file either way.
         bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
       };
-      if (spec.auth) {
+      if (spec.auth && spec.role) assertRole(res, spec.role);
+      if (spec.auth && !spec.role) {
         for (const input of [params, query, body] as Record<string, unknown>[]) {
           if (typeof input.user_id === 'number') assertSelf(res, input.user_id);
         }
@@ -199,7 +220,7 @@ export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   }
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
-  if (spec.auth && named) codes.add('FORBIDDEN');
+  if (spec.auth && (named || spec.role)) codes.add('FORBIDDEN');
   if (refusesDeletedAccount(spec)) codes.add('ACCOUNT_DELETED');
   codes.add('RATE_LIMITED');
   // PostgreSQL or Redis out of reach: any route answers 503 with Retry-After then.

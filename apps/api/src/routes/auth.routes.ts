@@ -8,12 +8,12 @@ export function devTokenRoutes(tokens: TokenService): AnyRouteSpec[] {
     route({
       method: 'post',
       path: '/api/auth/dev-token',
-      summary: 'A token for any user id (development only, when DEV_TOKENS is on)',
+      summary: 'A token for any user id and role (development only, when DEV_TOKENS is on)',
       tags: ['auth'],
       auth: false,
       body: devTokenRequest,
       response: tokenResponse,
-      handler: ({ body }) => ({ token: tokens.sign(body.user_id) }),
+      handler: ({ body }) => ({ token: tokens.sign(body.user_id, undefined, body.role) }),
     }),
   ];
 }

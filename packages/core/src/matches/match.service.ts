@@ -53,7 +53,7 @@ export class MatchService {
 
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
-   * sockets, on every pod. The day's slot (free users) and the match are taken in one
+   * sockets, on every pod. The day's slot (capped for free users) and the match are taken in one
    * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
    * pair taken meanwhile roll the slot back and try the next candidate.
    */

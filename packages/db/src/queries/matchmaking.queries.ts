@@ -155,7 +155,7 @@ export interface MatchClaim {
   /** Who searched: the match's `created_by`, and whose daily slot is taken. */
   userId: number;
   otherId: number;
-  /** The searcher's matches a day; undefined for premium (no limit). */
+  /** The searcher's matches a day; undefined for premium (no limit, but counted all the same). */
   dailyLimit: number | undefined;
   /** The match's lifetime, from the database's clock. */
   ttlMs: number;
@@ -169,9 +169,9 @@ export interface MatchClaim {
  *    which updates its row first, then either waits for this statement and ends the match it
  *    stored, or makes the check fail. Share locks do not conflict with each other, so many
  *    searchers claiming the same candidate at once do not queue behind each other.
- * 2. takes one of the searcher's slots for today (unless `dailyLimit` is undefined): a conditional
- *    upsert on the searcher's counter row, so concurrent searches of one user queue on that row
- *    and never pass the limit.
+ * 2. takes one of the searcher's slots for today: a conditional upsert on the searcher's counter
+ *    row, so concurrent searches of one user queue on that row and never pass the limit. Premium
+ *    (`dailyLimit` undefined) takes one without a cap, so its matches count in `matches_today`.
  * 3. inserts the match. A pair that got an active match meanwhile violates the partial unique
  *    index: the statement fails as a whole, the slot with it, and the error is a unique violation
  *    (`isUniqueViolation`).
@@ -194,16 +194,16 @@ export async function claimMatch(
       INSERT INTO daily_match_counts (user_id, day, count)
       SELECT ${userId}::bigint, ${utcToday}, 1 FROM live WHERE live.ok
       ON CONFLICT (user_id, day) DO UPDATE SET count = daily_match_counts.count + 1
-        WHERE daily_match_counts.count < ${dailyLimit ?? 0}::int
+        ${dailyLimit === undefined ? sql`` : sql`WHERE daily_match_counts.count < ${dailyLimit}::int`}
       RETURNING count
     )`;
   const { rows } = await sql<Match>`
-    WITH ${dailyLimit === undefined ? live : sql`${live}, ${slot}`}
+    WITH ${live}, ${slot}
     INSERT INTO matches (user_a, user_b, created_by, expires_at)
     SELECT ${user_a}::bigint, ${user_b}::bigint, ${userId}::bigint,
       now() + make_interval(secs => ${ttlMs / 1000}::float8)
     FROM live
-    WHERE live.ok ${dailyLimit === undefined ? sql`` : sql`AND EXISTS (SELECT 1 FROM slot)`}
+    WHERE live.ok AND EXISTS (SELECT 1 FROM slot)
     RETURNING *`.execute(db);
   return rows[0];
 }

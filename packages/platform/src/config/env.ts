@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { DEFAULT_POSTGRES_TIMEOUTS as PG, type PostgresTimeouts } from '@mm/db';
-import { defaultDomainRules, type DomainRules } from '@mm/core';
+import { defaultDomainRules, type DomainRules, type TokenOptions } from '@mm/core';
 import { z } from 'zod';
 import {
   DEFAULT_REDIS_TIMEOUTS as REDIS,
@@ -35,6 +35,15 @@ const RULES = defaultDomainRules();
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
 
 /** `https://app.example.com:8443`, exactly as a browser sends it in `Origin`: no path, no slash. */
 function isOrigin(value: string): boolean {
@@ -263,8 +272,92 @@ export const commonEnv = z.object({
     .register(variableDocs, {
       description:
         'HS256 secret, at least 32 characters; **required** in scaled mode and wherever others ' +
-        'can reach the process',
+        'can reach the process, unless `JWT_JWKS_URL` is set',
       unset: 'embedded only: a development secret in the source',
+    }),
+  JWT_JWKS_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .register(variableDocs, {
+      description:
+        "an OpenID Connect provider's JSON Web Key Set (its `jwks_uri`): RS256 and ES256 tokens " +
+        'signed with its keys are accepted besides HS256 ones, with `JWT_ISSUER` and ' +
+        '`JWT_AUDIENCE` checked; stands in for `JWT_SECRET` where others can reach the process ' +
+        '(see [docs/operations.md](operations.md#tokens-from-an-identity-provider))',
+      unset: 'HS256 tokens only',
+    }),
+  JWT_ISSUER: z.string().min(1).optional().register(variableDocs, {
+    description:
+      "`iss` the identity provider's tokens must carry; **required** with `JWT_JWKS_URL`",
+    unset: 'unset',
+  }),
+  JWT_AUDIENCE: z
+    .string()
+    .min(1)
+    .optional()
+    .register(variableDocs, {
+      description:
+        "`aud` the identity provider's tokens must carry (this API's client id or audience); " +
+        '**required** with `JWT_JWKS_URL`',
+      unset: 'unset',
+    }),
+  JWKS_CACHE_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(86_400)
+    .default(600)
+    .register(variableDocs, {
+      description:
+        "the identity provider's keys are fetched again once they are this old, so a key it " +
+        'removed stops verifying tokens within this time',
+    }),
+  JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(3_600)
+    .default(30)
+    .register(variableDocs, {
+      description:
+        'a token of a key id not in the cached set (a rotation) fetches the set again at once, ' +
+        'but not within this long of the last fetch, so forged key ids cannot flood the provider',
+    }),
+  JWT_GROUPS_CLAIM: z
+    .string()
+    .min(1)
+    .optional()
+    .register(variableDocs, {
+      description:
+        'a claim (e.g. `groups`) listing the groups the roles below are read from when a token has ' +
+        'no `role` claim (`user`, `moderator` or `admin`)',
+      unset: '`role` claim only',
+    }),
+  JWT_MODERATOR_GROUPS: commaList.register(variableDocs, {
+    description: 'groups (comma-separated) of `JWT_GROUPS_CLAIM` that make a caller a moderator',
+    unset: 'none',
+  }),
+  JWT_ADMIN_GROUPS: commaList.register(variableDocs, {
+    description: 'groups (comma-separated) of `JWT_GROUPS_CLAIM` that make a caller an admin',
+    unset: 'none',
+  }),
+  PROFILE_REF_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .register(variableDocs, {
+      description:
+        'key of the opaque discovery references, at least 32 characters; **required** with ' +
+        '`JWT_JWKS_URL` and no `JWT_SECRET` where others can reach the process',
+      unset: '`JWT_SECRET`',
+    }),
+  ENTITLEMENTS_WEBHOOK_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .register(variableDocs, {
+      description:
+        'HMAC-SHA256 secret of `POST /api/webhooks/entitlements` (a billing system grants or ' +
+        'revokes premium), at least 32 characters',
+      unset: 'webhook not mounted',
     }),
   DEV_TOKENS: bool.optional().register(variableDocs, {
     description: 'enables `POST /api/auth/dev-token {"user_id": N}`',
@@ -485,7 +578,14 @@ export interface AppConfig {
   redis?: RedisSettings & { timeouts: RedisTimeouts; adapter: RoomAdapterMode };
   /** Prefix for in-memory keys too, so the shape is the same in both modes. */
   keyPrefix: string;
-  auth: { jwtSecret: string; devTokens: boolean };
+  auth: {
+    jwtSecret: string;
+    devTokens: boolean;
+    /** Beyond HS256: the identity provider, and how roles are read (`DomainDeps.tokens`). */
+    tokens?: Omit<TokenOptions, 'secret' | 'externalUserId'>;
+    profileRefSecret?: string;
+    entitlementsWebhookSecret?: string;
+  };
   rules: DomainRules;
   /** After SIGTERM: readiness fails at once; a gateway's sockets get this long to move elsewhere. */
   drain: { windowMs: number };
@@ -525,14 +625,18 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
 }
 
 /**
- * Validates the environment once. Scaled processes need DATABASE_URL, REDIS_URL and JWT_SECRET;
+ * Validates the environment once. Scaled processes need DATABASE_URL, REDIS_URL and JWT_SECRET
+ * (or JWT_JWKS_URL);
  * the embedded default needs nothing and falls back to PGlite and in-memory adapters.
  */
 export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const required =
-    mode === 'scaled'
-      ? commonEnv.required({ DATABASE_URL: true, REDIS_URL: true, JWT_SECRET: true })
-      : commonEnv;
+  // An identity provider stands in for JWT_SECRET; its issuer and audience must then be named.
+  const provider = Boolean(env.JWT_JWKS_URL);
+  const required = commonEnv.required({
+    ...(mode === 'scaled' && { DATABASE_URL: true, REDIS_URL: true }),
+    ...(mode === 'scaled' && !provider && { JWT_SECRET: true }),
+    ...(provider && { JWT_ISSUER: true, JWT_AUDIENCE: true }),
+  });
   const e = parseEnv(required, env);
   if (e.REDIS_URL?.includes(',') && !e.REDIS_CLUSTER)
     throw new ConfigError(
@@ -540,10 +644,15 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
     );
   const host = e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : '0.0.0.0');
   const devTokens = e.DEV_TOKENS ?? mode === 'embedded';
+  // HS256 tokens are verified with JWT_SECRET, or (no provider, or dev tokens on) with the
+  // published development secret, which the refusal below allows on loopback only.
+  const acceptHs256 = e.JWT_SECRET !== undefined || !e.JWT_JWKS_URL || devTokens;
   refuseExposedDevAuth({
     host,
     production: e.NODE_ENV === 'production',
-    publishedSecret: e.JWT_SECRET === undefined,
+    publishedSecret: e.JWT_SECRET === undefined && acceptHs256,
+    publishedRefKey:
+      e.JWT_SECRET === undefined && e.PROFILE_REF_SECRET === undefined && !acceptHs256,
     devTokens,
     devTokensAllowed: e.ALLOW_INSECURE_DEV_TOKENS,
   });
@@ -584,6 +693,11 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
     auth: {
       jwtSecret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET,
       devTokens,
+      ...((e.JWT_JWKS_URL || e.JWT_GROUPS_CLAIM) && { tokens: tokenOptions(e, acceptHs256) }),
+      ...(e.PROFILE_REF_SECRET && { profileRefSecret: e.PROFILE_REF_SECRET }),
+      ...(e.ENTITLEMENTS_WEBHOOK_SECRET && {
+        entitlementsWebhookSecret: e.ENTITLEMENTS_WEBHOOK_SECRET,
+      }),
     },
     rules: domainRules(e),
     drain: { windowMs: e.GATEWAY_DRAIN_WINDOW_SECONDS * 1000 },
@@ -591,6 +705,31 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
       slowQueryMs: e.DB_SLOW_QUERY_MS,
       healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
     },
+  };
+}
+
+/** How tokens are verified beyond HS256: the identity provider, and roles from groups. */
+function tokenOptions(
+  e: z.output<typeof commonEnv>,
+  acceptHs256: boolean,
+): Omit<TokenOptions, 'secret' | 'externalUserId'> {
+  return {
+    acceptHs256,
+    ...(e.JWT_JWKS_URL && {
+      identityProvider: {
+        jwksUrl: e.JWT_JWKS_URL,
+        issuer: e.JWT_ISSUER!,
+        audience: e.JWT_AUDIENCE!,
+        cacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_SECONDS * 1000,
+        refetchCooldownMs: e.JWKS_REFETCH_COOLDOWN_SECONDS * 1000,
+      },
+    }),
+    ...(e.JWT_GROUPS_CLAIM && {
+      roles: {
+        groupsClaim: e.JWT_GROUPS_CLAIM,
+        groups: { moderator: e.JWT_MODERATOR_GROUPS, admin: e.JWT_ADMIN_GROUPS },
+      },
+    }),
   };
 }
 
@@ -604,13 +743,15 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Refuses to start where anyone could act as any user: on a non-loopback address or in
- * production, neither the published embedded secret (JWT_SECRET unset) nor dev tokens (unless
- * ALLOW_INSECURE_DEV_TOKENS says so, for a private stack) may be in use.
+ * production, neither the published embedded secret (JWT_SECRET unset, HS256 accepted) nor dev
+ * tokens (unless ALLOW_INSECURE_DEV_TOKENS says so, for a private stack) may be in use; with only
+ * an identity provider (JWT_JWKS_URL), discovery references need a key of their own.
  */
 function refuseExposedDevAuth(o: {
   host: string;
   production: boolean;
   publishedSecret: boolean;
+  publishedRefKey: boolean;
   devTokens: boolean;
   devTokensAllowed: boolean;
 }): void {
@@ -621,7 +762,15 @@ function refuseExposedDevAuth(o: {
     problems.push(
       'JWT_SECRET is unset, so tokens would be verified with the development secret published ' +
         'in the source: anyone could sign one for any user. Set JWT_SECRET (at least 32 random ' +
-        'characters).',
+        'characters), or JWT_JWKS_URL (with DEV_TOKENS=false) to take tokens from an identity ' +
+        'provider only.',
+    );
+  }
+  if (o.publishedRefKey) {
+    problems.push(
+      'JWT_SECRET and PROFILE_REF_SECRET are unset, so discovery references would be sealed with ' +
+        'the development key published in the source: anyone could read the user ids behind ' +
+        'them. Set PROFILE_REF_SECRET (at least 32 random characters).',
     );
   }
   if (o.devTokens && !o.devTokensAllowed) {
