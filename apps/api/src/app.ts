@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.routes';
 import { matchRoutes } from './routes/matches.routes';
 import { messageRoutes } from './routes/messages.routes';
 import { moderationRoutes } from './routes/moderation.routes';
+import { moderationDeskRoutes } from './routes/moderation-desk.routes';
 import { photoRoutes } from './routes/photos.routes';
 import { presenceRoutes } from './routes/presence.routes';
 import { secretChatRoutes } from './routes/secret-chat.routes';
@@ -53,6 +54,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...discoveryRoutes(services),
     ...photoRoutes(services),
     ...adminRoutes(services),
+    ...moderationDeskRoutes(services),
     ...(services.entitlements.webhookEnabled ? webhookRoutes(services) : []),
   ]);
   return routes;

@@ -8,3 +8,4 @@ export * from './chat.js';
 export * from './discovery.js';
 export * from './photos.js';
 export * from './text.js';
+export * from './moderation.js';

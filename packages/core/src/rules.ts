@@ -10,6 +10,8 @@ export interface DomainRules {
   extendMs: number;
   secretMessageTtlMs: number;
   messageRate: { points: number; windowSeconds: number };
+  /** Reports one user may file (repeats that fold included). */
+  reportRate: { points: number; windowSeconds: number };
   /** REST request limits; `points: 0` means no limit. */
   httpRate: {
     perIp: { points: number; windowSeconds: number };
@@ -42,6 +44,7 @@ export function defaultDomainRules(): DomainRules {
     extendMs: 24 * HOUR_MS,
     secretMessageTtlMs: 86_400 * SECOND_MS,
     messageRate: { points: 60, windowSeconds: 10 },
+    reportRate: { points: 10, windowSeconds: 3_600 },
     httpRate: {
       perIp: { points: 600, windowSeconds: 60 },
       perUser: { points: 300, windowSeconds: 60 },

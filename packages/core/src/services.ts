@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { TokenService, type TokenOptions } from './auth/tokens';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
+import { ModerationDeskService } from './moderation/moderation-desk.service';
 import { MatchSweeper } from './matches/match-sweeper';
 import { MemoryScoreCache, RedisScoreCache } from './matches/score-cache';
 import { SecretChatService } from './matches/secret-chat.service';
@@ -136,7 +137,16 @@ export function createServices(deps: DomainDeps) {
     },
     photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
-    moderation: new ModerationService(deps.db, matches, realtime),
+    moderation: new ModerationService(
+      deps.db,
+      matches,
+      realtime,
+      new RateLimiter(
+        { name: 'report', ...deps.rules.reportRate },
+        { ...(deps.redis && { redis: deps.redis }), keyPrefix: deps.keyPrefix },
+      ),
+    ),
+    moderationDesk: new ModerationDeskService(deps.db, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
     sweeper: new MatchSweeper(deps.db, realtime, deps.logger),
   };

@@ -6,6 +6,7 @@ import * as appendMessages from './20261123T150000_append_messages';
 import * as perSideMessageCounts from './20261129T060000_per_side_message_counts';
 import * as candidateIndexes from './20261129T093000_candidate_indexes';
 import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
+import * as moderationDesk from './20261129T104000_moderation_desk';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '20261129T060000_per_side_message_counts': perSideMessageCounts,
   '20261129T093000_candidate_indexes': candidateIndexes,
   '20261129T102000_identities_entitlements': identitiesEntitlements,
+  '20261129T104000_moderation_desk': moderationDesk,
 };
