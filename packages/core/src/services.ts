@@ -135,7 +135,12 @@ export function createServices(deps: DomainDeps) {
       handshakesPerIp: edgeLimiter('handshake-ip', deps.rules.handshakeRatePerIp),
       socketsPerUser: new SocketCap(deps.rules.maxSocketsPerUser),
     },
-    photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
+    photos: new PhotoService(
+      deps.db,
+      matches,
+      deps.rules.photoMaxBytes,
+      !deps.rules.autoApproveProfiles,
+    ),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
     moderation: new ModerationService(
       deps.db,

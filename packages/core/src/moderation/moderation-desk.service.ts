@@ -102,7 +102,7 @@ export class ModerationDeskService {
         changed_at: row.updated_at.toISOString(),
       })),
       next_after:
-        rows.length > query.limit && last ? `${last.updated_at.toISOString()}_${last.id}` : null,
+        rows.length > query.limit && last ? encodeProfileCursor(last.changed, last.id) : null,
     };
   }
 
@@ -157,15 +157,27 @@ function toDeskView(report: Report) {
   };
 }
 
-/** `<ISO time>_<id>`: where the profile queue's next page starts. */
-function decodeProfileCursor(cursor: string): { updated_at: Date; id: number } {
-  const [time, id] = cursor.split('_');
-  const updatedAt = new Date(time ?? '');
-  const userId = Number(id);
-  if (Number.isNaN(updatedAt.getTime()) || !Number.isSafeInteger(userId)) {
-    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this queue gave.', {
-      fields: [{ field: 'after', message: 'is not a cursor this queue gave' }],
-    });
+/** Where the profile queue's next page starts: the last profile's change time and id, opaque. */
+const encodeProfileCursor = (changed: string, id: number): string =>
+  Buffer.from(JSON.stringify([changed, id])).toString('base64url');
+
+/** `updated_at::text`: `2026-11-29 09:25:01.123456+00`. */
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+function decodeProfileCursor(cursor: string): { changed: string; id: number } {
+  try {
+    const [changed, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (
+      typeof changed === 'string' &&
+      !Number.isNaN(Date.parse(changed)) &&
+      Number.isSafeInteger(id)
+    ) {
+      return { changed, id: id as number };
+    }
+  } catch {
+    // Not JSON: refused below like any other cursor this queue did not give.
   }
-  return { updated_at: updatedAt, id: userId };
+  throw new AppError('VALIDATION_FAILED', 'The cursor is not one this queue gave.', {
+    fields: [{ field: 'after', message: 'is not a cursor this queue gave' }],
+  });
 }

@@ -189,19 +189,24 @@ export function listModerationActions(db: Kysely<Database>, targetUserId: number
     .execute();
 }
 
-/** Profiles waiting for review, oldest change first, one page after the cursor. */
+/**
+ * Profiles waiting for review, oldest change first, one page after the cursor. `changed` is
+ * `updated_at` as PostgreSQL prints it, microseconds included: the cursor a page ends with, which
+ * a JavaScript Date (milliseconds) could not carry exactly.
+ */
 export function listPendingProfiles(
   db: Kysely<Database>,
-  { after, limit }: { after?: { updated_at: Date; id: number }; limit: number },
+  { after, limit }: { after?: { changed: string; id: number }; limit: number },
 ) {
   return db
     .selectFrom('users')
-    .select(['id', 'display_name', 'bio', 'photo_url', 'updated_at', 'created_at'])
+    .select(['id', 'display_name', 'bio', 'photo_url', 'updated_at'])
+    .select(sql<string>`updated_at::text`.as('changed'))
     .where('verification_status', '=', 'pending')
     .where('deleted_at', 'is', null)
     .$if(after !== undefined, (q) =>
-      q.where((eb) =>
-        eb(eb.refTuple('updated_at', 'id'), '>', eb.tuple(after!.updated_at, after!.id)),
+      q.where(
+        sql<SqlBool>`(updated_at, id) > (${after!.changed}::timestamptz, ${after!.id}::bigint)`,
       ),
     )
     .orderBy('updated_at')
@@ -227,6 +232,22 @@ export function reviewProfile(
     .where('deleted_at', 'is', null)
     .returning(['id', 'verification_status', 'verification_note'])
     .executeTakeFirst();
+}
+
+/**
+ * Puts a live profile back in the review queue (a new photo was uploaded): pending, no rejection
+ * note, changed now.
+ */
+export async function requestProfileReview(
+  db: Kysely<Database> | Transaction<Database>,
+  userId: number,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ verification_status: 'pending', verification_note: null, updated_at: new Date() })
+    .where('id', '=', userId)
+    .where('deleted_at', 'is', null)
+    .execute();
 }
 
 /** Seconds since the oldest open report was filed; 0 with none open. */
