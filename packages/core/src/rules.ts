@@ -1,3 +1,5 @@
+import type { ContentFilterOptions } from './text/content-filter';
+
 /** The tunable numbers of the domain's rules (docs/design.md §3), the same in both modes. */
 export interface DomainRules {
   dailyMatchLimit: number;
@@ -10,6 +12,8 @@ export interface DomainRules {
   extendMs: number;
   secretMessageTtlMs: number;
   messageRate: { points: number; windowSeconds: number };
+  /** The word filter of messages, names and bios (docs/design.md §3.14). */
+  contentFilter: ContentFilterOptions;
   /** Reports one user may file (repeats that fold included). */
   reportRate: { points: number; windowSeconds: number };
   /** REST request limits; `points: 0` means no limit. */
@@ -45,6 +49,7 @@ export function defaultDomainRules(): DomainRules {
     secretMessageTtlMs: 86_400 * SECOND_MS,
     messageRate: { points: 60, windowSeconds: 10 },
     reportRate: { points: 10, windowSeconds: 3_600 },
+    contentFilter: { mode: 'off', words: [] },
     httpRate: {
       perIp: { points: 600, windowSeconds: 60 },
       perUser: { points: 300, windowSeconds: 60 },

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { TokenService, type TokenOptions } from './auth/tokens';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
+import { ContentFilter } from './text/content-filter';
 import { ModerationDeskService } from './moderation/moderation-desk.service';
 import { MatchSweeper } from './matches/match-sweeper';
 import { MemoryScoreCache, RedisScoreCache } from './matches/score-cache';
@@ -57,14 +58,15 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(deps: DomainDeps) {
   const realtime = new Realtime(deps.broadcaster);
-  const users = new UserService(deps.db, deps.rules, realtime);
+  const contentFilter = new ContentFilter(deps.rules.contentFilter);
+  const users = new UserService(deps.db, deps.rules, realtime, contentFilter);
   const scores = deps.redis
     ? new RedisScoreCache(deps.redis, {
         keyPrefix: deps.keyPrefix,
         ...(deps.logger && { logger: deps.logger }),
       })
     : new MemoryScoreCache(deps.keyPrefix);
-  const views = new MatchViews(deps.db, realtime);
+  const views = new MatchViews(deps.db, realtime, contentFilter);
   const profileRefs = new ProfileRefs(deps.profileRefSecret ?? deps.jwtSecret);
   const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
@@ -93,6 +95,7 @@ export function createServices(deps: DomainDeps) {
     views,
     deps.metrics,
     deps.logger,
+    contentFilter,
   );
   // REST and handshake limits fail fast while Redis is away: requests and handshakes go through
   // then (and it is logged) rather than wait until Redis is back.
@@ -121,7 +124,7 @@ export function createServices(deps: DomainDeps) {
     profileRefs,
     matches,
     messages,
-    sync: new SyncService(deps.db),
+    sync: new SyncService(deps.db, contentFilter),
     receipts: new ReadReceiptService(deps.db, realtime),
     presence,
     realtime,

@@ -14,6 +14,7 @@ import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
+import type { ContentFilter } from '../text/content-filter';
 import { toMessageView } from './message-view';
 
 export interface SendResult {
@@ -33,6 +34,8 @@ export class MessageService {
     private readonly views: MatchViews,
     private readonly metrics?: DomainMetrics,
     private readonly logger?: Logger,
+    /** Refuses (`refuse`) or masks for readers (`mask`) filtered words. */
+    private readonly contentFilter?: ContentFilter,
   ) {}
 
   /**
@@ -50,6 +53,7 @@ export class MessageService {
     origin?: string,
   ): Promise<SendResult> {
     await this.limiter.consume(senderId);
+    this.contentFilter?.check('body', body);
     // The writer answers a match's sends in seq order (one lane per match), so its `message:new`
     // events leave in seq order too.
     const { message, created, match } = await this.writer.append({
@@ -59,7 +63,7 @@ export class MessageService {
       body,
     });
     // `match` is the match right after this message: it is masked by the level at it.
-    const view = toMessageView(message, contactsVisible(match));
+    const view = toMessageView(message, contactsVisible(match), this.contentFilter);
     this.metrics?.messageSent(created);
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
@@ -91,7 +95,9 @@ export class MessageService {
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return {
-      messages: page.map((message) => toMessageView(message, contactsVisible(match))),
+      messages: page.map((message) =>
+        toMessageView(message, contactsVisible(match), this.contentFilter),
+      ),
       next_cursor: hasMore && page[0] ? page[0].seq : null,
       has_more: hasMore,
     };

@@ -13,6 +13,7 @@ import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
 import { announceMatchEnded } from '../realtime/match-events';
 import type { Realtime } from '../realtime/realtime';
+import type { ContentFilter } from '../text/content-filter';
 import { toProfileView } from './profile-view';
 
 export class UserService {
@@ -20,10 +21,14 @@ export class UserService {
     private readonly db: Kysely<Database>,
     private readonly rules: Pick<DomainRules, 'autoApproveProfiles'>,
     private readonly realtime: Realtime,
+    /** Refuses a name or bio with a filtered word (CONTENT_FILTER=refuse). */
+    private readonly contentFilter?: ContentFilter,
   ) {}
 
   /** Creates or updates the caller's own profile. The id is always the caller's: never from input. */
   async saveProfile(userId: number, profile: ParsedProfileInput): Promise<ProfileView> {
+    this.contentFilter?.check('display_name', profile.display_name);
+    this.contentFilter?.check('bio', profile.bio);
     const user = await upsertUserProfile(
       this.db,
       userId,

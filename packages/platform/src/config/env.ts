@@ -392,6 +392,28 @@ export const commonEnv = z.object({
       "`false` makes them wait in the moderators' review queue (docs/design.md §3.13)",
     unset: '`true` embedded, `false` scaled',
   }),
+  CONTENT_FILTER: z
+    .enum(['off', 'mask', 'refuse'])
+    .default(RULES.contentFilter.mode)
+    .register(variableDocs, {
+      description:
+        'the word filter of messages, display names and bios (docs/design.md §3.14): `mask` ' +
+        'shows readers `***` in place of a filtered word, `refuse` answers the writer 400 ' +
+        '`CONTENT_REFUSED`',
+    }),
+  CONTENT_FILTER_WORDS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((word) => word.trim())
+        .filter(Boolean),
+    )
+    .register(variableDocs, {
+      description:
+        "the deployment's own words (comma-separated), filtered beside the maintained English list",
+    }),
   REPORT_RATE_LIMIT: z.coerce
     .number()
     .int()
@@ -618,6 +640,7 @@ export function domainRules(e: z.output<typeof commonEnv>, mode: RuntimeMode): D
     secretMessageTtlMs: e.SECRET_MESSAGE_TTL_SECONDS * 1000,
     messageRate: { points: e.MESSAGE_RATE_LIMIT, windowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS },
     reportRate: { points: e.REPORT_RATE_LIMIT, windowSeconds: e.REPORT_RATE_WINDOW_SECONDS },
+    contentFilter: { mode: e.CONTENT_FILTER, words: e.CONTENT_FILTER_WORDS },
     httpRate: {
       perIp: {
         points: e.HTTP_RATE_LIMIT_PER_IP,
