@@ -76,6 +76,7 @@ export function createApi({
   // its address, and anyone could step around the per-address rate limit.
   app.set('trust proxy', trustProxyHops);
   app.use(httpMetrics(ops.metrics));
+  ops.metrics.observeReportQueue(() => services.moderationDesk.oldestOpenReportAgeSeconds());
   // Only the listed origins get Access-Control-Allow-Origin (preflights included, answered here
   // before any limit or route); the service's own origin needs none.
   app.use(cors({ origin: corsOrigins, credentials: true }));

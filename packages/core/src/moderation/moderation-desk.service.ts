@@ -10,6 +10,7 @@ import {
   findReport,
   listPendingProfiles,
   listReports,
+  oldestOpenReportAgeSeconds,
   recordModerationAction,
   restrictAccount,
   reviewProfile,
@@ -23,7 +24,7 @@ import type { Realtime } from '../realtime/realtime';
 
 /**
  * The moderation desk (docs/design.md §3.12): moderators read the report queue and resolve each
- * report, and review profiles waiting for approval (§3.13). Every decision is appended to the
+ * report, and review profiles waiting for approval (docs/design.md §3.13). Every decision is appended to the
  * audit table in the same transaction as its effect, so neither exists without the other.
  */
 export class ModerationDeskService {
@@ -31,6 +32,11 @@ export class ModerationDeskService {
     private readonly db: Kysely<Database>,
     private readonly realtime: Realtime,
   ) {}
+
+  /** For the operators' gauge and alert: seconds the oldest open report has waited. */
+  oldestOpenReportAgeSeconds(): Promise<number> {
+    return oldestOpenReportAgeSeconds(this.db);
+  }
 
   async reports(query: ParsedReportQueueQuery): Promise<ReportQueuePage> {
     const rows = await listReports(this.db, {

@@ -40,7 +40,7 @@ export class PhotoService {
     private readonly matches: MatchService,
     /** The largest upload accepted, in bytes (PHOTO_MAX_BYTES). */
     readonly maxBytes: number,
-    /** Auto-approval off: a new photo puts the profile back in the review queue (§3.13). */
+    /** Auto-approval off: a new photo sends the profile back to review (docs/design.md §3.13). */
     private readonly reviewChanges = false,
   ) {}
 
