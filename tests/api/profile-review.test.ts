@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { createUser, freshUserId, type TestUser } from '@mm/test-support/chat';
+import { createUser, freshUserId, usersInCity, type TestUser } from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 import { callJson } from '@mm/test-support/http';
 
@@ -50,13 +50,7 @@ describe('the profile review queue', () => {
   let cityNo = 0;
   async function usersIn(count: number) {
     const city = `Review City ${++cityNo}`;
-    const users: TestUser[] = [];
-    for (let i = 0; i < count; i++) {
-      const user = await createUser(api.url, freshUserId());
-      await user.rest.saveProfile({ display_name: `user ${user.id}`, city });
-      users.push(user);
-    }
-    return { city, users };
+    return { city, users: await usersInCity(api.url, city, count) };
   }
 
   it('when a profile is new, then it waits in the queue and is not matched until a moderator approves it', async () => {

@@ -173,11 +173,7 @@ const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(
 function decodeProfileCursor(cursor: string): { changed: string; id: number } {
   try {
     const [changed, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (
-      typeof changed === 'string' &&
-      !Number.isNaN(Date.parse(changed)) &&
-      Number.isSafeInteger(id)
-    ) {
+    if (typeof changed === 'string' && PG_TIMESTAMP.test(changed) && Number.isSafeInteger(id)) {
       return { changed, id: id as number };
     }
   } catch {
