@@ -1,6 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import jwt from 'jsonwebtoken';
 import { connectSocket } from '@mm/client';
 import { eventually } from '@mm/test-support/http';
@@ -27,11 +34,18 @@ async function newKey(kid: string, alg: Alg): Promise<SigningKey> {
 class JwksServer {
   keys: SigningKey[] = [];
   fetches = 0;
+  /** While set, every fetch answers 503, as a provider in an outage does. */
+  down = false;
   private server?: Server;
 
   async start(): Promise<string> {
     this.server = createServer((_req, res) => {
       this.fetches++;
+      if (this.down) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ keys: this.keys.map((key) => key.jwk) }));
     });
@@ -260,5 +274,31 @@ describe('keys an identity provider removed', () => {
     );
     expect(after).toMatchObject(refused('UNAUTHENTICATED'));
     expect(after.message).toMatch(/does not publish/);
+  });
+});
+
+describe('an identity provider whose keys cannot be fetched', () => {
+  const idp = new JwksServer();
+  let api: TestService;
+
+  afterAll(async () => {
+    await api?.stop();
+    await idp.stop();
+  });
+
+  it('when the key set cannot be fetched, then REST and the handshake answer UNAVAILABLE (retry), not UNAUTHENTICATED', async () => {
+    const key = await newKey('key-h', 'RS256');
+    idp.keys = [key];
+    idp.down = true;
+    api = await startTestService('idp_down', {
+      JWT_JWKS_URL: await idp.start(),
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWKS_REFETCH_COOLDOWN_SECONDS: '0',
+    });
+    const token = await issue(key, { sub: '1000007' });
+    expect(await answers(api.url, token)).toMatchObject(refused('UNAVAILABLE'));
+    idp.down = false;
+    expect(await answers(api.url, token)).toMatchObject(accepted);
   });
 });

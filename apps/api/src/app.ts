@@ -55,7 +55,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...photoRoutes(services),
     ...adminRoutes(services),
     ...moderationDeskRoutes(services),
-    ...(services.entitlements.webhookEnabled ? webhookRoutes(services) : []),
+    ...(services.entitlements.webhookEnabled === true ? webhookRoutes(services) : []),
   ]);
   return routes;
 }

@@ -215,7 +215,7 @@ describe('per-side message counts migration', () => {
     });
 
   test('when matches held messages before it, then each side’s count is backfilled, the level reached is recorded, and append_messages moves the counts after', async () => {
-    // Down to the migration before it, whatever came after.
+    // Back to just before it: the migrations after it (newer features) come down first.
     const down = await migrator().migrateTo('20261123T150000_append_messages');
     expect(down.results?.at(-1)).toMatchObject({
       migrationName: '20261129T060000_per_side_message_counts',

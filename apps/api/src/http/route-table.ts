@@ -3,7 +3,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z, type ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, errorResponse, type ErrorCode } from '@mm/contract';
 import type { Role, TokenService } from '@mm/core';
-import { assertRole, assertSelf, authenticate } from './authenticate';
+import { assertRole, assertSelf, authenticate, caller } from './authenticate';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
@@ -22,6 +22,8 @@ export interface RouteContext<
   body: Parsed<B>;
   /** The token's subject; only routes with `auth: true` have one. */
   userId: A extends true ? number : undefined;
+  /** The token's role (docs/design.md §4.2.2); only routes with `auth: true` have one. */
+  role: A extends true ? Role : undefined;
   /** Answers with another of the route's documented statuses (`alsoStatus`) instead. */
   setStatus(status: number): void;
   /** Routes with `upload`: the raw request body and its declared content type. */
@@ -191,6 +193,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
         }
       }
       const userId = spec.auth ? (res.locals.userId as number) : undefined;
+      const role = spec.auth ? caller(res).role : undefined;
       if (userId !== undefined && refusesDeletedAccount(spec)) {
         await options.requireActiveAccount?.(userId);
       }
@@ -198,7 +201,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
       const setStatus = (other: number) => {
         status = other;
       };
-      const context = { params, query, body, userId, setStatus, upload, req, res };
+      const context = { params, query, body, userId, role, setStatus, upload, req, res };
       const result = await spec.handler(context as never);
       if (spec.binary) {
         const file = binaryFile.parse(result);

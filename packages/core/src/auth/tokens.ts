@@ -97,7 +97,10 @@ export class TokenService {
     if (this.provider && typeof alg === 'string' && alg !== HS256) {
       return this.verifyFromProvider(token, this.provider);
     }
-    throw new AppError('UNAUTHENTICATED', `Tokens signed with ${String(alg)} are not accepted.`);
+    // The header is the sender's: named back only when it is a short algorithm name.
+    const named =
+      typeof alg === 'string' && /^[A-Za-z0-9]{1,16}$/.test(alg) ? alg : 'that algorithm';
+    throw new AppError('UNAUTHENTICATED', `Tokens signed with ${named} are not accepted.`);
   }
 
   private verifyShared(token: string): Principal {
@@ -150,14 +153,15 @@ export class TokenService {
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AppError('UNAUTHENTICATED', 'The token does not name a user.');
     }
-    const known = this.subjects.get(sub);
+    const key = `${issuer}\n${sub}`;
+    const known = this.subjects.get(key);
     if (known !== undefined) return known;
     if (!this.externalUserId) {
       throw new AppError('UNAUTHENTICATED', 'The token does not name a user id.');
     }
     const id = await this.externalUserId(issuer, sub);
     if (this.subjects.size >= SUBJECT_CACHE_SIZE) this.subjects.clear();
-    this.subjects.set(sub, id);
+    this.subjects.set(key, id);
     return id;
   }
 }
