@@ -116,6 +116,21 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
     params: { user_id: otherUser },
     body: { until: null },
   }),
+  // The moderation desk: moderators and admins; a user_id names whom it acts on.
+  'get /api/moderation/reports': () => ({ query: { limit: 5 } }),
+  'post /api/moderation/reports/{report_id}/resolve': () => ({
+    params: { report_id: 999_999_999 },
+    body: { action: 'dismiss', reason: 'matrix' },
+  }),
+  'get /api/moderation/profiles': () => ({ query: { limit: 5 } }),
+  'post /api/moderation/profiles/{user_id}/approve': ({ otherUser }) => ({
+    params: { user_id: otherUser },
+    body: { reason: 'matrix' },
+  }),
+  'post /api/moderation/profiles/{user_id}/reject': ({ otherUser }) => ({
+    params: { user_id: otherUser },
+    body: { reason: 'matrix' },
+  }),
 };
 
 /** Routes anyone may call without a token. */

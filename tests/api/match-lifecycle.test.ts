@@ -1,7 +1,14 @@
 import { ApiError, type ChatSocket } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import {
+  connect,
+  createUser,
+  freshUserId,
+  nextEvent,
+  usersInCity,
+  type TestUser,
+} from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 import { eventually } from '@mm/test-support/http';
 
@@ -41,13 +48,7 @@ describe('the match lifecycle over REST', () => {
   /** Users in a city of their own, so a test's find-match only meets its own users. */
   async function usersIn(count: number): Promise<{ city: string; users: TestUser[] }> {
     const city = `Rest City ${++cityNo}`;
-    const users: TestUser[] = [];
-    for (let i = 0; i < count; i++) {
-      const user = await createUser(api.url, freshUserId());
-      await user.rest.saveProfile({ display_name: `user ${user.id}`, city });
-      users.push(user);
-    }
-    return { city, users };
+    return { city, users: await usersInCity(api.url, city, count) };
   }
 
   async function matchedPair() {

@@ -29,6 +29,7 @@ describe('chat across two gateway processes (scaled mode)', () => {
       REDIS_PREFIX: uniqueRedisPrefix('chat'),
       JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256',
       DEV_TOKENS: 'true',
+      AUTO_APPROVE_PROFILES: 'true',
     };
     [api, gatewayA, gatewayB] = await Promise.all([
       startApp('api', env),

@@ -33,6 +33,7 @@ describe('metrics and health of the scaled apps', () => {
       REDIS_PREFIX: uniqueRedisPrefix('ops'),
       JWT_SECRET: 'a-test-secret-that-is-long-enough-for-hs256',
       DEV_TOKENS: 'true',
+      AUTO_APPROVE_PROFILES: 'true',
       GATEWAY_DRAIN_WINDOW_SECONDS: '0',
     };
     [api, gateway] = await Promise.all([startApp('api', env), startApp('gateway', env)]);

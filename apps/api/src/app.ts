@@ -17,6 +17,7 @@ import { matchRoutes } from './routes/matches.routes';
 import { messageRoutes } from './routes/messages.routes';
 import { moderationRoutes } from './routes/moderation.routes';
 import { notificationRoutes } from './routes/notifications.routes';
+import { moderationDeskRoutes } from './routes/moderation-desk.routes';
 import { photoRoutes } from './routes/photos.routes';
 import { presenceRoutes } from './routes/presence.routes';
 import { secretChatRoutes } from './routes/secret-chat.routes';
@@ -54,6 +55,7 @@ export function apiRoutes({ services, devTokens }: Pick<ApiDeps, 'services' | 'd
     ...discoveryRoutes(services),
     ...photoRoutes(services),
     ...adminRoutes(services),
+    ...moderationDeskRoutes(services),
     ...(services.entitlements.webhookEnabled === true ? webhookRoutes(services) : []),
     ...notificationRoutes(services),
   ]);
@@ -76,6 +78,7 @@ export function createApi({
   // its address, and anyone could step around the per-address rate limit.
   app.set('trust proxy', trustProxyHops);
   app.use(httpMetrics(ops.metrics));
+  ops.metrics.observeReportQueue(() => services.moderationDesk.oldestOpenReportAgeSeconds());
   // Only the listed origins get Access-Control-Allow-Origin (preflights included, answered here
   // before any limit or route); the service's own origin needs none.
   app.use(cors({ origin: corsOrigins, credentials: true }));

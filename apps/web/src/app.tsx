@@ -4,6 +4,7 @@ import { ChatPanel } from './components/chat-panel';
 import { ConnectionBadge } from './components/connection-badge';
 import { Login } from './components/login';
 import { MatchList } from './components/match-list';
+import { ModerationDesk } from './components/moderation-desk';
 import { ProfileForm } from './components/profile-form';
 import { restoreSession, signOut, type Session } from './session';
 import { DemoStore, describeError, isNetworkError } from './store';
@@ -24,7 +25,11 @@ export function App() {
   );
 }
 
-type Screen = { name: 'profile' } | { name: 'matches' } | { name: 'chat'; matchId: number };
+type Screen =
+  | { name: 'profile' }
+  | { name: 'matches' }
+  | { name: 'chat'; matchId: number }
+  | { name: 'moderation' };
 
 function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const [store] = useState(() => new DemoStore(session));
@@ -56,7 +61,9 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   }, [screen, store]);
 
   const needsProfile = profile === null;
-  const current: Screen = needsProfile ? { name: 'profile' } : screen;
+  // The moderation view needs no profile of the moderator's own.
+  const current: Screen =
+    needsProfile && screen.name !== 'moderation' ? { name: 'profile' } : screen;
 
   return (
     <div class="shell">
@@ -74,7 +81,9 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
         <nav class="nav" aria-label="Main">
           <button
             type="button"
-            aria-current={current.name !== 'profile' ? 'page' : undefined}
+            aria-current={
+              current.name === 'matches' || current.name === 'chat' ? 'page' : undefined
+            }
             disabled={needsProfile}
             onClick={() => setScreen({ name: 'matches' })}
           >
@@ -87,6 +96,15 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
           >
             Profile
           </button>
+          {session.role !== 'user' && (
+            <button
+              type="button"
+              aria-current={current.name === 'moderation' ? 'page' : undefined}
+              onClick={() => setScreen({ name: 'moderation' })}
+            >
+              Moderation
+            </button>
+          )}
           <button type="button" onClick={onSignOut}>
             Sign out
           </button>
@@ -115,6 +133,8 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
       <main class={`content screen-${current.name}`}>
         {profile === undefined && !loadError ? (
           <p class="muted">Loading…</p>
+        ) : current.name === 'moderation' ? (
+          <ModerationDesk session={session} />
         ) : current.name === 'profile' ? (
           <ProfileForm
             session={session}

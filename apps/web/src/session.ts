@@ -5,22 +5,31 @@ export interface Session {
   userId: number;
   token: string;
   rest: RestClient;
+  /** The role the token carries: moderators and admins also get the moderation view. */
+  role: DemoRole;
 }
+
+export type DemoRole = 'user' | 'moderator' | 'admin';
+const ROLES: readonly string[] = ['user', 'moderator', 'admin'];
 
 const KEY = 'mm.session';
 
 /** The API and the socket live on the page's own origin (the embedded default serves both). */
 export const apiOrigin = (): string => window.location.origin;
 
-function open(userId: number, token: string): Session {
-  return { userId, token, rest: new RestClient(apiOrigin(), () => token) };
+function open(userId: number, token: string, role: DemoRole): Session {
+  return { userId, token, role, rest: new RestClient(apiOrigin(), () => token) };
 }
 
-/** Signs in as any user id through the development token endpoint (DEV_TOKENS on). */
-export async function signIn(userId: number): Promise<Session> {
-  const token = await new RestClient(apiOrigin(), () => undefined).devToken(userId);
-  sessionStorage.setItem(KEY, JSON.stringify({ userId, token }));
-  return open(userId, token);
+/** Signs in as any user id and role through the development token endpoint (DEV_TOKENS on). */
+export async function signIn(userId: number, role: DemoRole = 'user'): Promise<Session> {
+  const { token } = await new RestClient(apiOrigin(), () => undefined).request<{ token: string }>(
+    'POST',
+    '/api/auth/dev-token',
+    { user_id: userId, role },
+  );
+  sessionStorage.setItem(KEY, JSON.stringify({ userId, token, role }));
+  return open(userId, token, role);
 }
 
 export function restoreSession(): Session | undefined {
@@ -28,9 +37,11 @@ export function restoreSession(): Session | undefined {
     const saved = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as {
       userId?: unknown;
       token?: unknown;
+      role?: unknown;
     } | null;
     if (typeof saved?.userId === 'number' && typeof saved.token === 'string') {
-      return open(saved.userId, saved.token);
+      const role = ROLES.includes(saved.role as string) ? (saved.role as DemoRole) : 'user';
+      return open(saved.userId, saved.token, role);
     }
   } catch {
     // a damaged entry: sign in again

@@ -105,7 +105,12 @@ export class DemoStore {
         this.upsert(match);
       })
       .on('unlocked', (event) => this.patch(event.match_id, { partner: event.partner }))
-      .on('ended', (event) => this.patch(event.match_id, { status: event.reason }))
+      // A partner suspended or banned by a moderator: the match is stored as unmatched.
+      .on('ended', (event) =>
+        this.patch(event.match_id, {
+          status: event.reason === 'account_restricted' ? 'unmatched' : event.reason,
+        }),
+      )
       .on('extended', (event) =>
         this.patch(event.match_id, {
           expires_at: event.expires_at,

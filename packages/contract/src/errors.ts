@@ -11,6 +11,11 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   ACCOUNT_DELETED: 410,
+  ACCOUNT_SUSPENDED: 403,
+  ACCOUNT_BANNED: 403,
+  REPORT_NOT_OPEN: 409,
+  PROFILE_NOT_PENDING: 409,
+  CONTENT_REFUSED: 400,
   PROFILE_REQUIRED: 409,
   PROFILE_NOT_APPROVED: 403,
   MATCH_NOT_ACTIVE: 409,
@@ -70,6 +75,18 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     'The caller deleted their account: its token still verifies, but no route answers it any ' +
     'more (reading or writing; deleting the account again is a no-op), and no socket may ' +
     'connect with it.',
+  ACCOUNT_SUSPENDED:
+    'A moderator suspended the account: no route answers it and no socket may connect with it ' +
+    'until `details.until`.',
+  ACCOUNT_BANNED:
+    'A moderator banned the account: no route answers it and no socket may connect with it.',
+  REPORT_NOT_OPEN:
+    'Moderators only: the report was resolved or dismissed already; `details.status` says how.',
+  PROFILE_NOT_PENDING:
+    'Moderators only: the profile is not waiting for review (reviewed meanwhile, or deleted).',
+  CONTENT_REFUSED:
+    'The text holds a word the content filter refuses (`CONTENT_FILTER=refuse`); ' +
+    '`details.field` names where.',
   PROFILE_REQUIRED: 'Create your profile (`PUT /api/users/me`) first.',
   PROFILE_NOT_APPROVED:
     'Your profile is not approved yet; `details.verification_status` says where it stands.',

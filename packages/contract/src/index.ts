@@ -8,4 +8,5 @@ export * from './chat.js';
 export * from './discovery.js';
 export * from './photos.js';
 export * from './text.js';
+export * from './moderation.js';
 export * from './notifications.js';

@@ -49,7 +49,8 @@ export type ParsedReportRequest = z.output<typeof reportRequest>;
 
 const isoTimestamp = z.string().meta({ format: 'date-time' });
 
-export const matchEndReasons = ['expired', 'unmatched', 'blocked'] as const;
+/** `account_restricted`: a moderator suspended or banned the partner (docs/design.md §3.12). */
+export const matchEndReasons = ['expired', 'unmatched', 'blocked', 'account_restricted'] as const;
 export type MatchEndReason = (typeof matchEndReasons)[number];
 
 /** `match:ended`, to both users: the match is over and its room left. */
@@ -91,6 +92,8 @@ export const reportView = z
     status: z.enum(['open', 'reviewing', 'resolved', 'dismissed']),
     /** How many messages were kept as evidence (at most 20). */
     evidence_count: z.number().int(),
+    /** How often you filed it: a repeat within 24 hours, while it is open, folds into it. */
+    repeat_count: z.number().int(),
     created_at: isoTimestamp,
   })
   .meta({ id: 'ReportView', description: 'A stored report, as its reporter sees it.' });

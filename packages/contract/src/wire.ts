@@ -22,6 +22,8 @@ export const profileView = z
     photo_url: z.string().nullable(),
     is_premium: z.boolean(),
     verification_status: z.enum(['pending', 'approved', 'rejected']),
+    /** Why a moderator rejected the profile; null unless rejected. */
+    verification_note: z.string().nullable(),
     created_at: isoTimestamp,
   })
   .meta({ id: 'ProfileView', description: "The caller's own profile." });

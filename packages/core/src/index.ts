@@ -20,6 +20,11 @@ export type { Logger } from './logger';
 export type { DomainMetrics } from './metrics';
 export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';
 export { defaultDomainRules, type DomainRules } from './rules';
+export {
+  ContentFilter,
+  type ContentFilterMode,
+  type ContentFilterOptions,
+} from './text/content-filter';
 export { createServices, type DomainDeps, type Services } from './services';
 export type { RedisClient } from './redis-client';
 export {

@@ -1,3 +1,5 @@
+import type { ContentFilterOptions } from './text/content-filter';
+
 /** The tunable numbers of the domain's rules (docs/design.md §3), the same in both modes. */
 export interface DomainRules {
   dailyMatchLimit: number;
@@ -12,6 +14,10 @@ export interface DomainRules {
   /** How long after sending the sender may take a message back (docs/design.md §4.6). */
   unsendWindowSeconds: number;
   messageRate: { points: number; windowSeconds: number };
+  /** The word filter of messages, names and bios (docs/design.md §3.14). */
+  contentFilter: ContentFilterOptions;
+  /** Reports one user may file (repeats that fold included). */
+  reportRate: { points: number; windowSeconds: number };
   /** REST request limits; `points: 0` means no limit. */
   httpRate: {
     perIp: { points: number; windowSeconds: number };
@@ -47,6 +53,8 @@ export function defaultDomainRules(): DomainRules {
     secretMessageTtlMs: 86_400 * SECOND_MS,
     unsendWindowSeconds: 600,
     messageRate: { points: 60, windowSeconds: 10 },
+    reportRate: { points: 10, windowSeconds: 3_600 },
+    contentFilter: { mode: 'off', words: [] },
     httpRate: {
       perIp: { points: 600, windowSeconds: 60 },
       perUser: { points: 300, windowSeconds: 60 },

@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import { TokenService, type TokenOptions } from './auth/tokens';
 import type { Logger } from './logger';
 import { MatchService } from './matches/match.service';
+import { ContentFilter } from './text/content-filter';
+import { ModerationDeskService } from './moderation/moderation-desk.service';
 import { MatchSweeper } from './matches/match-sweeper';
 import { MemoryScoreCache, RedisScoreCache } from './matches/score-cache';
 import { SecretChatService } from './matches/secret-chat.service';
@@ -66,14 +68,15 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(deps: DomainDeps) {
   const realtime = new Realtime(deps.broadcaster);
-  const users = new UserService(deps.db, deps.rules, realtime);
+  const contentFilter = new ContentFilter(deps.rules.contentFilter);
+  const users = new UserService(deps.db, deps.rules, realtime, contentFilter);
   const scores = deps.redis
     ? new RedisScoreCache(deps.redis, {
         keyPrefix: deps.keyPrefix,
         ...(deps.logger && { logger: deps.logger }),
       })
     : new MemoryScoreCache(deps.keyPrefix);
-  const views = new MatchViews(deps.db, realtime);
+  const views = new MatchViews(deps.db, realtime, contentFilter);
   const profileRefs = new ProfileRefs(deps.profileRefSecret ?? deps.jwtSecret);
   const matches = new MatchService(deps.db, realtime, deps.rules, scores, views);
   const writer = new MessageWriter(deps.db, {
@@ -105,6 +108,7 @@ export function createServices(deps: DomainDeps) {
     deps.rules.unsendWindowSeconds,
     deps.metrics,
     deps.logger,
+    contentFilter,
   );
   // REST and handshake limits fail fast while Redis is away: requests and handshakes go through
   // then (and it is logged) rather than wait until Redis is back.
@@ -133,7 +137,7 @@ export function createServices(deps: DomainDeps) {
     profileRefs,
     matches,
     messages,
-    sync: new SyncService(deps.db),
+    sync: new SyncService(deps.db, contentFilter),
     receipts: new ReadReceiptService(deps.db, realtime, unread),
     /** Unread totals (`unread:total`): the gateway tells each socket its own on connect. */
     unread,
@@ -149,9 +153,23 @@ export function createServices(deps: DomainDeps) {
       handshakesPerIp: edgeLimiter('handshake-ip', deps.rules.handshakeRatePerIp),
       socketsPerUser: new SocketCap(deps.rules.maxSocketsPerUser),
     },
-    photos: new PhotoService(deps.db, matches, deps.rules.photoMaxBytes),
+    photos: new PhotoService(
+      deps.db,
+      matches,
+      deps.rules.photoMaxBytes,
+      !deps.rules.autoApproveProfiles,
+    ),
     secretChat: new SecretChatService(deps.db, matches, realtime, views),
-    moderation: new ModerationService(deps.db, matches, realtime),
+    moderation: new ModerationService(
+      deps.db,
+      matches,
+      realtime,
+      new RateLimiter(
+        { name: 'report', ...deps.rules.reportRate },
+        { ...(deps.redis && { redis: deps.redis }), keyPrefix: deps.keyPrefix },
+      ),
+    ),
+    moderationDesk: new ModerationDeskService(deps.db, realtime),
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
     sweeper: new MatchSweeper(deps.db, realtime, deps.rules.expiryWarningMs, deps.logger),
     notifications: new NotificationService(deps.db),

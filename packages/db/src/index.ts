@@ -9,6 +9,7 @@ export * from './queries/matchmaking.queries';
 export * from './queries/discovery.queries';
 export * from './queries/match-lifecycle.queries';
 export * from './queries/moderation.queries';
+export * from './queries/moderation-desk.queries';
 export * from './queries/messages.queries';
 export * from './queries/message-batch.queries';
 export * from './queries/health.queries';

@@ -42,6 +42,8 @@ export interface UsersTable {
   is_premium: Generated<boolean>;
   premium_until: NullableTimestamp;
   verification_status: Generated<VerificationStatus>;
+  /** Why a moderator rejected the profile: shown to its owner. */
+  verification_note: Generated<string | null>;
   last_active_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -109,6 +111,37 @@ export interface ReportsTable {
   /** Snapshot of the last messages at report time. */
   evidence: GeneratedJson;
   status: Generated<ReportStatus>;
+  created_at: Timestamp;
+  /** How many times the reporter filed it (repeats within 24 hours fold into the open report). */
+  repeat_count: Generated<number>;
+  last_reported_at: Timestamp;
+  resolution: ReportResolution | null;
+  resolved_by: number | null;
+  resolved_at: NullableTimestamp;
+}
+
+export type ReportResolution = 'dismiss' | 'warn' | 'suspend' | 'ban';
+export type ModerationActionKind = ReportResolution | 'approve_profile' | 'reject_profile';
+
+/** A user's current suspension (`until` set) or ban (`until` null). */
+export interface AccountRestrictionsTable {
+  user_id: number;
+  kind: 'suspended' | 'banned';
+  until: NullableTimestamp;
+  reason: string;
+  imposed_by: number;
+  imposed_at: Timestamp;
+}
+
+/** Every moderator action: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE). */
+export interface ModerationActionsTable {
+  id: Generated<number>;
+  moderator_id: number;
+  action: ModerationActionKind;
+  target_user_id: number | null;
+  report_id: number | null;
+  reason: string;
+  until: NullableTimestamp;
   created_at: Timestamp;
 }
 
@@ -193,6 +226,8 @@ export interface Database {
   push_subscriptions: PushSubscriptionsTable;
   notification_settings: NotificationSettingsTable;
   notification_outbox: NotificationOutboxTable;
+  account_restrictions: AccountRestrictionsTable;
+  moderation_actions: ModerationActionsTable;
 }
 
 /** An identity provider's subject and the internal user id it was given on first sight. */

@@ -30,9 +30,23 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig('embedded', { PGLITE_SETTINGS: '=64MB' })).toThrow(ConfigError);
   });
 
-  it("when no rule variable is set, then the rules are the domain's defaults, in both modes", () => {
+  it("when no rule variable is set, then the rules are the domain's defaults, in both modes, but for profile review", () => {
     expect(loadAppConfig('embedded', {}).rules).toEqual(defaultDomainRules());
-    expect(loadAppConfig('scaled', scaled).rules).toEqual(defaultDomainRules());
+    expect(loadAppConfig('scaled', scaled).rules).toEqual({
+      ...defaultDomainRules(),
+      autoApproveProfiles: false,
+    });
+  });
+
+  it('when AUTO_APPROVE_PROFILES is unset, then the embedded default approves profiles at once and a scaled deployment reviews them; set, it wins in either mode', () => {
+    expect(loadAppConfig('embedded', {}).rules.autoApproveProfiles).toBe(true);
+    expect(loadAppConfig('scaled', scaled).rules.autoApproveProfiles).toBe(false);
+    const off = { AUTO_APPROVE_PROFILES: 'false' };
+    expect(loadAppConfig('embedded', off).rules.autoApproveProfiles).toBe(false);
+    expect(
+      loadAppConfig('scaled', { ...scaled, AUTO_APPROVE_PROFILES: 'true' }).rules
+        .autoApproveProfiles,
+    ).toBe(true);
   });
 
   it('when nothing is set in the embedded default, then it listens on loopback only and trusts no X-Forwarded-For', () => {

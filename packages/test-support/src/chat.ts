@@ -53,3 +53,18 @@ let nextId = Math.floor(Math.random() * 1e6) * 10 + 1_000_000;
 export function freshUserId(): number {
   return nextId++;
 }
+
+/** `count` new users with a profile in `city`: a city of their own keeps a test's find-match to them. */
+export async function usersInCity(
+  apiUrl: string,
+  city: string,
+  count: number,
+): Promise<TestUser[]> {
+  const users: TestUser[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await createUser(apiUrl, freshUserId());
+    await user.rest.saveProfile({ display_name: `user ${user.id}`, city });
+    users.push(user);
+  }
+  return users;
+}

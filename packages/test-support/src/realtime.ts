@@ -21,6 +21,8 @@ export function scaledEnv(
     REDIS_PREFIX: uniqueRedisPrefix(label),
     JWT_SECRET,
     DEV_TOKENS: 'true',
+    // Tests match users they just made; the review queue has tests of its own.
+    AUTO_APPROVE_PROFILES: 'true',
     // Tests send bursts; only the rate-limit test runs with a small limit.
     MESSAGE_RATE_LIMIT: '100000',
     HTTP_RATE_LIMIT_PER_IP: '1000000',

@@ -145,7 +145,10 @@ export interface MountOptions {
   tokens: TokenService;
   /** Runs after authentication, before parsing: rate limits. */
   before?: RequestHandler[];
-  /** Throws ACCOUNT_DELETED for a deleted account; asked before every route that refuses one. */
+  /**
+   * Throws ACCOUNT_DELETED, ACCOUNT_SUSPENDED or ACCOUNT_BANNED for an account that may not act;
+   * asked before every route that refuses a deleted one.
+   */
   requireActiveAccount?: (userId: number) => Promise<void>;
 }
 
@@ -224,7 +227,11 @@ export function routeErrors(spec: AnyRouteSpec): ErrorCode[] {
   if (spec.auth) codes.add('UNAUTHENTICATED');
   const named = [spec.params, spec.query, spec.body].some((s) => s && 'user_id' in s.shape);
   if (spec.auth && (named || spec.role)) codes.add('FORBIDDEN');
-  if (refusesDeletedAccount(spec)) codes.add('ACCOUNT_DELETED');
+  if (refusesDeletedAccount(spec)) {
+    codes.add('ACCOUNT_DELETED');
+    codes.add('ACCOUNT_SUSPENDED');
+    codes.add('ACCOUNT_BANNED');
+  }
   codes.add('RATE_LIMITED');
   // PostgreSQL or Redis out of reach: any route answers 503 with Retry-After then.
   codes.add('UNAVAILABLE');

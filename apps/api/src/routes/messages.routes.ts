@@ -26,7 +26,7 @@ export function messageRoutes({ messages }: Services): AnyRouteSpec[] {
       status: 201,
       alsoStatus: [200],
       response: sendMessageResponse,
-      errors: ['NOT_FOUND', 'MATCH_NOT_ACTIVE'],
+      errors: ['NOT_FOUND', 'MATCH_NOT_ACTIVE', 'CONTENT_REFUSED'],
       handler: async ({ body, userId, setStatus }) => {
         const { message, created } = await messages.send(userId, body);
         if (!created) setStatus(200);

@@ -12,6 +12,7 @@ export function userRoutes({ users }: Services): AnyRouteSpec[] {
       auth: true,
       body: profileInput,
       response: profileView,
+      errors: ['CONTENT_REFUSED'],
       handler: ({ body, userId }) => users.saveProfile(userId, body),
     }),
     route({

@@ -27,7 +27,7 @@ export const clientEvents: readonly AnyEventSpec[] = [
     payload: sendMessageRequest,
     ack: sendMessageResponse,
     rate: 'messages',
-    errors: ['NOT_FOUND', 'MATCH_NOT_ACTIVE'],
+    errors: ['NOT_FOUND', 'MATCH_NOT_ACTIVE', 'CONTENT_REFUSED'],
     handler: async ({ payload, userId, socket, services }) => {
       const { message } = await services.messages.send(userId, payload, socket.id);
       return { message };

@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
-import { signIn, type Session } from '../session';
+import { signIn, type DemoRole, type Session } from '../session';
 import { describeError } from '../store';
 import { FormError } from './form-error';
 
 /** Demo sign-in: any user id, through the development token endpoint. */
 export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
   const [userId, setUserId] = useState('1');
+  const [role, setRole] = useState<DemoRole>('user');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
@@ -14,7 +15,7 @@ export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }
     setBusy(true);
     setError(undefined);
     try {
-      onSignedIn(await signIn(Number(userId)));
+      onSignedIn(await signIn(Number(userId), role));
     } catch (e) {
       setError(describeError(e));
       setBusy(false);
@@ -41,6 +42,17 @@ export function Login({ onSignedIn }: { onSignedIn: (session: Session) => void }
           value={userId}
           onInput={(e) => setUserId(e.currentTarget.value)}
         />
+        <label for="login-role">Role</label>
+        <select
+          id="login-role"
+          name="role"
+          value={role}
+          onChange={(e) => setRole(e.currentTarget.value as DemoRole)}
+        >
+          <option value="user">User</option>
+          <option value="moderator">Moderator</option>
+          <option value="admin">Admin</option>
+        </select>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

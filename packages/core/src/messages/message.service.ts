@@ -15,6 +15,7 @@ import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
 import type { MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
+import type { ContentFilter } from '../text/content-filter';
 import { AppError } from '../errors';
 import { toMessageView } from '../unlock/message-view';
 import type { UnreadTotals } from './unread-totals';
@@ -39,6 +40,8 @@ export class MessageService {
     private readonly unsendWindowSeconds: number,
     private readonly metrics?: DomainMetrics,
     private readonly logger?: Logger,
+    /** Refuses (`refuse`) or masks for readers (`mask`) filtered words. */
+    private readonly contentFilter?: ContentFilter,
   ) {}
 
   /**
@@ -56,6 +59,7 @@ export class MessageService {
     origin?: string,
   ): Promise<SendResult> {
     await this.limiter.consume(senderId);
+    this.contentFilter?.check('body', body);
     // The writer answers a match's sends in seq order (one lane per match), so its `message:new`
     // events leave in seq order too.
     const { message, created, match } = await this.writer.append({
@@ -65,7 +69,7 @@ export class MessageService {
       body,
     });
     // `match` is the match right after this message: it is masked by the level at it.
-    const view = toMessageView(message, contactsVisible(match));
+    const view = toMessageView(message, contactsVisible(match), this.contentFilter);
     this.metrics?.messageSent(created);
     // A resend is delivered again too: the first delivery may be what the sender's crash lost,
     // and receivers drop a seq they already hold.
@@ -141,7 +145,9 @@ export class MessageService {
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
     return {
-      messages: page.map((message) => toMessageView(message, contactsVisible(match))),
+      messages: page.map((message) =>
+        toMessageView(message, contactsVisible(match), this.contentFilter),
+      ),
       next_cursor: hasMore && page[0] ? page[0].seq : null,
       has_more: hasMore,
     };

@@ -2,6 +2,7 @@ import type { ParsedSyncRequest, SyncPage } from '@mm/contract';
 import { listMessagesAfter, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import { contactsVisible } from '../unlock/unlock-levels';
+import type { ContentFilter } from '../text/content-filter';
 import { toMessageView } from '../unlock/message-view';
 
 /**
@@ -10,7 +11,10 @@ import { toMessageView } from '../unlock/message-view';
  * not part of are left out as if they held nothing, so a sync never tells whether a match exists.
  */
 export class SyncService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly contentFilter?: ContentFilter,
+  ) {}
 
   async since(userId: number, { since, limit }: ParsedSyncRequest): Promise<SyncPage> {
     const cursors = Object.entries(since).map(([matchId, afterSeq]) => ({
@@ -21,7 +25,9 @@ export class SyncService {
     return {
       messages: rows
         .slice(0, limit)
-        .map(({ match, ...message }) => toMessageView(message, contactsVisible(match))),
+        .map(({ match, ...message }) =>
+          toMessageView(message, contactsVisible(match), this.contentFilter),
+        ),
       has_more: rows.length > limit,
     };
   }

@@ -5,7 +5,7 @@ import {
   findMessageInMatch,
   findUserById,
   insertBlock,
-  insertReport,
+  fileReport,
   lastMessages,
   partnerOf,
   type Database,
@@ -15,6 +15,7 @@ import { AppError } from '../errors';
 import { announceMatchEnded } from '../realtime/match-events';
 import type { MatchService } from '../matches/match.service';
 import type { Realtime } from '../realtime/realtime';
+import type { RateLimiter } from '../limits/rate-limiter';
 
 /** How many of the match's last messages a report keeps as evidence. */
 export const REPORT_EVIDENCE_MESSAGES = 20;
@@ -24,6 +25,7 @@ export class ModerationService {
     private readonly db: Kysely<Database>,
     private readonly matches: MatchService,
     private readonly realtime: Realtime,
+    private readonly reportLimiter: RateLimiter,
   ) {}
 
   /**
@@ -57,9 +59,12 @@ export class ModerationService {
 
   /**
    * Stores a report about the caller's partner in a match (ended or not), with a snapshot of the
-   * match's last 20 messages: the evidence outlives purges and deletions.
+   * match's last 20 messages: the evidence outlives purges and deletions. A repeat (same partner
+   * and match, within 24 hours, while the first is open) folds into the first: the same report is
+   * answered, its `repeat_count` one up. Each user may file `reportRate` reports a window.
    */
   async report(userId: number, input: ParsedReportRequest): Promise<ReportView> {
+    await this.reportLimiter.consume(userId);
     const match = await this.matches.requireParticipant(input.match_id, userId);
     const partnerId = partnerOf(match, userId);
     if (input.reported_user_id !== undefined && input.reported_user_id !== partnerId) {
@@ -81,22 +86,25 @@ export class ModerationService {
       is_secret: m.is_secret,
       created_at: m.created_at.toISOString(),
     }));
-    const report = await insertReport(this.db, {
-      reporter_id: userId,
-      reported_user_id: partnerId,
-      match_id: match.id,
-      message_id: input.message_id ?? null,
-      reason: input.reason,
-      details: input.details ?? null,
-      evidence: JSON.stringify(evidence),
-    });
+    const { report } = await this.db.transaction().execute((trx) =>
+      fileReport(trx, {
+        reporter_id: userId,
+        reported_user_id: partnerId,
+        match_id: match.id,
+        message_id: input.message_id ?? null,
+        reason: input.reason,
+        details: input.details ?? null,
+        evidence: JSON.stringify(evidence),
+      }),
+    );
     return {
       id: report.id,
       match_id: match.id,
       reported_user_id: partnerId,
       reason: report.reason,
       status: report.status,
-      evidence_count: evidence.length,
+      evidence_count: Array.isArray(report.evidence) ? report.evidence.length : 0,
+      repeat_count: report.repeat_count,
       created_at: report.created_at.toISOString(),
     };
   }

@@ -4,6 +4,7 @@ import {
   findUserById,
   saveUserPhoto,
   partnerOf,
+  requestProfileReview,
   type Database,
   type PhotoRendition,
 } from '@mm/db';
@@ -39,6 +40,8 @@ export class PhotoService {
     private readonly matches: MatchService,
     /** The largest upload accepted, in bytes (PHOTO_MAX_BYTES). */
     readonly maxBytes: number,
+    /** Auto-approval off: a new photo sends the profile back to review (docs/design.md §3.13). */
+    private readonly reviewChanges = false,
   ) {}
 
   async upload(userId: number, contentType: string | undefined, bytes: Buffer): Promise<void> {
@@ -56,10 +59,9 @@ export class PhotoService {
     }
     await this.requireProfile(userId);
     const renditions = await renderPhoto(bytes);
-    await saveUserPhoto(this.db, {
-      user_id: userId,
-      content_type: photoContentType,
-      ...renditions,
+    await this.db.transaction().execute(async (trx) => {
+      await saveUserPhoto(trx, { user_id: userId, content_type: photoContentType, ...renditions });
+      if (this.reviewChanges) await requestProfileReview(trx, userId);
     });
   }
 

@@ -10,6 +10,7 @@ import {
 } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { Realtime } from '../realtime/realtime';
+import type { ContentFilter } from '../text/content-filter';
 import { isPremium } from '../users/premium';
 import { partnerView } from './partner-view';
 import {
@@ -28,6 +29,8 @@ export class MatchViews {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly realtime: Realtime,
+    /** Masks filtered words in the partner's name and bio (CONTENT_FILTER=mask). */
+    private readonly contentFilter?: ContentFilter,
   ) {}
 
   /** The match as one participant sees it. */
@@ -101,8 +104,16 @@ export class MatchViews {
     level: UnlockLevel = this.level(match, rows.get(viewerId)),
   ) {
     const partner = rows.get(partnerOf(match, viewerId));
+    const filter = this.contentFilter;
     return partnerView(match, level, {
-      user: partner,
+      user:
+        partner && filter
+          ? {
+              ...partner,
+              display_name: filter.forReader(partner.display_name),
+              bio: filter.forReader(partner.bio),
+            }
+          : partner,
       hasUploadedPhoto: partner?.has_uploaded_photo ?? false,
     });
   }

@@ -1,13 +1,19 @@
 import type { MessagePreview, MessageView } from '@mm/contract';
 import type { Message } from '@mm/db';
+import type { ContentFilter } from '../text/content-filter';
 import { maskContacts } from './contact-masking';
 
 /**
  * `contactsShown`: whether the match lets contact details show (`contactsVisible`, level 4 and
  * not withdrawn); otherwise they are masked. Stored as written, so they show once it does. A
- * message taken back is a tombstone: `deleted`, no body.
+ * message taken back is a tombstone: `deleted`, no body. `filter`: filtered words are masked too
+ * when it is in `mask` mode (docs/design.md §3.14).
  */
-export function toMessageView(message: Message, contactsShown: boolean): MessageView {
+export function toMessageView(
+  message: Message,
+  contactsShown: boolean,
+  filter?: ContentFilter,
+): MessageView {
   return {
     id: message.id,
     match_id: message.match_id,
@@ -16,23 +22,28 @@ export function toMessageView(message: Message, contactsShown: boolean): Message
     client_id: message.client_id,
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
-    ...shownBody(message, contactsShown),
+    ...shownBody(message, contactsShown, filter),
   };
 }
 
 /** The match list's preview of a message: masked exactly as the chat shows it. */
-export function toMessagePreview(message: Message, contactsShown: boolean): MessagePreview {
+export function toMessagePreview(
+  message: Message,
+  contactsShown: boolean,
+  filter?: ContentFilter,
+): MessagePreview {
   return {
     seq: message.seq,
     sender_id: message.sender_id,
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
-    ...shownBody(message, contactsShown),
+    ...shownBody(message, contactsShown, filter),
   };
 }
 
-function shownBody(message: Message, contactsShown: boolean) {
+function shownBody(message: Message, contactsShown: boolean, filter: ContentFilter | undefined) {
   const { body } = message;
   if (body === null) return { body: null, deleted: true };
-  return { body: contactsShown ? body : maskContacts(body), deleted: false };
+  const masked = contactsShown ? body : maskContacts(body);
+  return { body: filter ? filter.forReader(masked) : masked, deleted: false };
 }

@@ -14,6 +14,7 @@ export function toProfileView(user: User): ProfileView {
     photo_url: user.photo_url,
     is_premium: user.is_premium,
     verification_status: user.verification_status,
+    verification_note: user.verification_note,
     created_at: user.created_at.toISOString(),
   };
 }

@@ -1,9 +1,10 @@
 import type { ParsedProfileInput, ProfileView } from '@mm/contract';
 import {
   eraseAccount,
+  findAccountStanding,
   findConnectingUser,
   findUserById,
-  isAccountDeleted,
+  type AccountStanding,
   upsertUserProfile,
   type Database,
 } from '@mm/db';
@@ -12,6 +13,7 @@ import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
 import { announceMatchEnded } from '../realtime/match-events';
 import type { Realtime } from '../realtime/realtime';
+import type { ContentFilter } from '../text/content-filter';
 import { toProfileView } from './profile-view';
 
 export class UserService {
@@ -19,10 +21,14 @@ export class UserService {
     private readonly db: Kysely<Database>,
     private readonly rules: Pick<DomainRules, 'autoApproveProfiles'>,
     private readonly realtime: Realtime,
+    /** Refuses a name or bio with a filtered word (CONTENT_FILTER=refuse). */
+    private readonly contentFilter?: ContentFilter,
   ) {}
 
   /** Creates or updates the caller's own profile. The id is always the caller's: never from input. */
   async saveProfile(userId: number, profile: ParsedProfileInput): Promise<ProfileView> {
+    this.contentFilter?.check('display_name', profile.display_name);
+    this.contentFilter?.check('bio', profile.bio);
     const user = await upsertUserProfile(
       this.db,
       userId,
@@ -35,8 +41,10 @@ export class UserService {
         bio: profile.bio ?? null,
         photo_url: profile.photo_url ?? null,
       },
-      // Only a new profile takes this; a later save never changes the status.
+      // A new profile takes this. Later saves keep the status with auto-approval on; with it off a
+      // changed name, bio or photo waits for review again (docs/design.md §3.13).
       { verification_status: this.rules.autoApproveProfiles ? 'approved' : 'pending' },
+      { reviewChanges: !this.rules.autoApproveProfiles },
     );
     if (!user) throw accountDeleted();
     return toProfileView(user);
@@ -64,23 +72,38 @@ export class UserService {
 
   /**
    * A deleted account's token still verifies until it expires; no route but account deletion
-   * answers it (410 ACCOUNT_DELETED). A user without a profile yet is not deleted.
+   * answers it (410 ACCOUNT_DELETED). A suspended or banned one is refused the same way (403
+   * ACCOUNT_SUSPENDED with `details.until`, ACCOUNT_BANNED). A user without a profile yet is
+   * neither.
    */
   async requireActiveAccount(userId: number): Promise<void> {
-    if (await isAccountDeleted(this.db, userId)) throw accountDeleted();
+    assertInGoodStanding(await findAccountStanding(this.db, userId));
   }
 
   /**
-   * Admits a connecting socket: ACCOUNT_DELETED for a deleted account, otherwise the ids of the
+   * Admits a connecting socket: ACCOUNT_DELETED, ACCOUNT_SUSPENDED or ACCOUNT_BANNED as above,
+   * otherwise the ids of the
    * user's active matches, whose rooms it joins. One round trip, since after a pod dies all of its
    * clients reconnect through here at once.
    */
   async admitConnection(userId: number): Promise<number[]> {
-    const { deleted, activeMatchIds } = await findConnectingUser(this.db, userId);
-    if (deleted) throw accountDeleted();
+    const { activeMatchIds, ...standing } = await findConnectingUser(this.db, userId);
+    assertInGoodStanding(standing);
     return activeMatchIds;
   }
 }
 
 const accountDeleted = () =>
   new AppError('ACCOUNT_DELETED', 'This account was deleted; it can no longer act.');
+
+function assertInGoodStanding({ deleted, restriction }: AccountStanding): void {
+  if (deleted) throw accountDeleted();
+  if (restriction?.kind === 'banned') {
+    throw new AppError('ACCOUNT_BANNED', 'This account was banned by a moderator.');
+  }
+  if (restriction) {
+    throw new AppError('ACCOUNT_SUSPENDED', 'This account is suspended by a moderator.', {
+      until: restriction.until!.toISOString(),
+    });
+  }
+}

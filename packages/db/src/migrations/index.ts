@@ -8,6 +8,7 @@ import * as candidateIndexes from './20261129T093000_candidate_indexes';
 import * as pushNotifications from './20261129T100000_push_notifications';
 import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
 import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
+import * as moderationDesk from './20261129T104000_moderation_desk';
 import * as cityStatistics from './20261129T110000_city_statistics';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '20261129T100000_push_notifications': pushNotifications,
   '20261129T101000_unsend_and_delivery': unsendAndDelivery,
   '20261129T102000_identities_entitlements': identitiesEntitlements,
+  '20261129T104000_moderation_desk': moderationDesk,
   '20261129T110000_city_statistics': cityStatistics,
 };

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../schema';
 import { eitherSide } from './match-sides';
+import { inForce } from './moderation-desk.queries';
 
 /** What an erased profile keeps of a name: the column is NOT NULL. */
 export const DELETED_DISPLAY_NAME = 'Deleted user';
@@ -57,33 +58,62 @@ export async function eraseAccount(trx: Transaction<Database>, userId: number) {
   return { erased: true, endedMatches };
 }
 
+/** A sanction in force on an account: a suspension until a time, or a ban (`until` null). */
+export interface AccountRestriction {
+  kind: 'suspended' | 'banned';
+  until: Date | null;
+}
+
+/** Whether an account may act: deleted, or under a sanction in force, or neither. */
+export interface AccountStanding {
+  deleted: boolean;
+  restriction: AccountRestriction | undefined;
+}
+
 /**
- * What a connecting socket needs, in one round trip: whether the account was deleted, and the ids
- * of the user's active matches (the rooms it joins). A user with no profile yet is not deleted.
+ * What a connecting socket needs, in one round trip: the account's standing (deleted, suspended,
+ * banned), and the ids of the user's active matches (the rooms it joins). A user with no profile
+ * yet is not deleted.
  */
 export async function findConnectingUser(
   db: Kysely<Database>,
   userId: number,
-): Promise<{ deleted: boolean; activeMatchIds: number[] }> {
-  const { rows } = await sql<{ deleted_at: Date | null; match_id: number | null }>`
-    SELECT u.deleted_at, m.id AS match_id
+): Promise<AccountStanding & { activeMatchIds: number[] }> {
+  const { rows } = await sql<StandingRow & { match_id: number | null }>`
+    SELECT u.deleted_at, r.kind, r.until, m.id AS match_id
     FROM (SELECT ${userId}::bigint AS id) AS caller
     LEFT JOIN users u ON u.id = caller.id
+    LEFT JOIN account_restrictions r ON r.user_id = caller.id AND ${inForce(sql.ref('r.until'))}
     LEFT JOIN matches m
       ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
   `.execute(db);
   return {
-    deleted: rows[0]?.deleted_at != null,
+    ...standingOf(rows[0]),
     activeMatchIds: rows.flatMap((row) => (row.match_id === null ? [] : [row.match_id])),
   };
 }
 
-/** Whether the user's account was deleted (false for a user with no profile yet). */
-export async function isAccountDeleted(db: Kysely<Database>, userId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('users')
-    .select('deleted_at')
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  return row?.deleted_at != null;
+interface StandingRow {
+  deleted_at: Date | null;
+  kind: 'suspended' | 'banned' | null;
+  until: Date | null;
+}
+
+const standingOf = (row: StandingRow | undefined): AccountStanding => ({
+  deleted: row?.deleted_at != null,
+  restriction: row?.kind ? { kind: row.kind, until: row.until } : undefined,
+});
+
+/** The account's standing (a user with no profile yet is neither deleted nor restricted). */
+export async function findAccountStanding(
+  db: Kysely<Database>,
+  userId: number,
+): Promise<AccountStanding> {
+  const { rows } = await sql<StandingRow>`
+    SELECT u.deleted_at, r.kind, r.until
+    FROM (SELECT ${userId}::bigint AS id) AS caller
+    LEFT JOIN users u ON u.id = caller.id
+    LEFT JOIN account_restrictions r ON r.user_id = caller.id AND ${inForce(sql.ref('r.until'))}
+  `.execute(db);
+  return standingOf(rows[0]);
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, Gender, Match, UsersTable } from '../schema';
 import { orderedPair } from './matches.queries';
 import { eitherSide } from './match-sides';
+import { inForce } from './moderation-desk.queries';
 
 /** Who a user is looking for (the find-match and discovery filters). */
 export interface ProfileFilters {
@@ -24,8 +25,8 @@ export interface CandidateFilters extends ProfileFilters {
 export type UsersQuery<O> = SelectQueryBuilder<Database & { u: UsersTable }, 'u', O>;
 
 /**
- * Profiles `userId` may see at all: approved and not deleted, not the user, and not blocked
- * either way (a block hides each from the other). `hiddenBy: 'own blocks'` hides only whom the
+ * Profiles `userId` may see at all: approved, not deleted, suspended or banned, not the user, and
+ * not blocked either way (a block hides each from the other). `hiddenBy: 'own blocks'` hides only whom the
  * user blocked: discovery, where what a block made vanish would point at the blocker.
  *
  * The user's blocks (and matches, below) are a handful of rows: read once through their indexes
@@ -37,23 +38,35 @@ export function visibleTo<O>(
   userId: number,
   { hiddenBy = 'blocks either way' }: { hiddenBy?: 'blocks either way' | 'own blocks' } = {},
 ): UsersQuery<O> {
-  return qb
-    .where('u.id', '!=', userId)
-    .where('u.verification_status', '=', 'approved')
-    .where('u.deleted_at', 'is', null)
-    .where(({ eb, selectFrom }) => {
-      const blockedByUser = selectFrom('blocks as b')
-        .select('b.blocked_id as id')
-        .where('b.blocker_id', '=', userId);
-      const blockersOfUser = selectFrom('blocks as b')
-        .select('b.blocker_id as id')
-        .where('b.blocked_id', '=', userId);
-      return eb(
-        'u.id',
-        'not in',
-        hiddenBy === 'blocks either way' ? blockedByUser.unionAll(blockersOfUser) : blockedByUser,
-      );
-    });
+  return (
+    qb
+      .where('u.id', '!=', userId)
+      .where('u.verification_status', '=', 'approved')
+      .where('u.deleted_at', 'is', null)
+      .where(({ eb, selectFrom }) => {
+        const blockedByUser = selectFrom('blocks as b')
+          .select('b.blocked_id as id')
+          .where('b.blocker_id', '=', userId);
+        const blockersOfUser = selectFrom('blocks as b')
+          .select('b.blocker_id as id')
+          .where('b.blocked_id', '=', userId);
+        return eb(
+          'u.id',
+          'not in',
+          hiddenBy === 'blocks either way' ? blockedByUser.unionAll(blockersOfUser) : blockedByUser,
+        );
+      })
+      // Suspended and banned users: a handful of rows, hashed once like the blocks.
+      .where(({ eb, selectFrom }) =>
+        eb(
+          'u.id',
+          'not in',
+          selectFrom('account_restrictions as r')
+            .select('r.user_id as id')
+            .where(inForce(sql.ref('r.until'))),
+        ),
+      )
+  );
 }
 
 /** Profiles with no match with `userId` (`activeOnly`: no active one). */

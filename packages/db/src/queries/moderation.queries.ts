@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, NewReport } from '../schema';
+import type { Database } from '../schema';
 
 /** Records the block once; blocking again changes nothing. */
 export async function insertBlock(
@@ -48,8 +48,4 @@ export function findMessageInMatch(db: Kysely<Database>, matchId: number, messag
     .where('id', '=', messageId)
     .where('match_id', '=', matchId)
     .executeTakeFirst();
-}
-
-export function insertReport(db: Kysely<Database>, report: NewReport) {
-  return db.insertInto('reports').values(report).returningAll().executeTakeFirstOrThrow();
 }

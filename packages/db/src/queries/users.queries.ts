@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, NewUser, User } from '../schema';
+import { sql, type Kysely } from 'kysely';
+import type { Database, NewUser, User, VerificationStatus } from '../schema';
 
 export type ProfileFields = Pick<
   NewUser,
@@ -8,21 +8,34 @@ export type ProfileFields = Pick<
 
 /**
  * Creates the user with the given id (the token's subject) or updates their profile fields.
- * Undefined when the account was deleted: an erased profile never comes back.
+ * `reviewChanges`: a changed name, bio or photo URL makes the profile pending again. Undefined when the account was deleted: an erased profile never comes back.
  */
 export function upsertUserProfile(
   db: Kysely<Database>,
   userId: number,
   profile: ProfileFields,
   defaults: Pick<NewUser, 'verification_status'> = {},
+  { reviewChanges = false }: { reviewChanges?: boolean } = {},
 ) {
+  // A change of what a moderator judges (name, bio, photo) puts the profile back in the queue.
+  const reviewed = sql`users.display_name IS DISTINCT FROM excluded.display_name
+    OR users.bio IS DISTINCT FROM excluded.bio
+    OR users.photo_url IS DISTINCT FROM excluded.photo_url`;
+  const review = reviewChanges
+    ? {
+        verification_status: sql<VerificationStatus>`CASE WHEN ${reviewed} THEN 'pending' ELSE users.verification_status END`,
+        verification_note: sql<
+          string | null
+        >`CASE WHEN ${reviewed} THEN NULL ELSE users.verification_note END`,
+      }
+    : {};
   return db
     .insertInto('users')
     .values({ id: userId, ...defaults, ...profile })
     .onConflict((oc) =>
       oc
         .column('id')
-        .doUpdateSet({ ...profile, updated_at: new Date(), last_active_at: new Date() })
+        .doUpdateSet({ ...profile, ...review, updated_at: new Date(), last_active_at: new Date() })
         .where('users.deleted_at', 'is', null),
     )
     .returningAll()

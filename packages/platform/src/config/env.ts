@@ -414,12 +414,48 @@ export const commonEnv = z.object({
     .positive()
     .default(RULES.extendMs / HOUR_MS)
     .register(variableDocs, { description: 'what one extension adds' }),
-  AUTO_APPROVE_PROFILES: bool.default(RULES.autoApproveProfiles).register(variableDocs, {
+  AUTO_APPROVE_PROFILES: bool.optional().register(variableDocs, {
     description:
-      'new profiles start approved, since no verification flow exists yet (only approved ' +
-      'profiles are matched); `false` leaves them pending until something else sets ' +
-      '`users.verification_status`',
+      'new and changed profiles are approved at once (only approved profiles are matched); ' +
+      "`false` makes them wait in the moderators' review queue (docs/design.md §3.13)",
+    unset: '`true` embedded, `false` scaled',
   }),
+  CONTENT_FILTER: z
+    .enum(['off', 'mask', 'refuse'])
+    .default(RULES.contentFilter.mode)
+    .register(variableDocs, {
+      description:
+        'the word filter of messages, display names and bios (docs/design.md §3.14): `mask` ' +
+        'shows readers `***` in place of a filtered word, `refuse` answers the writer 400 ' +
+        '`CONTENT_REFUSED`',
+    }),
+  CONTENT_FILTER_WORDS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((word) => word.trim())
+        .filter(Boolean),
+    )
+    .register(variableDocs, {
+      description:
+        "the deployment's own words (comma-separated), filtered beside the maintained English list",
+    }),
+  REPORT_RATE_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.reportRate.points)
+    .register(variableDocs, {
+      description: 'reports one user may file per window (a folded repeat counts too)',
+    }),
+  REPORT_RATE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(RULES.reportRate.windowSeconds)
+    .register(variableDocs, { description: 'the window of `REPORT_RATE_LIMIT`' }),
   MATCH_ACTIVE_WITHIN_DAYS: z.coerce
     .number()
     .positive()
@@ -693,10 +729,11 @@ export interface AppConfig {
   };
 }
 
-export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
+export function domainRules(e: z.output<typeof commonEnv>, mode: RuntimeMode): DomainRules {
   return {
     dailyMatchLimit: e.DAILY_MATCH_LIMIT,
-    autoApproveProfiles: e.AUTO_APPROVE_PROFILES,
+    // On for trying it out alone; a deployment for real users reviews profiles by default.
+    autoApproveProfiles: e.AUTO_APPROVE_PROFILES ?? mode === 'embedded',
     activeWithinMs: e.MATCH_ACTIVE_WITHIN_DAYS * DAY_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
     matchTtlMs: e.MATCH_TTL_HOURS * HOUR_MS,
@@ -704,6 +741,8 @@ export function domainRules(e: z.output<typeof commonEnv>): DomainRules {
     secretMessageTtlMs: e.SECRET_MESSAGE_TTL_SECONDS * 1000,
     unsendWindowSeconds: e.UNSEND_WINDOW_SECONDS,
     messageRate: { points: e.MESSAGE_RATE_LIMIT, windowSeconds: e.MESSAGE_RATE_WINDOW_SECONDS },
+    reportRate: { points: e.REPORT_RATE_LIMIT, windowSeconds: e.REPORT_RATE_WINDOW_SECONDS },
+    contentFilter: { mode: e.CONTENT_FILTER, words: e.CONTENT_FILTER_WORDS },
     httpRate: {
       perIp: {
         points: e.HTTP_RATE_LIMIT_PER_IP,
@@ -813,7 +852,7 @@ export function loadAppConfig(mode: RuntimeMode, env: NodeJS.ProcessEnv = proces
         entitlementsWebhookSecret: e.ENTITLEMENTS_WEBHOOK_SECRET,
       }),
     },
-    rules: domainRules(e),
+    rules: domainRules(e, mode),
     drain: { windowMs: e.GATEWAY_DRAIN_WINDOW_SECONDS * 1000 },
     observability: {
       slowQueryMs: e.DB_SLOW_QUERY_MS,
