@@ -303,6 +303,8 @@ async function gatewayHeapProfile(sockets: number) {
         JWT_SECRET,
         // Every client comes from 127.0.0.1: the per-address handshake limit would refuse most.
         HANDSHAKE_RATE_LIMIT_PER_IP: '0',
+        // Heap is what it measures: a database slowed by a busy machine must not refuse handshakes.
+        DATABASE_ACQUIRE_TIMEOUT_MS: '60000',
       },
       auth: (userId) => ({ token: tokens.sign(userId) }),
     });

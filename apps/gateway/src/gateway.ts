@@ -3,7 +3,7 @@ import { AppError, type Services, type SocketCap } from '@mm/core';
 import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { clientEvents } from './events/client-events';
-import { eventDispatcher, mountEvents } from './events/event-table';
+import { eventListeners, mountEvents } from './events/event-table';
 import { InFlight } from './in-flight';
 import type { GatewayServer, GatewaySocket } from './socket-server';
 
@@ -51,7 +51,7 @@ export function registerGateway(
     );
   });
   const releaseCap = capSocketsPerUser(io, services.connectionLimits.socketsPerUser);
-  const dispatcher = eventDispatcher(clientEvents, { services, logger, inFlight });
+  const listeners = eventListeners(clientEvents, { services, logger, inFlight });
   const presence = trackPresence(services, { logger, inFlight, isDraining });
   // Shared by every socket, with the socket as `this`: nothing per socket but the reference.
   function disconnected(this: GatewaySocket) {
@@ -62,7 +62,7 @@ export function registerGateway(
     const rooms = matchRooms.get(socket) ?? [];
     matchRooms.delete(socket);
     socket.join([userRoom(socket.data.userId), ...rooms]);
-    mountEvents(socket, dispatcher);
+    mountEvents(socket, listeners);
     presence.connected(socket);
     socket.on('disconnect', disconnected);
   });

@@ -14,9 +14,9 @@ export { InFlight } from './in-flight';
 export { clientEvents } from './events/client-events';
 export { eventsMarkdown } from './events/event-docs';
 export {
-  eventDispatcher,
+  eventListeners,
   mountEvents,
-  type EventDispatcher,
+  type EventListeners,
   type AnyEventSpec,
   type EventSpec,
   type RateClass,

@@ -90,12 +90,20 @@ type Reply = (res: Ack<object>) => void;
 /** A handler of one event, shared by every socket: the socket comes as an argument. */
 type SharedHandler = (socket: GatewaySocket, args: unknown[]) => void;
 
-/** One listener for every event of every socket: Socket.IO calls it with the socket as `this`. */
-export type EventDispatcher = (this: GatewaySocket, event: unknown, ...args: unknown[]) => void;
+/** A listener shared by every socket: Socket.IO calls it with the socket as `this`. */
+export type SharedListener = (this: GatewaySocket, ...args: unknown[]) => void;
+
+/** The listeners of the event table, built once per process and mounted on every socket. */
+export interface EventListeners {
+  /** One per declared event. */
+  events: ReadonlyMap<string, SharedListener>;
+  /** Answers an event the table does not declare. */
+  unknown: SharedListener;
+}
 
 /**
- * The events of every socket, as one listener built once per process (mounted on each socket
- * with `mountEvents`). An acked event's payload is parsed with its schema (a bad field is acked
+ * The events of every socket, as listeners built once per process (mounted on each socket with
+ * `mountEvents`). An acked event's payload is parsed with its schema (a bad field is acked
  * VALIDATION_FAILED naming it), the handler runs with the caller's id, and its result is parsed
  * with the ack schema and acked `{ ok: true, ...result }`; an error is acked `{ ok: false, error }`.
  * A client that sends no ack callback still gets the work done; one that sends only a callback
@@ -107,19 +115,23 @@ export type EventDispatcher = (this: GatewaySocket, event: unknown, ...args: unk
  * Shared rather than built per socket: closures per event and socket are what an idle socket
  * would otherwise keep beyond Socket.IO's own (docs/benchmarks.md, idle sockets).
  */
-export function eventDispatcher(
+export function eventListeners(
   specs: readonly AnyEventSpec[],
   context: EventMountContext,
-): EventDispatcher {
-  const handlers = new Map<string, SharedHandler>(
-    specs.map((spec) => [
-      spec.event,
-      spec.ack ? acked(spec, spec.ack, context) : unacked(spec, context),
-    ]),
+): EventListeners {
+  const events = new Map<string, SharedListener>(
+    specs.map((spec) => {
+      const handle = spec.ack ? acked(spec, spec.ack, context) : unacked(spec, context);
+      return [
+        spec.event,
+        function listener(this: GatewaySocket, ...args: unknown[]) {
+          handle(this, args);
+        },
+      ];
+    }),
   );
-  return function dispatch(this: GatewaySocket, event: unknown, ...args: unknown[]): void {
-    const handle = typeof event === 'string' ? handlers.get(event) : undefined;
-    if (handle) return handle(this, args);
+  function unknown(this: GatewaySocket, event: unknown, ...args: unknown[]): void {
+    if (typeof event === 'string' && events.has(event)) return;
     const reply = args.at(-1);
     if (typeof reply !== 'function') return;
     (reply as Reply)({
@@ -130,16 +142,18 @@ export function eventDispatcher(
         details: { event: String(event).slice(0, 100) },
       },
     });
-  };
+  }
+  return { events, unknown: unknown as SharedListener };
 }
 
 /**
- * Mounts the events on a socket: one reference to the shared dispatcher, nothing per event.
- * Socket.IO hands every event to `onAny` listeners first, in arrival order, with the socket as
- * `this`.
+ * Mounts the event table on a socket: references to the shared listeners, nothing built per
+ * socket. They run as Socket.IO runs any listener: after the socket's middlewares (`socket.use`),
+ * with the socket as `this`.
  */
-export function mountEvents(socket: GatewaySocket, dispatcher: EventDispatcher): void {
-  socket.onAny(dispatcher);
+export function mountEvents(socket: GatewaySocket, { events, unknown }: EventListeners): void {
+  for (const [event, listener] of events) socket.on(event as ClientEvent, listener as never);
+  socket.onAny(unknown);
 }
 
 function acked(
