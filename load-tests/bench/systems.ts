@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { TokenService } from '@mm/core';
-import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import {
+  createTestSchema,
+  openTestDatabase,
+  seedMatchedPairs,
+  type TestSchema,
+} from '@mm/db/testing';
 import {
   startApp,
   startScript,
@@ -180,15 +185,8 @@ async function seedPairs(
   db: Db,
   pairs: number,
 ): Promise<{ a: number; b: number; matchId: number }[]> {
-  await sql`INSERT INTO users (id, display_name, verification_status)
-            SELECT g, 'bench ' || g, 'approved' FROM generate_series(1, ${2 * pairs}::int) AS g`.execute(
-    db,
-  );
-  const rows = await sql<{ id: number; user_a: number; user_b: number }>`
-    INSERT INTO matches (user_a, user_b, created_by, expires_at)
-    SELECT 2 * g - 1, 2 * g, 2 * g - 1, now() + interval '2 days' FROM generate_series(1, ${pairs}::int) AS g
-    RETURNING id, user_a, user_b`.execute(db);
-  return rows.rows.map((r) => ({ a: r.user_a, b: r.user_b, matchId: r.id }));
+  const seeded = await seedMatchedPairs(db, pairs);
+  return seeded.map(({ userA, userB, matchId }) => ({ a: userA, b: userB, matchId }));
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on Linux). */
