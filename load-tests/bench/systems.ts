@@ -24,7 +24,7 @@ const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
  * How long a started process may take to listen. Loading TypeScript through tsx on a shared
  * machine under load took over 20 s (a smoke run failed so); a start is not what the bench times.
  */
-const START_TIMEOUT_MS = 60_000;
+export const START_TIMEOUT_MS = 60_000;
 
 export interface StartedSystem {
   name: 'mystery-match' | 'bare relay' | 'naive relay';
@@ -38,10 +38,9 @@ export interface StartedSystem {
   stop(): Promise<void>;
 }
 
-/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
-export async function startScaledSystem(): Promise<StartedSystem> {
-  const schema = await createTestSchema('bench');
-  const env = {
+/** The scaled system's environment on a schema: quiet, and without the per-user abuse limits. */
+export function scaledSystemEnv(schema: TestSchema): Record<string, string> {
+  return {
     DATABASE_URL: schema.url,
     DATABASE_SCHEMA: schema.schema,
     REDIS_URL: testRedisUrl,
@@ -55,6 +54,12 @@ export async function startScaledSystem(): Promise<StartedSystem> {
     HTTP_RATE_LIMIT_PER_USER: '0',
     HANDSHAKE_RATE_LIMIT_PER_IP: '0',
   };
+}
+
+/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
+export async function startScaledSystem(): Promise<StartedSystem> {
+  const schema = await createTestSchema('bench');
+  const env = scaledSystemEnv(schema);
   // Listening is logged at info; the bench wants quiet processes otherwise.
   const [api, ...gateways] = await Promise.all([
     startApp('api', { ...env, LOG_LEVEL: 'info' }, START_TIMEOUT_MS, nodeArgs),
@@ -196,7 +201,7 @@ const TICKS_PER_S = 100;
  * CPU time a process has used so far (user + system), in ms, with that of its children that have
  * exited: PostgreSQL's postmaster reaps every backend that closes, and the others have none.
  */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime
