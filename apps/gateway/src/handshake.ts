@@ -39,6 +39,9 @@ export function limitHandshakes(
   });
 }
 
+/** What is left of a handshake's `auth` once read: one shared empty object. */
+const READ = Object.freeze({});
+
 /**
  * Authenticates at the handshake: a missing, bad or expired token fails the connection with a
  * `connect_error` whose `data.code` says why.
@@ -48,6 +51,8 @@ export function authenticateHandshake(io: GatewayServer, tokens: TokenService): 
     try {
       const token: unknown = socket.handshake.auth?.token;
       socket.data.userId = tokens.verify(typeof token === 'string' ? token : undefined);
+      // Socket.IO keeps the handshake for the socket's life; the token is read here only.
+      socket.handshake.auth = READ;
       next();
     } catch (error) {
       next(refusal(error));
