@@ -113,7 +113,11 @@ export async function prepareStorm(options: StormOptions): Promise<Storm> {
             receiver.held.set(message.seq, (receiver.held.get(message.seq) ?? 0) + 1),
           );
           receivers.push(receiver);
-          return new Promise<void>((resolve) => {
+          return new Promise<void>((resolve, reject) => {
+            // Refused for good (a bad token): the storm could never settle.
+            receiver.client.on('error', (error) =>
+              reject(new Error(`user ${userB}: ${error.code} ${error.message}`)),
+            );
             receiver.client.on('ready', () => {
               if (storming) receiver.readyAt ??= performance.now();
               resolve();
