@@ -4,14 +4,12 @@
 // packages/test-support/src/reconnect-storm.ts). Reports the time until 99 % and 100 % are ready,
 // the handshakes refused, messages lost or doubled, and PostgreSQL's load meanwhile: the CPU of the
 // gateways' own backends (found by application_name) and their connections in use.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { createTestSchema, openTestDatabase, seedMatchedPairs } from '@mm/db/testing';
 import { startApp } from '@mm/test-support/processes';
 import { prepareStorm, type StormResult } from '@mm/test-support/reconnect-storm';
-import { percentile, round } from './stats';
+import { percentile, round, writeResult } from './stats';
 import { cpuMsOf, JWT_SECRET, nodeArgs, scaledSystemEnv, START_TIMEOUT_MS } from './systems';
 
 const env = process.env;
@@ -162,12 +160,7 @@ async function main() {
     },
     rounds,
   };
-  const dir = path.join(__dirname, '..', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `storm-${result.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2));
-  console.log(JSON.stringify(result, null, 2));
-  console.error(`written to ${file}`);
+  writeResult('storm', result);
 }
 
 main().catch((error) => {
