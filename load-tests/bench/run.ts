@@ -1,16 +1,14 @@
 // `npm run bench`: the chat throughput of the scaled system beside a bare Socket.IO relay's and a
 // naive persisted relay's, the memory per idle socket, and history paging at depth. Every number
 // comes from this run, on this machine; results go to load-tests/results/ and stdout as JSON.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { TokenService } from '@mm/core';
 import { createTestSchema } from '@mm/db/testing';
 import { testRedisUrl, uniqueRedisPrefix } from '@mm/test-support/processes';
 import { socketSpec } from './chat-load';
 import { startLoadGenerator, type LoadGenerator, type StepResult } from './generator';
 import { socketHeapProfile } from './socket-heap';
-import { percentile, round, type CpuUse } from './stats';
+import { percentile, round, writeResult, type CpuUse } from './stats';
 import {
   cpuUse,
   JWT_SECRET,
@@ -301,6 +299,10 @@ async function gatewayHeapProfile(sockets: number) {
         REDIS_URL: testRedisUrl,
         REDIS_PREFIX: uniqueRedisPrefix('bench-heap'),
         JWT_SECRET,
+        // Every client comes from 127.0.0.1: the per-address handshake limit would refuse most.
+        HANDSHAKE_RATE_LIMIT_PER_IP: '0',
+        // Heap is what it measures: a database slowed by a busy machine must not refuse handshakes.
+        DATABASE_ACQUIRE_TIMEOUT_MS: '60000',
       },
       auth: (userId) => ({ token: tokens.sign(userId) }),
     });
@@ -338,12 +340,7 @@ async function main() {
   }
   if (settings.only.has('history')) result.history = await historyAtDepth();
 
-  const dir = path.join(__dirname, '..', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `bench-${String(result.date).replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2));
-  console.log(JSON.stringify(result, null, 2));
-  console.error(`written to ${file}`);
+  writeResult('bench', { ...result, date: String(result.date) });
 }
 
 main().catch((error) => {

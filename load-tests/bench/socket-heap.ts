@@ -13,6 +13,9 @@ export interface HeapServer {
   auth?: (i: number) => Record<string, unknown>;
 }
 
+/** Sockets connected and closed before the baseline is read. */
+const WARM_UP_SOCKETS = 200;
+
 /**
  * Where an idle socket's memory goes: connects `sockets` clients to a Socket.IO server in a child
  * process, then reads the retained heap per socket after a full GC, by constructor, from a heap
@@ -31,17 +34,27 @@ export async function socketHeapProfile(sockets: number, server: HeapServer = { 
       child.send(request);
       return reply<{ rss: number; heapUsed: number }>(child);
     };
+    const participant = (userId: number) => ({
+      userId,
+      matchId: 0,
+      gatewayUrl: `http://127.0.0.1:${port}`,
+      auth: server.auth?.(userId) ?? {},
+    });
+    // A warm-up round first, disconnected before the baseline: the code the first handshakes
+    // compile (V8's code space) is the server's once, not each socket's.
+    const warmUp = await connectAll(
+      Array.from({ length: WARM_UP_SOCKETS }, (_, i) => participant(sockets + i + 1)),
+      100,
+    );
+    warmUp.forEach(({ socket }) => socket.disconnect());
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     // The first snapshot grows the process; RSS is read after it so it counts the sockets only.
     const fileBefore = path.join(os.tmpdir(), `mm-socket-heap-${process.pid}-0.heapsnapshot`);
     await ask({ kind: 'snapshot', file: fileBefore });
     const before = await ask({ kind: 'memory' });
-    const participants = Array.from({ length: sockets }, (_, i) => ({
-      userId: i + 1,
-      matchId: 0,
-      gatewayUrl: `http://127.0.0.1:${port}`,
-      auth: server.auth?.(i + 1) ?? {},
-    }));
-    const connected = await connectAll(participants, 500);
+    const participants = Array.from({ length: sockets }, (_, i) => participant(i + 1));
+    // Few at a time: on a busy machine a larger burst outwaits the client's connect timeout.
+    const connected = await connectAll(participants, 100);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const after = await ask({ kind: 'memory' });
     const fileAfter = path.join(os.tmpdir(), `mm-socket-heap-${process.pid}-1.heapsnapshot`);

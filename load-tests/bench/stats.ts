@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 /** Percentile by nearest rank over a sorted copy; 0 for an empty sample. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
@@ -31,4 +34,14 @@ export interface CpuUse {
   /** Every PostgreSQL process, counting backends that closed meanwhile. */
   postgres: number;
   redis: number;
+}
+
+/** Writes a bench's result to load-tests/results/<kind>-<date>.json and prints it as JSON. */
+export function writeResult(kind: string, result: { date: string }): void {
+  const dir = path.join(__dirname, '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${kind}-${result.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+  console.error(`written to ${file}`);
 }

@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { TokenService } from '@mm/core';
-import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import {
+  createTestSchema,
+  openTestDatabase,
+  seedMatchedPairs,
+  type TestSchema,
+} from '@mm/db/testing';
 import {
   startApp,
   startScript,
@@ -19,7 +24,7 @@ const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
  * How long a started process may take to listen. Loading TypeScript through tsx on a shared
  * machine under load took over 20 s (a smoke run failed so); a start is not what the bench times.
  */
-const START_TIMEOUT_MS = 60_000;
+export const START_TIMEOUT_MS = 60_000;
 
 export interface StartedSystem {
   name: 'mystery-match' | 'bare relay' | 'naive relay';
@@ -33,10 +38,9 @@ export interface StartedSystem {
   stop(): Promise<void>;
 }
 
-/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
-export async function startScaledSystem(): Promise<StartedSystem> {
-  const schema = await createTestSchema('bench');
-  const env = {
+/** The scaled system's environment on a schema: quiet, and without the per-user abuse limits. */
+export function scaledSystemEnv(schema: TestSchema): Record<string, string> {
+  return {
     DATABASE_URL: schema.url,
     DATABASE_SCHEMA: schema.schema,
     REDIS_URL: testRedisUrl,
@@ -50,6 +54,12 @@ export async function startScaledSystem(): Promise<StartedSystem> {
     HTTP_RATE_LIMIT_PER_USER: '0',
     HANDSHAKE_RATE_LIMIT_PER_IP: '0',
   };
+}
+
+/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
+export async function startScaledSystem(): Promise<StartedSystem> {
+  const schema = await createTestSchema('bench');
+  const env = scaledSystemEnv(schema);
   // Listening is logged at info; the bench wants quiet processes otherwise.
   const [api, ...gateways] = await Promise.all([
     startApp('api', { ...env, LOG_LEVEL: 'info' }, START_TIMEOUT_MS, nodeArgs),
@@ -180,15 +190,8 @@ async function seedPairs(
   db: Db,
   pairs: number,
 ): Promise<{ a: number; b: number; matchId: number }[]> {
-  await sql`INSERT INTO users (id, display_name, verification_status)
-            SELECT g, 'bench ' || g, 'approved' FROM generate_series(1, ${2 * pairs}::int) AS g`.execute(
-    db,
-  );
-  const rows = await sql<{ id: number; user_a: number; user_b: number }>`
-    INSERT INTO matches (user_a, user_b, created_by, expires_at)
-    SELECT 2 * g - 1, 2 * g, 2 * g - 1, now() + interval '2 days' FROM generate_series(1, ${pairs}::int) AS g
-    RETURNING id, user_a, user_b`.execute(db);
-  return rows.rows.map((r) => ({ a: r.user_a, b: r.user_b, matchId: r.id }));
+  const seeded = await seedMatchedPairs(db, pairs);
+  return seeded.map(({ userA, userB, matchId }) => ({ a: userA, b: userB, matchId }));
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on Linux). */
@@ -198,7 +201,7 @@ const TICKS_PER_S = 100;
  * CPU time a process has used so far (user + system), in ms, with that of its children that have
  * exited: PostgreSQL's postmaster reaps every backend that closes, and the others have none.
  */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime

@@ -3,7 +3,7 @@ import { AppError, type Services, type SocketCap } from '@mm/core';
 import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { clientEvents } from './events/client-events';
-import { mountEvents } from './events/event-table';
+import { eventListeners, mountEvents } from './events/event-table';
 import { InFlight } from './in-flight';
 import type { GatewayServer, GatewaySocket } from './socket-server';
 
@@ -50,14 +50,22 @@ export function registerGateway(
       },
     );
   });
-  capSocketsPerUser(io, services.connectionLimits.socketsPerUser);
-  const context = { logger, inFlight, isDraining };
+  const releaseCap = capSocketsPerUser(io, services.connectionLimits.socketsPerUser);
+  const listeners = eventListeners(clientEvents, { services, logger, inFlight });
+  const presence = trackPresence(services, { logger, inFlight, isDraining });
+  // Shared by every socket, with the socket as `this`: nothing per socket but the reference.
+  function disconnected(this: GatewaySocket) {
+    releaseCap(this);
+    presence.disconnected(this);
+  }
   io.on('connection', (socket) => {
-    const userId = socket.data.userId;
-    socket.join([userRoom(userId), ...(matchRooms.get(socket) ?? [])]);
-    mountEvents(socket, clientEvents, { services, logger, inFlight });
-    trackPresence(socket, services, context);
-    tellUnreadTotal(socket, services, context);
+    const rooms = matchRooms.get(socket) ?? [];
+    matchRooms.delete(socket);
+    socket.join([userRoom(socket.data.userId), ...rooms]);
+    mountEvents(socket, listeners);
+    presence.connected(socket);
+    socket.on('disconnect', disconnected);
+    tellUnreadTotal(socket, services, { logger, inFlight });
   });
 }
 
@@ -79,9 +87,12 @@ function tellUnreadTotal(
 
 /**
  * The last step of the handshake, so nothing can refuse the socket after it is counted: it is
- * released when it disconnects, or when its connection closes before Socket.IO connected it.
+ * released when it disconnects (the returned function, called on `disconnect`), or when its
+ * connection closes before Socket.IO connected it.
  */
-function capSocketsPerUser(io: GatewayServer, cap: SocketCap): void {
+function capSocketsPerUser(io: GatewayServer, cap: SocketCap): (socket: GatewaySocket) => void {
+  // The release of a connection that closes before it connects; dropped once connected.
+  const beforeConnect = new WeakMap<GatewaySocket, () => void>();
   io.use((socket, next) => {
     const userId = socket.data.userId;
     try {
@@ -91,38 +102,55 @@ function capSocketsPerUser(io: GatewayServer, cap: SocketCap): void {
     }
     const release = () => cap.release(userId, socket.id);
     socket.conn.once('close', release);
-    socket.once('disconnect', () => {
-      socket.conn.off('close', release);
-      release();
-    });
+    beforeConnect.set(socket, release);
     if (socket.conn.readyState !== 'open') release(); // closed meanwhile: it will not connect
     next();
   });
+  io.on('connection', (socket) => {
+    const release = beforeConnect.get(socket);
+    beforeConnect.delete(socket);
+    if (release) socket.conn.off('close', release);
+  });
+  return (socket) => cap.release(socket.data.userId, socket.id);
 }
 
-/** Counts the socket as online while it is connected; tells it which partners are online. */
+/**
+ * Counts a socket as online while it is connected and tells it which partners are online. The
+ * record of its coming online is kept only until it settles: a disconnect waits for it, so the
+ * entry is never removed before it was written.
+ */
 function trackPresence(
-  socket: GatewaySocket,
   services: Services,
   {
     logger,
     inFlight,
     isDraining,
   }: { logger: Logger; inFlight: InFlight; isDraining: () => boolean },
-): void {
-  const userId = socket.data.userId;
-  const online = inFlight.track(services.presence.connected(userId, socket.id));
-  online
-    .then(() => services.presence.partnersOf(userId))
-    .then(
-      (partners) => partners.forEach((presence) => socket.emit('presence', presence)),
-      (error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'),
-    );
-  socket.on('disconnect', () => {
-    // Moved off by a drain: the client is reconnecting elsewhere; let the entry expire instead.
-    if (isDraining()) return services.presence.leaveToExpire(socket.id);
-    inFlight
-      .track(online.then(() => services.presence.disconnected(userId, socket.id)))
-      .catch((error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'));
-  });
+) {
+  const comingOnline = new WeakMap<GatewaySocket, Promise<void>>();
+  return {
+    connected(socket: GatewaySocket): void {
+      const userId = socket.data.userId;
+      const online = inFlight.track(services.presence.connected(userId, socket.id));
+      comingOnline.set(socket, online);
+      online
+        .finally(() => {
+          if (comingOnline.get(socket) === online) comingOnline.delete(socket);
+        })
+        .then(() => services.presence.partnersOf(userId))
+        .then(
+          (partners) => partners.forEach((presence) => socket.emit('presence', presence)),
+          (error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'),
+        );
+    },
+    disconnected(socket: GatewaySocket): void {
+      // Moved off by a drain: the client is reconnecting elsewhere; let the entry expire instead.
+      if (isDraining()) return services.presence.leaveToExpire(socket.id);
+      const userId = socket.data.userId;
+      const online = comingOnline.get(socket) ?? Promise.resolve();
+      inFlight
+        .track(online.then(() => services.presence.disconnected(userId, socket.id)))
+        .catch((error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'));
+    },
+  };
 }

@@ -39,6 +39,9 @@ export function limitHandshakes(
   });
 }
 
+/** What is left of a handshake's `auth` once read: one shared empty object. */
+const READ = Object.freeze({});
+
 /**
  * Authenticates at the handshake with the verifier REST uses: a missing, bad or expired token
  * fails the connection with a `connect_error` whose `data.code` says why; the socket keeps the
@@ -47,6 +50,8 @@ export function limitHandshakes(
 export function authenticateHandshake(io: GatewayServer, tokens: TokenService): void {
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
+    // Socket.IO keeps the handshake for the socket's life; the token is read here only.
+    socket.handshake.auth = READ;
     tokens.verify(typeof token === 'string' ? token : undefined).then(
       (principal) => {
         socket.data.userId = principal.userId;

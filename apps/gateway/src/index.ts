@@ -14,7 +14,9 @@ export { InFlight } from './in-flight';
 export { clientEvents } from './events/client-events';
 export { eventsMarkdown } from './events/event-docs';
 export {
+  eventListeners,
   mountEvents,
+  type EventListeners,
   type AnyEventSpec,
   type EventSpec,
   type RateClass,

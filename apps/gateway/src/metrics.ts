@@ -8,22 +8,25 @@ import type { GatewayServer } from './socket-server';
  */
 export function instrumentGateway(io: GatewayServer, metrics: Metrics): void {
   metrics.observeSockets(() => io.engine.clientsCount);
+  // Built once and shared by every socket (neither needs the socket): nothing per idle socket.
+  const countDelivered = (event: string) => {
+    if (event === 'message:new') metrics.messagesDelivered.inc();
+  };
+  // A socket middleware runs as the event arrives, before its handler, and may replace the
+  // packet's arguments: the ack callback is wrapped so that answering it stops the timer.
+  const timeAcks = (packet: unknown[], next: (error?: Error) => void) => {
+    const reply: unknown = packet.at(-1);
+    if (packet[0] === 'message:send' && typeof reply === 'function') {
+      const stop = metrics.messageAckDuration.startTimer();
+      packet[packet.length - 1] = (...answer: unknown[]) => {
+        stop();
+        return (reply as (...args: unknown[]) => unknown)(...answer);
+      };
+    }
+    next();
+  };
   io.on('connection', (socket) => {
-    socket.onAnyOutgoing((event: string) => {
-      if (event === 'message:new') metrics.messagesDelivered.inc();
-    });
-    // A socket middleware runs as the event arrives, before its handler, and may replace the
-    // packet's arguments: the ack callback is wrapped so that answering it stops the timer.
-    socket.use((packet, next) => {
-      const reply: unknown = packet.at(-1);
-      if (packet[0] === 'message:send' && typeof reply === 'function') {
-        const stop = metrics.messageAckDuration.startTimer();
-        packet[packet.length - 1] = (...answer: unknown[]) => {
-          stop();
-          return reply(...answer);
-        };
-      }
-      next();
-    });
+    socket.onAnyOutgoing(countDelivered);
+    socket.use(timeAcks as Parameters<typeof socket.use>[0]);
   });
 }

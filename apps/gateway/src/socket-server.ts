@@ -88,5 +88,7 @@ export function createSocketServer(
     if (address) addresses.set(rawSocket, address);
     rawSocket.request = null;
   });
+  // Read by the handshake only (the per-address limit): forgotten once the socket is connected.
+  io.on('connection', (socket) => addresses.delete(socket.conn));
   return io;
 }

@@ -4,7 +4,12 @@ import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { z } from 'zod';
 import { matchId, type Ack } from '@mm/contract';
 import { AppError, type Logger, type Services } from '@mm/core';
-import { clientEvent, mountEvents, type AnyEventSpec } from '../src/events/event-table';
+import {
+  clientEvent,
+  eventListeners,
+  mountEvents,
+  type AnyEventSpec,
+} from '../src/events/event-table';
 import { InFlight } from '../src/in-flight';
 import { createSocketServer, type GatewayServer } from '../src/socket-server';
 
@@ -66,9 +71,12 @@ describe('mounting the event table', () => {
       socket.data.userId = 7;
       next();
     });
-    io.on('connection', (socket) =>
-      mountEvents(socket, table, { services: {} as Services, logger, inFlight: new InFlight() }),
-    );
+    const listeners = eventListeners(table, {
+      services: {} as Services,
+      logger,
+      inFlight: new InFlight(),
+    });
+    io.on('connection', (socket) => mountEvents(socket, listeners));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const { port } = http.address() as AddressInfo;
     client = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
@@ -146,5 +154,23 @@ describe('mounting the event table', () => {
         details: { event: 'no:such:event' },
       },
     });
+  });
+
+  it('when several sockets are connected, then they share the same listeners, built once', async () => {
+    const { port } = http.address() as AddressInfo;
+    const second = ioClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+    try {
+      await new Promise<void>((resolve) => second.once('connect', () => resolve()));
+      const sockets = [...io.sockets.sockets.values()];
+      expect(sockets).toHaveLength(2);
+      const [a, b] = sockets.map((socket) => [
+        ...socket.listenersAny(),
+        ...table.flatMap((spec) => socket.listeners(spec.event)),
+      ]);
+      expect(a).toHaveLength(1 + table.length);
+      a!.forEach((listener, i) => expect(b![i]).toBe(listener));
+    } finally {
+      second.close();
+    }
   });
 });

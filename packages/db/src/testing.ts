@@ -167,3 +167,30 @@ export async function seedProfiles(db: Kysely<Database>, count: number): Promise
       CASE WHEN n % 100 = 7 THEN now() END
     FROM generate_series(1, ${count}::int) AS n`.execute(db);
 }
+
+/**
+ * `pairs` matched pairs of new approved users, inserted in bulk from `firstUserId` on: users
+ * `firstUserId + 2i` and `+ 2i + 1` in match i, the first one its creator (benches and storms
+ * measure chat, not signup).
+ */
+export async function seedMatchedPairs(
+  db: Kysely<Database>,
+  pairs: number,
+  firstUserId = 1,
+): Promise<{ matchId: number; userA: number; userB: number }[]> {
+  await sql`INSERT INTO users (id, display_name, verification_status)
+            SELECT g, 'pair ' || g, 'approved'
+            FROM generate_series(${firstUserId}::int, ${firstUserId + 2 * pairs - 1}::int) AS g`.execute(
+    db,
+  );
+  const rows = await sql<{ id: number; user_a: number; user_b: number }>`
+    INSERT INTO matches (user_a, user_b, created_by, expires_at)
+    SELECT ${firstUserId}::int + 2 * g, ${firstUserId}::int + 2 * g + 1, ${firstUserId}::int + 2 * g,
+           now() + interval '2 days'
+    FROM generate_series(0, ${pairs - 1}::int) AS g
+    ORDER BY g
+    RETURNING id, user_a, user_b`.execute(db);
+  return rows.rows
+    .map((r) => ({ matchId: r.id, userA: r.user_a, userB: r.user_b }))
+    .sort((a, b) => a.userA - b.userA);
+}

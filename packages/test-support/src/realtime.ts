@@ -34,16 +34,20 @@ export function scaledEnv(
 
 /**
  * A TCP proxy standing in for the load balancer in front of the gateway pods: clients keep one
- * address, the test points it at another pod (`target`) and can cut every open connection.
+ * address, the test points it at another pod (`target`), or spreads new connections over several
+ * round-robin (`targets`), and can cut every open connection.
  */
 export class SwitchProxy {
   private readonly server: Server;
   private readonly open = new Set<Socket>();
+  private next = 0;
   port = 0;
+  targets: number[];
 
-  constructor(public target: number) {
+  constructor(target: number | number[]) {
+    this.targets = Array.isArray(target) ? [...target] : [target];
     this.server = createServer((client) => {
-      const upstream = tcpConnect(this.target, '127.0.0.1');
+      const upstream = tcpConnect(this.targets[this.next++ % this.targets.length]!, '127.0.0.1');
       for (const [a, b] of [
         [client, upstream],
         [upstream, client],
@@ -57,6 +61,15 @@ export class SwitchProxy {
         a.pipe(b);
       }
     });
+  }
+
+  /** The one pod new connections go to. */
+  get target(): number {
+    return this.targets[0]!;
+  }
+
+  set target(port: number) {
+    this.targets = [port];
   }
 
   get url(): string {

@@ -87,8 +87,23 @@ export interface EventMountContext {
 
 type Reply = (res: Ack<object>) => void;
 
+/** A handler of one event, shared by every socket: the socket comes as an argument. */
+type SharedHandler = (socket: GatewaySocket, args: unknown[]) => void;
+
+/** A listener shared by every socket: Socket.IO calls it with the socket as `this`. */
+export type SharedListener = (this: GatewaySocket, ...args: unknown[]) => void;
+
+/** The listeners of the event table, built once per process and mounted on every socket. */
+export interface EventListeners {
+  /** One per declared event. */
+  events: ReadonlyMap<string, SharedListener>;
+  /** Answers an event the table does not declare. */
+  unknown: SharedListener;
+}
+
 /**
- * The events on a socket. An acked event's payload is parsed with its schema (a bad field is acked
+ * The events of every socket, as listeners built once per process (mounted on each socket with
+ * `mountEvents`). An acked event's payload is parsed with its schema (a bad field is acked
  * VALIDATION_FAILED naming it), the handler runs with the caller's id, and its result is parsed
  * with the ack schema and acked `{ ok: true, ...result }`; an error is acked `{ ok: false, error }`.
  * A client that sends no ack callback still gets the work done; one that sends only a callback
@@ -96,22 +111,27 @@ type Reply = (res: Ack<object>) => void;
  * process, and an unexpected failure is answered INTERNAL without its message. An event without an
  * ack runs only when its payload parses, and is dropped otherwise. An event the table does not
  * declare is acked UNKNOWN_EVENT when the client waits for an answer, and ignored otherwise.
+ *
+ * Shared rather than built per socket: closures per event and socket are what an idle socket
+ * would otherwise keep beyond Socket.IO's own (docs/benchmarks.md, idle sockets).
  */
-export function mountEvents(
-  socket: GatewaySocket,
+export function eventListeners(
   specs: readonly AnyEventSpec[],
   context: EventMountContext,
-): void {
-  const declared = new Set<string>();
-  for (const spec of specs) {
-    declared.add(spec.event);
-    const handle = spec.ack
-      ? acked(socket, spec, spec.ack, context)
-      : unacked(socket, spec, context);
-    socket.on(spec.event, handle);
-  }
-  socket.onAny((event: unknown, ...args: unknown[]) => {
-    if (typeof event === 'string' && declared.has(event)) return;
+): EventListeners {
+  const events = new Map<string, SharedListener>(
+    specs.map((spec) => {
+      const handle = spec.ack ? acked(spec, spec.ack, context) : unacked(spec, context);
+      return [
+        spec.event,
+        function listener(this: GatewaySocket, ...args: unknown[]) {
+          handle(this, args);
+        },
+      ];
+    }),
+  );
+  function unknown(this: GatewaySocket, event: unknown, ...args: unknown[]): void {
+    if (typeof event === 'string' && events.has(event)) return;
     const reply = args.at(-1);
     if (typeof reply !== 'function') return;
     (reply as Reply)({
@@ -122,29 +142,39 @@ export function mountEvents(
         details: { event: String(event).slice(0, 100) },
       },
     });
-  });
+  }
+  return { events, unknown: unknown as SharedListener };
+}
+
+/**
+ * Mounts the event table on a socket: references to the shared listeners, nothing built per
+ * socket. They run as Socket.IO runs any listener: after the socket's middlewares (`socket.use`),
+ * with the socket as `this`.
+ */
+export function mountEvents(socket: GatewaySocket, { events, unknown }: EventListeners): void {
+  for (const [event, listener] of events) socket.on(event as ClientEvent, listener as never);
+  socket.onAny(unknown);
 }
 
 function acked(
-  socket: GatewaySocket,
   spec: AnyEventSpec,
   ack: ZodObject,
   { services, logger, inFlight }: EventMountContext,
-) {
-  const userId = socket.data.userId;
-  const run = async (raw: unknown) => {
+): SharedHandler {
+  const run = async (socket: GatewaySocket, raw: unknown) => {
     const payload = spec.payload.parse(raw);
+    const userId = socket.data.userId;
     const result = ack.safeParse(await spec.handler({ payload, userId, socket, services }));
     // Our fault, not the client's: acked INTERNAL, and logged.
     if (!result.success) throw new Error(`${spec.event}: the ack does not match its schema`);
     return result.data;
   };
-  return async (...args: unknown[]): Promise<void> => {
+  return async (socket, args) => {
     const last = args.at(-1);
     const reply = typeof last === 'function' ? (last as Reply) : undefined;
     const raw = reply && args.length === 1 ? undefined : args[0];
     try {
-      const result = await inFlight.track(run(raw));
+      const result = await inFlight.track(run(socket, raw));
       reply?.({ ok: true, ...result });
     } catch (error) {
       const appError = toAppError(error);
@@ -158,17 +188,13 @@ function acked(
   };
 }
 
-function unacked(
-  socket: GatewaySocket,
-  spec: AnyEventSpec,
-  { services, logger }: EventMountContext,
-) {
-  const userId = socket.data.userId;
+function unacked(spec: AnyEventSpec, { services, logger }: EventMountContext): SharedHandler {
   const failed = (error: unknown) =>
     logger.error({ err: error, event: spec.event }, 'socket handler failed');
-  return (raw: unknown): void => {
+  return (socket, [raw]) => {
     const parsed = spec.payload.safeParse(raw);
     if (!parsed.success) return;
+    const userId = socket.data.userId;
     try {
       Promise.resolve(spec.handler({ payload: parsed.data, userId, socket, services })).catch(
         failed,

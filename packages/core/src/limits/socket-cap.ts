@@ -11,13 +11,20 @@ import { AppError } from '../errors';
  * the user's whole allowance there.
  */
 export class SocketCap {
-  private readonly held = new Map<number, Set<string>>();
+  /** A user's one socket id as it is (most users hold one), a Set only from the second on. */
+  private readonly held = new Map<number, string | Set<string>>();
 
   constructor(readonly max: number) {}
 
   /** Counts `socketId` as one of `userId`'s, or throws TOO_MANY_CONNECTIONS at the cap. */
   admit(userId: number, socketId: string): void {
-    const sockets = this.held.get(userId) ?? new Set<string>();
+    const held = this.held.get(userId);
+    // The first socket is always admitted: a cap is 0 (none) or at least 1.
+    if (held === undefined || held === socketId) {
+      this.held.set(userId, socketId);
+      return;
+    }
+    const sockets = typeof held === 'string' ? new Set([held]) : held;
     if (this.max > 0 && sockets.size >= this.max && !sockets.has(socketId)) {
       throw new AppError(
         'TOO_MANY_CONNECTIONS',
@@ -31,13 +38,15 @@ export class SocketCap {
 
   /** The socket is gone (or never connected); releasing one twice is harmless. */
   release(userId: number, socketId: string): void {
-    const sockets = this.held.get(userId);
-    if (!sockets?.delete(socketId) || sockets.size > 0) return;
-    this.held.delete(userId);
+    const held = this.held.get(userId);
+    if (held === socketId) this.held.delete(userId);
+    else if (typeof held === 'object' && held.delete(socketId) && held.size === 0)
+      this.held.delete(userId);
   }
 
   /** Sockets `userId` holds on this process. */
   count(userId: number): number {
-    return this.held.get(userId)?.size ?? 0;
+    const held = this.held.get(userId);
+    return held === undefined ? 0 : typeof held === 'string' ? 1 : held.size;
   }
 }

@@ -1,0 +1,169 @@
+// `npm run bench:storm`: a gateway holding BENCH_STORM_SOCKETS authenticated SDK clients (10,000)
+// is killed with SIGKILL; they reconnect through a round-robin proxy to the surviving gateways and
+// sync their matches while partners keep sending (the harness of tests/system/reconnect-storm,
+// packages/test-support/src/reconnect-storm.ts). Reports the time until 99 % and 100 % are ready,
+// the handshakes refused, messages lost or doubled, and PostgreSQL's load meanwhile: the CPU of the
+// gateways' own backends (found by application_name) and their connections in use.
+import os from 'node:os';
+import { Client } from 'pg';
+import { createTestSchema, openTestDatabase, seedMatchedPairs } from '@mm/db/testing';
+import { startApp } from '@mm/test-support/processes';
+import { prepareStorm, type StormResult } from '@mm/test-support/reconnect-storm';
+import { percentile, round, writeResult } from './stats';
+import { cpuMsOf, JWT_SECRET, nodeArgs, scaledSystemEnv, START_TIMEOUT_MS } from './systems';
+
+const env = process.env;
+const smoke = env.BENCH_SIZE === 'smoke';
+const setting = (name: string, full: string, small: string) =>
+  Number(env[`BENCH_${name}`] ?? (smoke ? small : full));
+const settings = {
+  sockets: setting('STORM_SOCKETS', '10000', '200'),
+  /** Gateways in all, the doomed one included. */
+  gateways: setting('STORM_GATEWAYS', '3', '2'),
+  senders: setting('STORM_SENDERS', '1000', '20'),
+  messagesPerSender: setting('STORM_MESSAGES', '3', '3'),
+  rounds: Math.max(1, setting('ROUNDS', '1', '1')),
+};
+
+/** What PostgreSQL spent on the gateways' connections, sampled while the storm lasts. */
+interface DatabaseLoad {
+  backend_cpu_ms: number;
+  /** Busy cores' worth: backend CPU over the storm's wall time. */
+  backend_cpu_share: number;
+  connections_max: number;
+  active_connections_max: number;
+  active_connections_mean: number;
+}
+
+/** Samples pg_stat_activity for the backends of `applicationName` every 250 ms until stopped. */
+function watchDatabase(url: string, applicationName: string) {
+  const client = new Client({ connectionString: url });
+  const cpuAtStart = new Map<number, number>();
+  const cpuSeen = new Map<number, number>();
+  const active: number[] = [];
+  let connectionsMax = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let first = true;
+  const sample = async () => {
+    const { rows } = await client.query<{ pid: number; state: string | null }>(
+      'SELECT pid, state FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
+    );
+    connectionsMax = Math.max(connectionsMax, rows.length);
+    active.push(rows.filter((r) => r.state === 'active').length);
+    for (const { pid } of rows) {
+      const cpu = cpuMsOf(pid);
+      // A backend open before the storm counts from there; one opened during it, all of it.
+      if (!cpuAtStart.has(pid)) cpuAtStart.set(pid, first ? cpu : 0);
+      cpuSeen.set(pid, Math.max(cpuSeen.get(pid) ?? 0, cpu));
+    }
+    first = false;
+  };
+  let startedAt = 0;
+  return {
+    async start() {
+      await client.connect();
+      await sample(); // the backends already open count from here
+      startedAt = performance.now();
+      const tick = () => {
+        timer = setTimeout(() => void sample().then(tick, tick), 250);
+      };
+      tick();
+    },
+    async stop(): Promise<DatabaseLoad> {
+      clearTimeout(timer);
+      await sample().catch(() => undefined);
+      await client.end();
+      const cpu = [...cpuSeen].reduce((sum, [pid, ms]) => sum + ms - (cpuAtStart.get(pid) ?? 0), 0);
+      return {
+        backend_cpu_ms: Math.round(cpu),
+        backend_cpu_share: round(cpu / (performance.now() - startedAt), 2),
+        connections_max: connectionsMax,
+        active_connections_max: Math.max(0, ...active),
+        active_connections_mean: round(active.reduce((a, b) => a + b, 0) / active.length, 1),
+      };
+    },
+  };
+}
+
+/** One storm on fresh gateways and a fresh schema. */
+async function stormRound(index: number) {
+  const schema = await createTestSchema('bench_storm');
+  const applicationName = `mm-storm-${process.pid}-${index}`;
+  const gatewayEnv = {
+    ...scaledSystemEnv(schema),
+    LOG_LEVEL: 'info', // the start is logged at info
+    PGAPPNAME: applicationName, // node-postgres names its connections so: their backends are found
+  };
+  const gateways = await Promise.all(
+    Array.from({ length: settings.gateways }, () =>
+      startApp('gateway', gatewayEnv, START_TIMEOUT_MS, nodeArgs),
+    ),
+  );
+  const handle = await openTestDatabase(schema, 1);
+  try {
+    const pairs = await seedMatchedPairs(handle.db, settings.sockets);
+    const [doomed, ...survivors] = gateways;
+    const started = performance.now();
+    const storm = await prepareStorm({
+      doomed: doomed!,
+      survivors,
+      pairs,
+      jwtSecret: JWT_SECRET,
+      senders: settings.senders,
+      messagesPerSender: settings.messagesPerSender,
+      settleTimeoutMs: 120_000,
+    });
+    const connectSeconds = round((performance.now() - started) / 1000);
+    console.error(`round ${index}: ${storm.clients} clients ready in ${connectSeconds} s; killing`);
+    const database = watchDatabase(schema.url, applicationName);
+    try {
+      await database.start();
+      const gatewayCpu = () => survivors.reduce((sum, g) => sum + cpuMsOf(g.child.pid!), 0);
+      const cpuBefore = gatewayCpu();
+      const loadBefore = os.loadavg()[0]!;
+      const result: StormResult = await storm.unleash();
+      return {
+        ...result,
+        setup_seconds: connectSeconds,
+        survivors_cpu_ms: Math.round(gatewayCpu() - cpuBefore),
+        load_average_1m: { before: round(loadBefore, 1), after: round(os.loadavg()[0]!, 1) },
+        database: await database.stop(),
+      };
+    } finally {
+      await storm.close();
+    }
+  } finally {
+    await handle.close();
+    await Promise.all(gateways.map((g) => g.stop()));
+    await schema.drop();
+  }
+}
+
+async function main() {
+  const rounds: Awaited<ReturnType<typeof stormRound>>[] = [];
+  for (let r = 1; r <= settings.rounds; r++) {
+    rounds.push(await stormRound(r));
+    console.error(JSON.stringify(rounds.at(-1)));
+  }
+  const median = (pick: (r: Awaited<ReturnType<typeof stormRound>>) => number) =>
+    percentile(rounds.map(pick), 50);
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version, node_args: nodeArgs },
+    settings: { ...settings, size: smoke ? 'smoke' : 'full' },
+    median: {
+      ready_99_ms: median((r) => r.ready_99_ms),
+      ready_100_ms: median((r) => r.ready_100_ms),
+      refused_handshakes: median((r) => r.refused_handshakes),
+      database_backend_cpu_ms: median((r) => r.database.backend_cpu_ms),
+    },
+    rounds,
+  };
+  writeResult('storm', result);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
