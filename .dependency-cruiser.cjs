@@ -82,6 +82,8 @@ module.exports = {
           '\\.test\\.ts$',
           // Loaded by artillery from its scenario file.
           '^load-tests/processor\\.js$',
+          // The web demo's service worker: the browser loads it by URL (serviceWorker.register).
+          '^apps/web/public/sw\\.js$',
         ],
       },
       to: {},

@@ -134,7 +134,12 @@ const FIXTURES: Record<string, (ids: Ids) => Inputs> = {
 };
 
 /** Routes anyone may call without a token. */
-const PUBLIC_ROUTES = ['post /api/auth/dev-token', 'post /api/webhooks/entitlements'];
+const PUBLIC_ROUTES = [
+  'post /api/auth/dev-token',
+  'post /api/webhooks/entitlements',
+  // Whether push is on, and the VAPID public key: public by nature.
+  'get /api/push/config',
+];
 
 const keyOf = (spec: AnyRouteSpec) => `${spec.method} ${spec.path}`;
 const PARTS = ['params', 'query', 'body'] as const;

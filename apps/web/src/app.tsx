@@ -6,6 +6,7 @@ import { Login } from './components/login';
 import { MatchList } from './components/match-list';
 import { ModerationDesk } from './components/moderation-desk';
 import { ProfileForm } from './components/profile-form';
+import { PushControl } from './components/push-control';
 import { restoreSession, signOut, type Session } from './session';
 import { DemoStore, describeError, isNetworkError } from './store';
 import { useStore } from './use-store';
@@ -78,6 +79,7 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
         <span class="who" aria-label="Signed in as">
           {profile?.display_name ?? 'New user'} · #{session.userId}
         </span>
+        <PushControl session={session} />
         <nav class="nav" aria-label="Main">
           <button
             type="button"

@@ -11,6 +11,7 @@ import type {
   MessageView,
   NotificationSettings,
   OnlineStatus,
+  PushConfigView,
   PushSubscriptionRequest,
   ProfileInput,
   ProfileView,
@@ -169,6 +170,11 @@ export class RestClient {
       `/api/v1/matching/profiles/batch?profile_ids=${refs.join(',')}`,
     );
     return profiles;
+  }
+
+  /** Whether the server pushes, and the VAPID public key to subscribe with (no token needed). */
+  pushConfig(): Promise<PushConfigView> {
+    return this.request('GET', '/api/push/config');
   }
 
   /**

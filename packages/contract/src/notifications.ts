@@ -36,6 +36,16 @@ export const pushSubscriptionView = z
   .object({ endpoint: z.string(), created_at: z.string().meta({ format: 'date-time' }) })
   .meta({ id: 'PushSubscription' });
 
+/** `GET /api/push/config`: whether this server sends pushes, and the key a browser subscribes with. */
+export const pushConfigView = z
+  .object({
+    enabled: z.boolean(),
+    /** The server's VAPID public key (base64url), `applicationServerKey`; null while push is off. */
+    vapid_public_key: z.string().nullable(),
+  })
+  .meta({ id: 'PushConfig' });
+export type PushConfigView = z.output<typeof pushConfigView>;
+
 /** Local wall-clock time, `HH:MM` (24 h). */
 const localTime = text.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (00:00 to 23:59)');
 

@@ -61,7 +61,12 @@ export interface DomainDeps {
   /** Where the domain logs what it handles itself (a cache that is down, a failed sweep). */
   logger?: Logger;
   /** How pushes leave (Web Push with the VAPID keys); absent: push is off, nothing is sent. */
-  push?: { transport: PushTransport; options?: Partial<PushSenderOptions> };
+  push?: {
+    transport: PushTransport;
+    options?: Partial<PushSenderOptions>;
+    /** The VAPID public key browsers subscribe with (`applicationServerKey`). */
+    publicKey?: string;
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
@@ -173,6 +178,11 @@ export function createServices(deps: DomainDeps) {
     /** Not started here: the API process and the embedded default start it (`start`/`stop`). */
     sweeper: new MatchSweeper(deps.db, realtime, deps.rules.expiryWarningMs, deps.logger),
     notifications: new NotificationService(deps.db),
+    /** What a browser needs to subscribe: push on, and the server's VAPID public key. */
+    pushConfig: {
+      enabled: deps.push !== undefined,
+      vapid_public_key: deps.push?.publicKey ?? null,
+    },
     /**
      * Not started here, and absent while push is off (the outbox still fills, and is sent once it
      * is configured). The API process and the embedded default start it.

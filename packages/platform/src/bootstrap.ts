@@ -100,6 +100,7 @@ export async function bootstrap(
           push: {
             transport: new WebPushTransport(config.push.vapid),
             options: { leaseMs: config.push.leaseMs },
+            publicKey: config.push.vapid.publicKey,
           },
         }),
       }),

@@ -1,6 +1,7 @@
 import {
   notificationSettings,
   okResponse,
+  pushConfigView,
   pushSubscriptionRequest,
   pushSubscriptionView,
   pushUnsubscribeRequest,
@@ -9,8 +10,21 @@ import type { Services } from '@mm/core';
 import { route, type AnyRouteSpec } from '../http/route-table';
 
 /** The caller's devices for push notifications, and what they want to be told (docs/design.md §9). */
-export function notificationRoutes({ notifications }: Services): AnyRouteSpec[] {
+export function notificationRoutes({ notifications, pushConfig }: Services): AnyRouteSpec[] {
   return [
+    route({
+      method: 'get',
+      path: '/api/push/config',
+      summary: 'Whether this server sends push notifications, and its VAPID public key',
+      description:
+        'A browser passes `vapid_public_key` to `PushManager.subscribe()` as ' +
+        '`applicationServerKey`. While push is off (no VAPID keys configured) `enabled` is false ' +
+        'and the key null. No token needed: the key is public.',
+      tags: ['notifications'],
+      auth: false,
+      response: pushConfigView,
+      handler: () => pushConfig,
+    }),
     route({
       method: 'post',
       path: '/api/users/me/push-subscriptions',
