@@ -131,6 +131,9 @@ export function buildRestCase(n: number, seed: number, target: RestTarget): Rest
     );
     for (const part of parts) {
       if (!random.chance(0.7)) continue;
+      // A part that samples to no object (an optional body left out) has no fields to mutate.
+      const value = inputs[part];
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
       const fields = route.inputs[part]?.properties ?? {};
       const done = mutateFields(inputs[part]!, fields, random, { foreignIds: target.foreignIds });
       notes.push(...done.map((d) => `${part}.${d}`));
