@@ -156,11 +156,12 @@ describe('unsend, delivery receipts, match previews and unread totals in the dom
 
       // Each move once per user room (a broadcast per room), in order: 2, then 3.
       const moves = domain.broadcaster.events('message:delivered');
-      const seqs = moves.map((e) => e.payload.seq);
+      const seqOf = (e: (typeof moves)[number]) => (e.payload as { seq: number }).seq;
+      const seqs = moves.map(seqOf);
       expect([...new Set(seqs)]).toEqual([2, 3]);
       expect([...seqs].sort()).toEqual(seqs);
       for (const seq of [2, 3]) {
-        const sent = moves.filter((e) => e.payload.seq === seq);
+        const sent = moves.filter((e) => seqOf(e) === seq);
         expect(sent.map((e) => e.payload)).toEqual(
           sent.map(() => ({ match_id: m, user_id: b, seq })),
         );
