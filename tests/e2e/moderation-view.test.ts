@@ -1,15 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { callJson } from '@mm/test-support/http';
-import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import type { RunningProcess } from '@mm/test-support/processes';
 import {
   browserTestsEnabled,
-  buildWebClient,
-  launchChromium,
   openPage,
+  startDemo,
   withScreenshots,
+  type DemoInBrowser,
 } from './browser';
 
 /**
@@ -20,8 +17,7 @@ import {
 const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
 
 describeInBrowser('the moderator view of the demo web client', () => {
-  const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
-  let dataDir: string;
+  let demo: DemoInBrowser;
   let service: RunningProcess;
   let browser: Browser;
   let desk: { context: BrowserContext; page: Page };
@@ -37,22 +33,12 @@ describeInBrowser('the moderator view of the demo web client', () => {
     callJson(service.url, bearer, method, route, body);
 
   beforeAll(async () => {
-    buildWebClient();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'mm-web-moderation-'));
-    service = await startApp(
-      'embedded',
-      { ...noServices, DATA_DIR: dataDir, AUTO_APPROVE_PROFILES: 'false' },
-      60_000,
-    );
-    browser = await launchChromium();
+    demo = await startDemo('mm-web-moderation-', { AUTO_APPROVE_PROFILES: 'false' });
+    ({ service, browser } = demo);
     desk = await openPage(browser, service.url);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => demo?.close());
 
   it('when a moderator opens the moderation view, then they see the report with its evidence and the pending profile, and their decisions take effect', async () => {
     const [ann, bob, cid, mod] = await Promise.all([
