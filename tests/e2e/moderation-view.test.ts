@@ -1,6 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { callJson } from '@mm/test-support/http';
-import type { RunningProcess } from '@mm/test-support/processes';
 import {
   browserTestsEnabled,
   openPage,
@@ -18,24 +17,21 @@ const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
 
 describeInBrowser('the moderator view of the demo web client', () => {
   let demo: DemoInBrowser;
-  let service: RunningProcess;
-  let browser: Browser;
   let desk: { context: BrowserContext; page: Page };
 
   const token = async (userId: number, role = 'user') =>
     (
-      await callJson(service.url, undefined, 'POST', '/api/auth/dev-token', {
+      await callJson(demo.service.url, undefined, 'POST', '/api/auth/dev-token', {
         user_id: userId,
         role,
       })
     ).body.token as string;
   const as = (bearer: string, method: string, route: string, body?: unknown) =>
-    callJson(service.url, bearer, method, route, body);
+    callJson(demo.service.url, bearer, method, route, body);
 
   beforeAll(async () => {
     demo = await startDemo('mm-web-moderation-', { AUTO_APPROVE_PROFILES: 'false' });
-    ({ service, browser } = demo);
-    desk = await openPage(browser, service.url);
+    desk = await openPage(demo.browser, demo.service.url);
   }, 120_000);
 
   afterAll(() => demo?.close());
@@ -100,7 +96,7 @@ describeInBrowser('the moderator view of the demo web client', () => {
   }, 90_000);
 
   it('when a plain user signs in, then there is no moderation view', async () => {
-    const { page } = await openPage(browser, service.url);
+    const { page } = await openPage(demo.browser, demo.service.url);
     await page.getByLabel('Demo user id').fill('210');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set up your profile' }).waitFor();
