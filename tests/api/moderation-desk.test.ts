@@ -1,7 +1,14 @@
 import { connectSocket, type ChatSocket } from '@mm/client';
 import type { DatabaseHandle } from '@mm/db';
 import { openTestDatabase } from '@mm/db/testing';
-import { connect, createUser, freshUserId, nextEvent, type TestUser } from '@mm/test-support/chat';
+import {
+  connect,
+  createUser,
+  freshUserId,
+  moderatorToken,
+  nextEvent,
+  type TestUser,
+} from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 import { callJson } from '@mm/test-support/http';
 import { sql } from 'kysely';
@@ -26,14 +33,7 @@ describe('the moderation desk', () => {
       REPORT_RATE_LIMIT: String(REPORT_RATE_LIMIT),
     });
     database = await openTestDatabase(api.schema, 2);
-    const answer = await callJson<{ token: string }>(
-      api.url,
-      undefined,
-      'POST',
-      '/api/auth/dev-token',
-      { user_id: freshUserId(), role: 'moderator' },
-    );
-    moderator = answer.body.token;
+    moderator = await moderatorToken(api.url);
   });
   afterAll(async () => {
     sockets.forEach((socket) => socket.disconnect());

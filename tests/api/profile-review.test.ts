@@ -1,5 +1,11 @@
 import sharp from 'sharp';
-import { createUser, freshUserId, usersInCity, type TestUser } from '@mm/test-support/chat';
+import {
+  createUser,
+  freshUserId,
+  moderatorToken,
+  usersInCity,
+  type TestUser,
+} from '@mm/test-support/chat';
 import { startTestService, type TestService } from '@mm/test-support/embedded';
 import { callJson } from '@mm/test-support/http';
 
@@ -14,14 +20,7 @@ describe('the profile review queue', () => {
 
   beforeAll(async () => {
     api = await startTestService('profile_review', { AUTO_APPROVE_PROFILES: 'false' });
-    const answer = await callJson<{ token: string }>(
-      api.url,
-      undefined,
-      'POST',
-      '/api/auth/dev-token',
-      { user_id: freshUserId(), role: 'moderator' },
-    );
-    moderator = answer.body.token;
+    moderator = await moderatorToken(api.url);
   });
   afterAll(() => api?.stop());
 

@@ -1,6 +1,12 @@
 import type { DatabaseHandle } from '@mm/db';
 import { enqueueNotifications } from '@mm/db';
-import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import {
+  createTestSchema,
+  insertMatch,
+  insertUsers,
+  openTestDatabase,
+  type TestSchema,
+} from '@mm/db/testing';
 import { generateVapidKeys } from '@mm/core';
 import { freshUserId } from '@mm/test-support/chat';
 import { eventually } from '@mm/test-support/http';
@@ -65,20 +71,8 @@ describe('the push sender killed mid-send', () => {
     const devices = [];
     for (let i = 0; i < PUSHES; i++) {
       const [a, b] = [freshUserId(), freshUserId()].sort((x, y) => x - y) as [number, number];
-      await db
-        .insertInto('users')
-        .values([a, b].map((id) => ({ id, display_name: `user ${id}` })))
-        .execute();
-      const { id: matchId } = await db
-        .insertInto('matches')
-        .values({
-          user_a: a,
-          user_b: b,
-          created_by: a,
-          expires_at: new Date(Date.now() + 86_400_000),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      await insertUsers(db, [a, b]);
+      const matchId = await insertMatch(db, a, b);
       const device = push.device();
       push.answer(device.id, 'hold'); // the first pod's attempts are never answered
       devices.push(device);

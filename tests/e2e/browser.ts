@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startApp, type RunningProcess } from '@mm/test-support/processes';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -80,4 +82,72 @@ export async function withScreenshots(
     }
     throw error;
   }
+}
+
+/** The embedded default on PGlite alone: no PostgreSQL, Redis, fixed secret or dev-token switch. */
+const NO_SERVICES = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
+
+export interface EmbeddedDemo {
+  service: RunningProcess;
+  /** Stops the service and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default as `npm start` runs it (one process, PGlite) on a fresh data directory
+ * named after `label`, with `env` on top. Serves whatever `buildWebClient` last built.
+ */
+export async function startEmbeddedDemo(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<EmbeddedDemo> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), label));
+  try {
+    const service = await startApp(
+      'embedded',
+      { ...NO_SERVICES, DATA_DIR: dataDir, ...env },
+      60_000,
+    );
+    return {
+      service,
+      async stop() {
+        await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface DemoInBrowser {
+  service: RunningProcess;
+  browser: Browser;
+  /** Closes the browser, then stops the service and removes its data directory. */
+  close(): Promise<void>;
+}
+
+/** Builds the demo web client, starts the embedded default serving it, and launches Chromium. */
+export async function startDemo(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<DemoInBrowser> {
+  buildWebClient();
+  const demo = await startEmbeddedDemo(label, env);
+  let browser: Browser;
+  try {
+    browser = await launchChromium();
+  } catch (error) {
+    await demo.stop();
+    throw error;
+  }
+  return {
+    service: demo.service,
+    browser,
+    async close() {
+      await browser.close();
+      await demo.stop();
+    },
+  };
 }

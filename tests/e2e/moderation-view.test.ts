@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { callJson } from '@mm/test-support/http';
-import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   browserTestsEnabled,
-  buildWebClient,
-  launchChromium,
   openPage,
+  startDemo,
   withScreenshots,
+  type DemoInBrowser,
 } from './browser';
 
 /**
@@ -20,39 +16,25 @@ import {
 const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
 
 describeInBrowser('the moderator view of the demo web client', () => {
-  const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
-  let dataDir: string;
-  let service: RunningProcess;
-  let browser: Browser;
+  let demo: DemoInBrowser;
   let desk: { context: BrowserContext; page: Page };
 
   const token = async (userId: number, role = 'user') =>
     (
-      await callJson(service.url, undefined, 'POST', '/api/auth/dev-token', {
+      await callJson(demo.service.url, undefined, 'POST', '/api/auth/dev-token', {
         user_id: userId,
         role,
       })
     ).body.token as string;
   const as = (bearer: string, method: string, route: string, body?: unknown) =>
-    callJson(service.url, bearer, method, route, body);
+    callJson(demo.service.url, bearer, method, route, body);
 
   beforeAll(async () => {
-    buildWebClient();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'mm-web-moderation-'));
-    service = await startApp(
-      'embedded',
-      { ...noServices, DATA_DIR: dataDir, AUTO_APPROVE_PROFILES: 'false' },
-      60_000,
-    );
-    browser = await launchChromium();
-    desk = await openPage(browser, service.url);
+    demo = await startDemo('mm-web-moderation-', { AUTO_APPROVE_PROFILES: 'false' });
+    desk = await openPage(demo.browser, demo.service.url);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => demo?.close());
 
   it('when a moderator opens the moderation view, then they see the report with its evidence and the pending profile, and their decisions take effect', async () => {
     const [ann, bob, cid, mod] = await Promise.all([
@@ -114,7 +96,7 @@ describeInBrowser('the moderator view of the demo web client', () => {
   }, 90_000);
 
   it('when a plain user signs in, then there is no moderation view', async () => {
-    const { page } = await openPage(browser, service.url);
+    const { page } = await openPage(demo.browser, demo.service.url);
     await page.getByLabel('Demo user id').fill('210');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Set up your profile' }).waitFor();

@@ -1,15 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startApp, type RunningProcess } from '@mm/test-support/processes';
+import type { RunningProcess } from '@mm/test-support/processes';
 import {
   ARTIFACTS,
   browserTestsEnabled,
-  buildWebClient,
-  launchChromium,
   openPage,
+  startDemo,
   withScreenshots,
+  type DemoInBrowser,
 } from './browser';
 import {
   activeMatches,
@@ -42,8 +41,7 @@ const PHONE = { width: 390, height: 844 };
 const MY_MATCHES = /\/api\/mystery\/my-matches\//;
 
 describeInBrowser('the demo web client in a real browser', () => {
-  const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
-  let dataDir: string;
+  let demo: DemoInBrowser;
   let service: RunningProcess;
   let browser: Browser;
   let ann: { context: BrowserContext; page: Page };
@@ -51,24 +49,14 @@ describeInBrowser('the demo web client in a real browser', () => {
   const pages = () => ({ ann: ann.page, bob: bob.page });
 
   beforeAll(async () => {
-    buildWebClient();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'mm-web-e2e-'));
-    service = await startApp(
-      'embedded',
-      // Many messages in a row: the per-user rate limit is not what these tests are about.
-      { ...noServices, DATA_DIR: dataDir, MESSAGE_RATE_LIMIT: '10000' },
-      60_000,
-    );
-    browser = await launchChromium();
+    // Many messages in a row: the per-user rate limit is not what these tests are about.
+    demo = await startDemo('mm-web-e2e-', { MESSAGE_RATE_LIMIT: '10000' });
+    ({ service, browser } = demo);
     ann = await openPage(browser, service.url, DESKTOP);
     bob = await openPage(browser, service.url, PHONE);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => demo?.close());
 
   it('when two users sign in, set up profiles and match, then they chat in real time with typing and read indicators', async () => {
     await withScreenshots('chat', pages(), async () => {

@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { generateVapidKeys } from '@mm/core';
-import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   browserTestsEnabled,
   buildWebClient,
   launchChromium,
   openPage,
+  startEmbeddedDemo,
   withScreenshots,
+  type EmbeddedDemo,
 } from './browser';
 import { setUpProfile, signIn } from './demo';
 
@@ -20,8 +18,6 @@ import { setUpProfile, signIn } from './demo';
  * shows when the browser cannot subscribe.
  */
 const describeInBrowser = browserTestsEnabled() ? describe : describe.skip;
-
-const noServices = { DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '', DEV_TOKENS: '' };
 
 /**
  * Runs in the page before the app: keeps every `applicationServerKey` given to
@@ -70,22 +66,12 @@ const STAND_IN_PUSH_SERVICE = `(() => {
 
 const pushControl = (page: Page) => page.getByRole('group', { name: 'Notifications' });
 
-async function start(env: Record<string, string>) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'mm-web-push-'));
-  const service = await startApp('embedded', { ...noServices, DATA_DIR: dataDir, ...env }, 60_000);
-  return {
-    service,
-    async stop() {
-      await service.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+const start = (env: Record<string, string>) => startEmbeddedDemo('mm-web-push-', env);
 
 describeInBrowser('push notifications in the demo web client', () => {
   const vapid = generateVapidKeys();
-  let on: { service: RunningProcess; stop(): Promise<void> };
-  let off: { service: RunningProcess; stop(): Promise<void> };
+  let on: EmbeddedDemo;
+  let off: EmbeddedDemo;
   let browser: Browser;
 
   beforeAll(async () => {

@@ -130,6 +130,33 @@ export function openTestDatabase(
   return openDatabase({ kind: 'postgres', url, poolSize, ...(timeouts && { timeouts }) });
 }
 
+/** Bare users (a display name, nothing else) with these ids. */
+export async function insertUsers(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  await db
+    .insertInto('users')
+    .values(ids.map((id) => ({ id, display_name: `user ${id}` })))
+    .execute();
+}
+
+/** A match between two existing users, `userA` its creator, open for a day; its id. */
+export async function insertMatch(
+  db: Kysely<Database>,
+  userA: number,
+  userB: number,
+): Promise<number> {
+  const { id } = await db
+    .insertInto('matches')
+    .values({
+      user_a: userA,
+      user_b: userB,
+      created_by: userA,
+      expires_at: new Date(Date.now() + 86_400_000),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
+}
+
 /**
  * Sets a match's message counts as though both sides wrote half each (a level needs both to take
  * part), to reach an unlock level without sending the messages.

@@ -3,7 +3,13 @@
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../src/connection';
 import { eitherSide, isSideOf, partnerOf } from '../src/queries/match-sides';
-import { createTestSchema, openTestDatabase, type TestSchema } from '../src/testing';
+import {
+  createTestSchema,
+  insertMatch,
+  insertUsers,
+  openTestDatabase,
+  type TestSchema,
+} from '../src/testing';
 
 describe('the two sides of a match', () => {
   let testSchema: TestSchema;
@@ -13,25 +19,12 @@ describe('the two sides of a match', () => {
   beforeAll(async () => {
     testSchema = await createTestSchema('db_match_sides');
     handle = await openTestDatabase(testSchema);
-    await handle.db
-      .insertInto('users')
-      .values([1, 2, 3].map((id) => ({ id, display_name: `user ${id}` })))
-      .execute();
+    await insertUsers(handle.db, [1, 2, 3]);
     for (const [a, b] of [
       [1, 2],
       [2, 3],
     ] as const) {
-      const { id } = await handle.db
-        .insertInto('matches')
-        .values({
-          user_a: a,
-          user_b: b,
-          created_by: a,
-          expires_at: new Date(Date.now() + 86_400_000),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      matchIds[`${a}-${b}`] = id;
+      matchIds[`${a}-${b}`] = await insertMatch(handle.db, a, b);
     }
   });
 

@@ -1,5 +1,6 @@
 import { connectSocket, RestClient, type ChatSocket } from '@mm/client';
 import type { ServerToClientEvents } from '@mm/contract';
+import { callJson } from './http';
 
 export interface TestUser {
   id: number;
@@ -67,4 +68,19 @@ export async function usersInCity(
     users.push(user);
   }
   return users;
+}
+
+/** A dev token for a moderator with an id of its own (the moderation desk's caller). */
+export async function moderatorToken(apiUrl: string): Promise<string> {
+  const answer = await callJson<{ token: string }>(
+    apiUrl,
+    undefined,
+    'POST',
+    '/api/auth/dev-token',
+    {
+      user_id: freshUserId(),
+      role: 'moderator',
+    },
+  );
+  return answer.body.token;
 }
