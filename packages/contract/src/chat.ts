@@ -91,8 +91,15 @@ export interface MessageDeletedEvent {
 }
 
 /**
+ * Where a match's unread count stops: a client shows `99+` from here. A backlog of any size then
+ * costs the server at most this many rows to count (docs/design.md §4.8).
+ */
+export const UNREAD_COUNT_CAP = 100;
+
+/**
  * `unread:total`: the partner's messages the user has not read, over all their matches (expired
- * secret and deleted messages left out). Sent on connect and whenever it changes.
+ * secret and deleted messages left out), each match's count stopping at `UNREAD_COUNT_CAP`. Sent
+ * on connect and when it changes, at most about once a second while it keeps changing.
  */
 export interface UnreadTotalEvent {
   total: number;

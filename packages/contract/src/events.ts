@@ -70,7 +70,7 @@ export interface ServerToClientEvents {
   'message:delivered': (event: DeliveredEvent) => void;
   /** The sender took a message back: show its tombstone instead (its text is gone). */
   'message:deleted': (event: MessageDeletedEvent) => void;
-  /** The user's unread messages over all matches: on connect and whenever it changes. */
+  /** The user's unread messages over all matches (each match's up to 100): on connect, then as it changes. */
   'unread:total': (event: UnreadTotalEvent) => void;
   /** A match partner came online or went offline. */
   presence: (presence: PresenceView) => void;

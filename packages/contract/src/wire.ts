@@ -121,7 +121,10 @@ export const matchView = z
      */
     partner_last_read_seq: z.number().int().optional(),
     partner_last_delivered_seq: z.number().int().optional(),
-    /** The partner's messages after `last_read_seq`; present in `my-matches`. */
+    /**
+     * The partner's messages after `last_read_seq`, counted up to `UNREAD_COUNT_CAP` (100);
+     * present in `my-matches`.
+     */
     unread_count: z.number().int().optional(),
     /** The match's last message as the chat shows it; present in `my-matches`, null when none. */
     last_message: messagePreview.nullable().optional(),

@@ -1,5 +1,14 @@
+import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { sql } from 'kysely';
-import { insertMatch, newUser, openDomain, type Domain } from './support/domain';
+import { Realtime } from '../src/realtime/realtime';
+import { UnreadTotals } from '../src/messages/unread-totals';
+import {
+  insertMatch,
+  newUser,
+  openDomain,
+  RecordingBroadcaster,
+  type Domain,
+} from './support/domain';
 
 describe('unsend, delivery receipts, match previews and unread totals in the domain', () => {
   let domain: Domain;
@@ -253,6 +262,46 @@ describe('unsend, delivery receipts, match previews and unread totals in the dom
       expect(totalsOf(a).at(-1)).toEqual({ total: 0 });
       expect(await services().unread.of(a)).toBe(0);
       expect(totalsOf(b).at(-1)).toEqual({ total: 1 }); // a's 'mine'
+    });
+
+    it('when a match holds more unread messages than the cap, then its count and the total stop at the cap', async () => {
+      const { a, b, m } = await pair();
+      await sql`INSERT INTO messages (match_id, seq, sender_id, client_id, body)
+        SELECT ${m}, g, ${b}, 'bulk-' || g, 'hi' FROM generate_series(1, ${UNREAD_COUNT_CAP + 50}) g`.execute(
+        domain.database.db,
+      );
+      await sql`UPDATE matches SET message_count = ${UNREAD_COUNT_CAP + 50} WHERE id = ${m}`.execute(
+        domain.database.db,
+      );
+      expect(await services().unread.of(a)).toBe(UNREAD_COUNT_CAP);
+      const [view] = await services().matches.listMatches(a);
+      expect(view).toMatchObject({ id: m, unread_count: UNREAD_COUNT_CAP });
+      // Below the cap the count is exact again.
+      await services().receipts.markRead(a, { match_id: m, seq: 140 });
+      expect(await services().unread.of(a)).toBe(10);
+    });
+
+    it('when totals keep changing, then counts after the first wait for the interval instead of running every turn', async () => {
+      const { a, b, m } = await pair();
+      await send(m, b, 'one');
+      const recorder = new RecordingBroadcaster();
+      const totals = new UnreadTotals(
+        domain.database.db,
+        new Realtime(recorder),
+        undefined,
+        60_000,
+      );
+      const told = () => recorder.events('unread:total').length;
+
+      totals.changed([a]); // the first change after a quiet spell: counted on the next turn
+      await totals.idle();
+      expect(told()).toBe(1);
+      for (let turn = 0; turn < 5; turn++) {
+        totals.messageFrom(m, b);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // Counted every turn, five more totals would have gone out by now; they wait for the interval.
+      expect(told()).toBe(1);
     });
   });
 });

@@ -1,4 +1,9 @@
-import type { MatchView, ParsedFindMatchRequest, UserStats } from '@mm/contract';
+import {
+  UNREAD_COUNT_CAP,
+  type MatchView,
+  type ParsedFindMatchRequest,
+  type UserStats,
+} from '@mm/contract';
 import {
   claimMatch,
   countMatchesToday,
@@ -230,7 +235,7 @@ export class MatchService {
     const matches = await listMatchesOfUser(this.db, userId);
     const ids = matches.map((match) => match.id);
     const [unread, last, views] = await Promise.all([
-      countUnreadMessages(this.db, userId, ids),
+      countUnreadMessages(this.db, userId, ids, UNREAD_COUNT_CAP),
       lastMessageOfMatches(this.db, ids),
       this.views.list(matches, userId),
     ]);

@@ -1,7 +1,11 @@
+import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { countUnreadTotals, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
+
+/** Counts while totals keep changing run at most this often per pod. */
+export const UNREAD_TOTAL_INTERVAL_MS = 1_000;
 
 /**
  * Each user's unread total over all their matches, told by `unread:total` (docs/design.md §4.8):
@@ -9,16 +13,21 @@ import type { Realtime } from '../realtime/realtime';
  * (`changed`, `messageFrom`): a message from the partner, a read, a message taken back.
  *
  * The total is counted, not kept: a counter would have to follow every send, read, unsend and
- * secret-message purge in the same transactions, and drift when one is missed. Counting is one
- * query for all users touched in one turn of the event loop, off the send's path (the ack does
- * not wait for it): a burst of messages costs one count per turn, not one per message. A failed
- * count costs only the event (logged); the next change or connect tells the right total.
+ * secret-message purge in the same transactions, and drift when one is missed. What bounds the
+ * counting's cost: each match's count stops at `UNREAD_COUNT_CAP` rows, and one query counts for
+ * every user touched since the last, at most one query per `intervalMs` (the first change after a
+ * quiet spell is counted on the next turn of the event loop). So a busy chat costs about one
+ * capped count per second per user, whatever its rate or its backlog, and it stays off the send's
+ * path (the ack does not wait for it). A failed count costs only the event (logged); the next
+ * change or connect tells the right total.
  */
 export class UnreadTotals {
   private users = new Set<number>();
   /** `matchId:senderId` → the pair: each counted once per flush however many messages came. */
   private messages = new Map<string, { matchId: number; senderId: number }>();
   private scheduled = false;
+  /** When the last count began (`performance.now()`). */
+  private lastCountAt = -Infinity;
   /**
    * The counts, one after the other: a later total is emitted after an earlier one, so a client
    * never ends on a stale number.
@@ -29,11 +38,12 @@ export class UnreadTotals {
     private readonly db: Kysely<Database>,
     private readonly realtime: Realtime,
     private readonly logger?: Logger,
+    private readonly intervalMs = UNREAD_TOTAL_INTERVAL_MS,
   ) {}
 
   /** The user's total now. */
   async of(userId: number): Promise<number> {
-    const totals = await countUnreadTotals(this.db, { userIds: [userId] });
+    const totals = await countUnreadTotals(this.db, { userIds: [userId], cap: UNREAD_COUNT_CAP });
     return totals.get(userId) ?? 0;
   }
 
@@ -61,9 +71,15 @@ export class UnreadTotals {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    this.tail = this.tail
-      .then(() => new Promise((resolve) => setImmediate(resolve)))
-      .then(() => this.flush());
+    this.tail = this.tail.then(() => this.due()).then(() => this.flush());
+  }
+
+  /** Resolves when the next count may run: next turn, or `intervalMs` after the last one. */
+  private due(): Promise<void> {
+    const wait = this.lastCountAt + this.intervalMs - performance.now();
+    if (wait <= 0) return new Promise((resolve) => setImmediate(resolve));
+    // A pending count never holds a stopping process open: the next connect tells the total.
+    return new Promise((resolve) => setTimeout(resolve, wait).unref());
   }
 
   private async flush(): Promise<void> {
@@ -73,8 +89,13 @@ export class UnreadTotals {
     this.messages = new Map();
     // Changes from here on are counted by the next flush.
     this.scheduled = false;
+    this.lastCountAt = performance.now();
     try {
-      const totals = await countUnreadTotals(this.db, { userIds, messagesFrom });
+      const totals = await countUnreadTotals(this.db, {
+        userIds,
+        messagesFrom,
+        cap: UNREAD_COUNT_CAP,
+      });
       for (const [userId, total] of totals) {
         this.realtime.toUsers([userId], 'unread:total', { total });
       }

@@ -1,4 +1,4 @@
-import type { NotificationSettings, PushPayload } from '@mm/contract';
+import { UNREAD_COUNT_CAP, type NotificationSettings, type PushPayload } from '@mm/contract';
 import type { Match, Message, OutboxRow, PartnerRow } from '@mm/db';
 import { toMessageView } from '../unlock/message-view';
 import { isPremium } from '../users/premium';
@@ -50,7 +50,9 @@ export function buildPushPayload(sources: PayloadSources): PushPayload {
       };
     case 'message': {
       const { unread, latest } = sources;
-      const count = `${unread} new message${unread === 1 ? '' : 's'}`;
+      // The count stops at the cap: from there the badge and the text say 99+.
+      const shown = unread >= UNREAD_COUNT_CAP ? `${UNREAD_COUNT_CAP - 1}+` : String(unread);
+      const count = `${shown} new message${unread === 1 ? '' : 's'}`;
       // No text from a secret message, nor from one its sender took back (its body is erased).
       const preview =
         settings.previews && latest && !latest.is_secret

@@ -1,4 +1,4 @@
-import type { NotificationKindName } from '@mm/contract';
+import { UNREAD_COUNT_CAP, type NotificationKindName } from '@mm/contract';
 import {
   claimDueNotifications,
   countUnreadMessages,
@@ -142,7 +142,10 @@ export class PushSender {
     let unread = 0;
     let latest;
     if (row.kind === 'message') {
-      unread = (await countUnreadMessages(this.db, row.user_id, [match.id])).get(match.id) ?? 0;
+      unread =
+        (await countUnreadMessages(this.db, row.user_id, [match.id], UNREAD_COUNT_CAP)).get(
+          match.id,
+        ) ?? 0;
       if (unread === 0) return drop('read'); // read on another device meanwhile
       if (settings.previews) latest = await latestMessageFrom(this.db, match.id, partnerId);
     }

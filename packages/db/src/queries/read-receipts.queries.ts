@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database, MatchStatus } from '../schema';
 import { eitherSide } from './match-sides';
 
@@ -63,24 +63,42 @@ export async function advanceReceipt(
 
 /**
  * Per match: the partner's messages after the user's last read seq (the user's own never count as
- * unread), expired secret messages and messages taken back left out. Matches with none are absent from the map.
+ * unread), expired secret messages and messages taken back left out, counted up to `cap` (a
+ * backlog of any size costs at most `cap` rows). Matches with none are absent from the map.
  */
 export async function countUnreadMessages(
   db: Kysely<Database>,
   userId: number,
   matchIds: number[],
+  cap: number,
 ): Promise<Map<number, number>> {
   if (matchIds.length === 0) return new Map();
   const { rows } = await sql<{ match_id: number; unread: number }>`
-    SELECT ma.id AS match_id, count(msg.id)::int AS unread
+    SELECT ma.id AS match_id, unread.n AS unread
     FROM matches ma
-    JOIN messages msg ON msg.match_id = ma.id
-      AND msg.seq > CASE WHEN ma.user_a = ${userId} THEN ma.a_last_read_seq ELSE ma.b_last_read_seq END
-      AND msg.sender_id IS DISTINCT FROM ${userId}
-      AND ${unreadMessage('msg')}
+    CROSS JOIN LATERAL ${cappedUnread(userId, 'ma', cap)} AS unread
     WHERE ma.id = ANY(${matchIds}::bigint[]) AND ${eitherSide(userId, 'ma')}
-    GROUP BY ma.id`.execute(db);
+      AND unread.n > 0`.execute(db);
   return new Map(rows.map((row) => [row.match_id, row.unread]));
+}
+
+/**
+ * The subquery counting, for `user` in the match `ma`, the partner's unread messages up to `cap`:
+ * a LIMIT under the count, so the index scan on (match_id, seq) stops there.
+ */
+function cappedUnread(user: number | Expression<unknown>, ma: string, cap: number) {
+  const match = (name: string) => sql.ref(`${ma}.${name}`);
+  return sql`(
+    SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM messages msg
+      WHERE msg.match_id = ${match('id')}
+        AND msg.seq > CASE WHEN ${match('user_a')} = ${user}
+          THEN ${match('a_last_read_seq')} ELSE ${match('b_last_read_seq')} END
+        AND msg.sender_id IS DISTINCT FROM ${user}
+        AND ${unreadMessage('msg')}
+      LIMIT ${cap}
+    ) capped
+  )`;
 }
 
 /** A message that may count as unread: not an expired secret one, not taken back. */
@@ -91,16 +109,22 @@ function unreadMessage(table: string) {
 }
 
 /**
- * Each user's unread messages over all their matches (the sum of `countUnreadMessages`), in one
- * query for many users: what `unread:total` carries. The users are `userIds` and the recipient of
- * each of `messagesFrom` (the match's other side from the sender). Users with none answer 0.
+ * Each user's unread messages over all their matches (the sum of `countUnreadMessages`, each
+ * match's count stopping at `cap`), in one query for many users: what `unread:total` carries. The
+ * users are `userIds` and the recipient of each of `messagesFrom` (the match's other side from the
+ * sender). Users with none answer 0.
  */
 export async function countUnreadTotals(
   db: Kysely<Database>,
   {
     userIds,
     messagesFrom = [],
-  }: { userIds: number[]; messagesFrom?: { matchId: number; senderId: number }[] },
+    cap,
+  }: {
+    userIds: number[];
+    messagesFrom?: { matchId: number; senderId: number }[];
+    cap: number;
+  },
 ): Promise<Map<number, number>> {
   if (userIds.length === 0 && messagesFrom.length === 0) return new Map();
   const { rows } = await sql<{ user_id: number; total: number }>`
@@ -113,12 +137,9 @@ export async function countUnreadTotals(
       JOIN matches ma ON ma.id = f.match_id
     )
     SELECT u.id AS user_id, (
-      SELECT count(*)::int
+      SELECT coalesce(sum(unread.n), 0)::int
       FROM matches ma
-      JOIN messages msg ON msg.match_id = ma.id
-        AND msg.seq > CASE WHEN ma.user_a = u.id THEN ma.a_last_read_seq ELSE ma.b_last_read_seq END
-        AND msg.sender_id IS DISTINCT FROM u.id
-        AND ${unreadMessage('msg')}
+      CROSS JOIN LATERAL ${cappedUnread(sql.ref('u.id'), 'ma', cap)} AS unread
       WHERE ${eitherSide(sql.ref('u.id'), 'ma')}
     ) AS total
     FROM users u`.execute(db);
