@@ -4,12 +4,33 @@
 // the CPU of the PostgreSQL backend that ran it. Then the same statement as two pods' writers call
 // it at a steady rate (3,000 msg/s unless APPEND_RATE says otherwise), batches formed the way
 // MessageWriter forms them (one lane: whatever arrived while the last batch was written).
+//
+// Beside the statement itself, what a stored message sets off in PostgreSQL: the push trigger on
+// `messages` (a recipient with a registered device gets an outbox row, one without gets none), and
+// the unread totals the gateway counts for a batch's recipients (UnreadTotals, one count per turn
+// of its event loop). APPEND_CASES (a regular expression) runs only the cases whose label matches.
 import { readFileSync } from 'node:fs';
-import { sql, type Kysely } from 'kysely';
-import { appendMessageBatch, type BatchMessage, type Database } from '@mm/db';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { appendMessageBatch, countUnreadTotals, type BatchMessage, type Database } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 
 const PAIRS = 100;
+/**
+ * The pairs, `PAIRS` of each kind: match ids and user ids follow from the group (`pairOf`). The
+ * first person of a pair writes; the second is the recipient.
+ */
+const GROUPS = {
+  /** Recipients without a registered device: their messages enqueue no push. */
+  plain: 0,
+  /** Recipients with one device registered: each batch upserts their outbox row. */
+  device: 1,
+  /** Recipients with `UNREAD_DEPTH` unread messages each, never read (as in `npm run bench`). */
+  unread: 2,
+  /** Recipients with nothing unread. */
+  read: 3,
+} as const;
+const UNREAD_DEPTH = Number(process.env.APPEND_UNREAD_DEPTH ?? 300);
+const CASES = new RegExp(process.env.APPEND_CASES ?? '');
 const SECRET_TTL_MS = 86_400_000;
 const RATE = Number(process.env.APPEND_RATE ?? 3000);
 const PACED_SECONDS = Number(process.env.APPEND_SECONDS ?? 10);
@@ -27,13 +48,27 @@ async function backendPid(db: Kysely<Database>): Promise<number> {
   return rows[0]!.pid;
 }
 
+/** Pair `i` of a group: its match and its writer (the recipient is `senderId + 1`). */
+function pairOf(group: number, i: number) {
+  const pair = group * PAIRS + (i % PAIRS);
+  return { matchId: pair + 1, senderId: 2 * pair + 1 };
+}
+
 let n = 0;
-/** `size` new messages, each from the first person of one of the pairs, in turn. */
-function nextBatch(size: number): BatchMessage[] {
-  return Array.from({ length: size }, (_, i) => {
-    const pair = (n + i) % PAIRS;
-    return { matchId: pair + 1, senderId: 2 * pair + 1, clientId: `c${n++}`, body: 'hello' };
-  });
+/** `size` new messages of a group, each from the first person of one of its pairs, in turn. */
+function nextBatch(size: number, group: number = GROUPS.plain): BatchMessage[] {
+  return Array.from({ length: size }, (_, i) => ({
+    ...pairOf(group, n + i),
+    clientId: `c${n++}`,
+    body: 'hello',
+  }));
+}
+
+/** What the gateway counts after a batch of `size` messages of `group`: its recipients' totals. */
+function countUnreadAfter(db: Kysely<Database>, size: number, group: number) {
+  const messagesFrom = Array.from({ length: size }, (_, i) => pairOf(group, n + i));
+  n += size;
+  return countUnreadTotals(db, { userIds: [], messagesFrom });
 }
 
 interface Row {
@@ -53,15 +88,21 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
  */
 async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
   const pid = await backendPid(db);
-  const append = (size: number) => () => appendMessageBatch(db, nextBatch(size), SECRET_TTL_MS);
+  const append =
+    (size: number, group: number = GROUPS.plain) =>
+    () =>
+      appendMessageBatch(db, nextBatch(size, group), SECRET_TTL_MS);
+  const trigger = (change: 'DISABLE' | 'ENABLE') =>
+    sql`ALTER TABLE messages ${sql.raw(change)} TRIGGER messages_enqueue_notifications`;
   // `messages`: per call, when the call stores messages (the CPU is then per 1,000 messages).
-  // `flush`: false runs the case with synchronous_commit off (a diagnostic, never a setting to use).
+  // `before`, `after`: run around the case's passes, not timed (a diagnostic's settings).
   const cases: {
     label: string;
     rounds: number;
     run: () => unknown;
     messages?: number;
-    flush?: false;
+    before?: RawBuilder<unknown>;
+    after?: RawBuilder<unknown>;
   }[] = [
     { label: 'SELECT 1', rounds: 500, run: () => sql`SELECT 1`.execute(db) },
     {
@@ -78,26 +119,52 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
       messages: size,
     })),
     // The same call without waiting for the commit's WAL flush (fdatasync): what share of a small
-    // batch's cost the flush is.
+    // batch's cost the flush is (never a setting to use).
     {
       label: 'append_messages × 10, no commit flush',
       rounds: 200,
       run: append(10),
       messages: 10,
-      flush: false,
+      before: sql`SET synchronous_commit = off`,
+      after: sql`RESET synchronous_commit`,
     },
-  ];
+    // The push trigger: with nothing to enqueue (above), with a device to push to, and not run.
+    ...[10, 50].map((size) => ({
+      label: `append_messages × ${size}, recipients have a device`,
+      rounds: 2000 / size,
+      run: append(size, GROUPS.device),
+      messages: size,
+    })),
+    {
+      label: 'append_messages × 10, push trigger off',
+      rounds: 200,
+      run: append(10),
+      messages: 10,
+      before: trigger('DISABLE'),
+      after: trigger('ENABLE'),
+    },
+    // The gateway's count after a batch, CPU per 1,000 messages at one count per batch of 10.
+    ...(['unread', 'read'] as const).map((group) => ({
+      label:
+        group === 'unread'
+          ? `unread totals of × 10's recipients, ${UNREAD_DEPTH} unread each`
+          : "unread totals of × 10's recipients, none unread",
+      rounds: 200,
+      run: () => countUnreadAfter(db, 10, GROUPS[group]),
+      messages: 10,
+    })),
+  ].filter(({ label }) => CASES.test(label));
   const samples = cases.map(() => ({ ms: [] as number[], cpu: [] as number[] }));
   for (let pass = 0; pass < 3; pass++) {
-    for (const [i, { rounds, run, messages, flush }] of cases.entries()) {
-      if (flush === false) await sql`SET synchronous_commit = off`.execute(db);
+    for (const [i, { rounds, run, messages, before, after }] of cases.entries()) {
+      await before?.execute(db);
       for (let r = 0; r < 20; r++) await run(); // warm-up: connection, plans
       const cpu = cpuMsOf(pid);
       const start = performance.now();
       for (let r = 0; r < rounds; r++) await run();
       samples[i]!.ms.push((performance.now() - start) / rounds);
       samples[i]!.cpu.push(((cpuMsOf(pid) - cpu) * 1000) / (rounds * (messages ?? 1)));
-      if (flush === false) await sql`RESET synchronous_commit`.execute(db);
+      await after?.execute(db);
     }
   }
   return cases.map(({ label, messages }, i) => {
@@ -112,10 +179,11 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
 }
 
 /**
- * Two pods, one connection each, `RATE` messages a second between them for `PACED_SECONDS`: what
- * the backends spend per 1,000 stored messages at that rate, and the batches it makes.
+ * Two pods, one connection each, `RATE` messages a second between them for `PACED_SECONDS`, to the
+ * pairs of `group`: what the backends spend per 1,000 stored messages at that rate, and the
+ * batches it makes.
  */
-async function paced(schema: TestSchema) {
+async function paced(schema: TestSchema, group: number) {
   const pods = await Promise.all([openTestDatabase(schema, 1), openTestDatabase(schema, 1)]);
   try {
     const writers = await Promise.all(
@@ -143,7 +211,7 @@ async function paced(schema: TestSchema) {
         const wait = start + t * tickMs - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         // Each message goes to its match's pod, as each match's sends go to one gateway's writer.
-        for (const message of nextBatch(perTick)) {
+        for (const message of nextBatch(perTick, group)) {
           const writer = writers[message.matchId % writers.length]!;
           writer.queue.push(message);
           writer.writing ??= drain(writer);
@@ -159,6 +227,7 @@ async function paced(schema: TestSchema) {
     const used = writers.reduce((sum, w, i) => sum + cpuMsOf(w.pid) - cpu[i]!, 0);
     const messages = RATE * PACED_SECONDS;
     return {
+      recipients: group === GROUPS.device ? 'have a device' : 'no device',
       rate: RATE,
       seconds: Number(seconds.toFixed(1)),
       messages_per_call: Number((messages / calls).toFixed(1)),
@@ -173,19 +242,36 @@ async function main() {
   const schema = await createTestSchema('append_cost');
   try {
     const { db, close } = await openTestDatabase(schema, 1);
+    const pairs = Object.keys(GROUPS).length * PAIRS;
     await sql`INSERT INTO users (id, display_name, verification_status)
-              SELECT g, 'u' || g, 'approved' FROM generate_series(1, ${2 * PAIRS}::int) g`.execute(
+              SELECT g, 'u' || g, 'approved' FROM generate_series(1, ${2 * pairs}::int) g`.execute(
       db,
     );
     await sql`INSERT INTO matches (user_a, user_b, created_by, expires_at)
               SELECT 2 * g - 1, 2 * g, 2 * g - 1, now() + interval '2 days'
-              FROM generate_series(1, ${PAIRS}::int) g`.execute(db);
+              FROM generate_series(1, ${pairs}::int) g`.execute(db);
+    const [device, unread] = [GROUPS.device, GROUPS.unread].map((group) => ({
+      first: group * PAIRS + 1,
+      last: (group + 1) * PAIRS,
+    }));
+    await sql`INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth)
+              SELECT 2 * g, 'https://push.invalid/' || g, 'p256dh', 'auth'
+              FROM generate_series(${device!.first}::int, ${device!.last}::int) g`.execute(db);
+    await sql`INSERT INTO messages (match_id, seq, sender_id, client_id, body)
+              SELECT g, s, 2 * g - 1, 'unread-' || s, 'hello'
+              FROM generate_series(${unread!.first}::int, ${unread!.last}::int) g,
+                generate_series(1, ${UNREAD_DEPTH}::int) s`.execute(db);
+    await sql`UPDATE matches SET message_count = ${UNREAD_DEPTH}, a_message_count = ${UNREAD_DEPTH}
+              WHERE id BETWEEN ${unread!.first} AND ${unread!.last}`.execute(db);
+    await sql`ANALYZE`.execute(db);
     try {
       console.table(await byBatchSize(db));
     } finally {
       await close();
     }
-    console.table([await paced(schema)]);
+    if (process.env.APPEND_SECONDS !== '0') {
+      console.table([await paced(schema, GROUPS.plain), await paced(schema, GROUPS.device)]);
+    }
   } finally {
     await schema.drop();
   }

@@ -59,8 +59,18 @@ describe('push notifications', () => {
   const sender = () => services().pushSender!;
 
   let cityNo = 0;
-  /** Two approved users in a city of their own; the partner has a device registered. */
+  /** Two approved users in a city of their own, matched; each has a device registered. */
   async function pairWithDevice() {
+    const annDevice = push.device();
+    const bobDevice = push.device();
+    const pair = await matchedPair(async (ann, bob) => {
+      await services().notifications.subscribe(ann, annDevice.subscription);
+      await services().notifications.subscribe(bob, bobDevice.subscription);
+    });
+    return { ...pair, annDevice, bobDevice };
+  }
+  /** Two approved users in a city of their own, matched after `beforeMatch` ran. */
+  async function matchedPair(beforeMatch: (ann: number, bob: number) => Promise<void>) {
     const city = `Push ${++cityNo}`;
     const [ann, bob] = [freshUserId(), freshUserId()];
     for (const [id, name] of [
@@ -69,13 +79,10 @@ describe('push notifications', () => {
     ] as const) {
       await services().users.saveProfile(id, { display_name: name, city, interests: [] });
     }
-    const annDevice = push.device();
-    const bobDevice = push.device();
-    await services().notifications.subscribe(ann, annDevice.subscription);
-    await services().notifications.subscribe(bob, bobDevice.subscription);
+    await beforeMatch(ann, bob);
     const match = await services().matches.findMatch(ann, { user_id: ann, city });
     expect(match.partner_id).toBe(bob);
-    return { ann, bob, match, annDevice, bobDevice };
+    return { ann, bob, match };
   }
   const deliveredTo = (deviceId: string) => push.deliveries.filter((d) => d.deviceId === deviceId);
   const send = (matchId: number, senderId: number, body: string) =>
@@ -158,6 +165,30 @@ describe('push notifications', () => {
         },
       });
     }
+  });
+
+  it('when the recipient has no device registered, then a message enqueues nothing for them; once they register one, the next message does', async () => {
+    const { ann, bob, match } = await matchedPair(async () => undefined);
+    await sender().drain();
+    await send(match.id, ann, 'anyone there?');
+    await send(match.id, ann, 'hello?');
+    const messageRows = await db()
+      .selectFrom('notification_outbox')
+      .select('id')
+      .where('user_id', '=', bob)
+      .where('kind', '=', 'message')
+      .execute();
+    expect(messageRows).toEqual([]);
+
+    const bobDevice = push.device();
+    await services().notifications.subscribe(bob, bobDevice.subscription);
+    await send(match.id, ann, 'now?');
+    expect((await pending(bob)).map((r) => [r.kind, r.message_count])).toEqual([['message', 1]]);
+    await sender().drain();
+    // The count is read when the push goes out: every unread message, the earlier ones too.
+    expect(deliveredTo(bobDevice.id)).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ kind: 'message', unread: 3 }) }),
+    ]);
   });
 
   it('when the recipient has a socket connected, then nothing is pushed and the row is done', async () => {

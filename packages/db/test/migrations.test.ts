@@ -139,6 +139,32 @@ describe('initial migration on Postgres', () => {
     await expect(insertMessage(matchId, b, 2, 'c1')).resolves.toBeDefined();
   });
 
+  test('when a match is deleted, then its messages go with it; when a user is deleted, then messages no longer name them', async () => {
+    const [a, b, c, d] = (await createUsers(4)) as [number, number, number, number];
+    const gone = await createMatch(a, b);
+    const kept = await createMatch(c, d);
+    await insertMessage(gone, a, 1, 'c1');
+    await insertMessage(kept, c, 1, 'c1');
+    // Written past append_messages, which would refuse it: a sender outside the match, who has
+    // no match of their own and so can be deleted.
+    const [stranger] = (await createUsers(1)) as [number];
+    await insertMessage(kept, stranger, 2, 'c2');
+
+    await handle.db.deleteFrom('matches').where('id', '=', gone).execute();
+    await handle.db.deleteFrom('users').where('id', '=', stranger).execute();
+
+    const left = await handle.db
+      .selectFrom('messages')
+      .select(['match_id', 'sender_id'])
+      .where('match_id', 'in', [gone, kept])
+      .orderBy('seq')
+      .execute();
+    expect(left).toEqual([
+      { match_id: kept, sender_id: c },
+      { match_id: kept, sender_id: null },
+    ]);
+  });
+
   test('when a column is given a value outside its allowed set, then its check rejects it', async () => {
     const [a, b] = (await createUsers(2)) as [number, number];
     const matchId = await createMatch(a, b);

@@ -1,7 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { sqlFile } from '../sql/sql-file';
 
-// Frozen in time: raw SQL only, no imports from application code (but the loader of src/sql).
+// Frozen in time: raw SQL only, no imports from application code.
 //
 // Push notifications (docs/design.md §9): the devices a user registered, what they want to be
 // told, and the outbox the sender works through.
@@ -79,11 +78,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE matches ADD COLUMN expiry_warned_at timestamptz`.execute(db);
 
   // A message enqueues a push for its recipient in the statement that stores it, by a statement
-  // trigger: src/sql/enqueue_message_notifications.sql, pinned by its sha256.
-  await sqlFile(
-    'enqueue_message_notifications.sql',
-    '2d7d5d64b3753aababf382bd4050a60092c0779a8f6b55cb576d407984d468d7',
-  ).execute(db);
+  // trigger. The function as this migration defined it; the current one is
+  // src/sql/enqueue_message_notifications.sql.
+  await enqueueMessageNotifications.execute(db);
   await sql`
     CREATE TRIGGER messages_enqueue_notifications
     AFTER INSERT ON messages REFERENCING NEW TABLE AS new_messages
@@ -99,3 +96,48 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE IF EXISTS notification_settings`.execute(db);
   await sql`DROP TABLE IF EXISTS push_subscriptions`.execute(db);
 }
+
+/**
+ * The text src/sql/enqueue_message_notifications.sql held when this migration ran it, kept here since
+ * 20261129T120000_message_push_needs_a_device replaced it (its `down` restores this one).
+ */
+export const enqueueMessageNotifications = sql`-- enqueue_message_notifications: a message's push enqueued with it (docs/design.md §9.3).
+--
+-- This file is the CURRENT definition, run by migration 20261129T100000_push_notifications, which
+-- pins its sha256: to change it, follow "Changing a SQL function" in packages/db/README.md.
+--
+-- The statement trigger messages_enqueue_notifications runs it once per statement that inserts
+-- messages (append_messages stores a whole batch in one), with the statement's new rows as the
+-- transition table new_messages. So the push is enqueued in the transaction that stores the
+-- messages, one upsert per (recipient, match) of the batch whatever its size, and the message
+-- writer does not change.
+--
+-- Messages collapse per recipient and match: while that pair has a pending row (the partial
+-- unique index notification_outbox_pending_message_key), the batch adds its count and moves
+-- last_seq on; otherwise a new row is keyed by the first message it covers, so one event is
+-- never enqueued twice. Whether the recipient is online is not asked here: presence lives in
+-- Redis, outside this transaction, and the sender reads it when the push would go out.
+CREATE OR REPLACE FUNCTION enqueue_message_notifications() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $fn$
+BEGIN
+  INSERT INTO notification_outbox AS o
+    (user_id, match_id, kind, event_key, message_count, last_seq)
+  SELECT r.recipient, r.match_id, 'message',
+    'message:' || r.match_id || ':' || r.recipient || ':' || r.first_seq, r.n, r.last_seq
+  FROM (
+    SELECT CASE WHEN n.sender_id = m.user_a THEN m.user_b ELSE m.user_a END AS recipient,
+      n.match_id, count(*)::int AS n, min(n.seq) AS first_seq, max(n.seq) AS last_seq
+    FROM new_messages n JOIN matches m ON m.id = n.match_id
+    -- A message whose sender's account is gone has nobody to notify about.
+    WHERE n.sender_id IS NOT NULL
+    GROUP BY 1, 2
+  ) r
+  ON CONFLICT (user_id, match_id) WHERE kind = 'message' AND done_at IS NULL
+  DO UPDATE SET message_count = o.message_count + excluded.message_count,
+    last_seq = greatest(o.last_seq, excluded.last_seq);
+  RETURN NULL;
+END
+$fn$;
+`;

@@ -10,6 +10,8 @@ import * as unsendAndDelivery from './20261129T101000_unsend_and_delivery';
 import * as identitiesEntitlements from './20261129T102000_identities_entitlements';
 import * as moderationDesk from './20261129T104000_moderation_desk';
 import * as cityStatistics from './20261129T110000_city_statistics';
+import * as messagePushNeedsADevice from './20261129T120000_message_push_needs_a_device';
+import * as messagesWithoutForeignKeys from './20261129T121000_messages_without_foreign_keys';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -25,4 +27,6 @@ export const migrations: Record<string, Migration> = {
   '20261129T102000_identities_entitlements': identitiesEntitlements,
   '20261129T104000_moderation_desk': moderationDesk,
   '20261129T110000_city_statistics': cityStatistics,
+  '20261129T120000_message_push_needs_a_device': messagePushNeedsADevice,
+  '20261129T121000_messages_without_foreign_keys': messagesWithoutForeignKeys,
 };

@@ -1,7 +1,7 @@
 -- enqueue_message_notifications: a message's push enqueued with it (docs/design.md §9.3).
 --
--- This file is the CURRENT definition, run by migration 20261129T100000_push_notifications, which
--- pins its sha256: to change it, follow "Changing a SQL function" in packages/db/README.md.
+-- This file is the CURRENT definition, run by migration 20261129T120000_message_push_needs_a_device,
+-- which pins its sha256: to change it, follow "Changing a SQL function" in packages/db/README.md.
 --
 -- The statement trigger messages_enqueue_notifications runs it once per statement that inserts
 -- messages (append_messages stores a whole batch in one), with the statement's new rows as the
@@ -14,6 +14,11 @@
 -- last_seq on; otherwise a new row is keyed by the first message it covers, so one event is
 -- never enqueued twice. Whether the recipient is online is not asked here: presence lives in
 -- Redis, outside this transaction, and the sender reads it when the push would go out.
+--
+-- Only a recipient with a registered device (a push_subscriptions row) gets a row: a push with
+-- no device to go to is never sent, and most recipients have none (while push is off, nobody
+-- does), so the row would only cost this statement an upsert and the table a dead tuple for
+-- every batch. A device registered later is pushed to from the next message on.
 CREATE OR REPLACE FUNCTION enqueue_message_notifications() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path FROM CURRENT
@@ -31,6 +36,7 @@ BEGIN
     WHERE n.sender_id IS NOT NULL
     GROUP BY 1, 2
   ) r
+  WHERE EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = r.recipient)
   ON CONFLICT (user_id, match_id) WHERE kind = 'message' AND done_at IS NULL
   DO UPDATE SET message_count = o.message_count + excluded.message_count,
     last_seq = greatest(o.last_seq, excluded.last_seq);
