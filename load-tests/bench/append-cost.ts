@@ -7,10 +7,11 @@
 //
 // Beside the statement itself, what a stored message sets off in PostgreSQL: the push trigger on
 // `messages` (a recipient with a registered device gets an outbox row, one without gets none), and
-// the unread totals the gateway counts for a batch's recipients (UnreadTotals, one count per turn
-// of its event loop). APPEND_CASES (a regular expression) runs only the cases whose label matches.
+// the unread totals the gateway counts for a batch's recipients (UnreadTotals: since the cap and
+// the interval, at most one count a second per pod, each match counted up to 100 messages). APPEND_CASES (a regular expression) runs only the cases whose label matches.
 import { readFileSync } from 'node:fs';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { appendMessageBatch, countUnreadTotals, type BatchMessage, type Database } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
 
@@ -68,7 +69,7 @@ function nextBatch(size: number, group: number = GROUPS.plain): BatchMessage[] {
 function countUnreadAfter(db: Kysely<Database>, size: number, group: number) {
   const messagesFrom = Array.from({ length: size }, (_, i) => pairOf(group, n + i));
   n += size;
-  return countUnreadTotals(db, { userIds: [], messagesFrom });
+  return countUnreadTotals(db, { userIds: [], messagesFrom, cap: UNREAD_COUNT_CAP });
 }
 
 interface Row {
