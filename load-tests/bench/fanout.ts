@@ -17,6 +17,13 @@ import {
 /** Four gateways: six gateway pairs, each gateway in three of them. */
 export const FANOUT_GATEWAYS = 4;
 const MODES: AdapterMode[] = ['classic', 'sharded'];
+/**
+ * Two systems of five processes each, up at once beside whatever else uses the local PostgreSQL
+ * (100 connections by default): at 20 a process they may open 200, and on a busy machine the
+ * handshakes were refused ("Try again shortly": no pool connection in 5 s). One writer lane and
+ * the handshakes' reads need few; how fast a connection opens under load is not measured here.
+ */
+const SMALL_POOLS = { DATABASE_POOL_SIZE: '5', DATABASE_ACQUIRE_TIMEOUT_MS: '30000' };
 
 export interface FanoutSettings {
   /** Chat pairs per system: a multiple of the gateway pairs (6), so each is used equally. */
@@ -196,7 +203,11 @@ export async function adapterFanout(
   const systems: StartedSystem[] = [];
   try {
     for (const adapter of MODES) {
-      const system = await startScaledSystem({ gateways: FANOUT_GATEWAYS, adapter });
+      const system = await startScaledSystem({
+        gateways: FANOUT_GATEWAYS,
+        adapter,
+        env: SMALL_POOLS,
+      });
       systems.push(system);
       const pairs = await system.participants(settings.pairs);
       await generator.connectPairs(

@@ -73,15 +73,26 @@ export function gatewayPairs(gateways: number): [number, number][] {
 /**
  * The scaled system as operators run it: 1 api and `gateways` gateway processes (2 unless told),
  * Postgres and Redis, rooms shared through the `adapter` given (`REDIS_ADAPTER`, set explicitly so
- * that the result says what ran whatever the bench's own environment holds).
+ * that the result says what ran whatever the bench's own environment holds). `env` is added to
+ * every process's.
  */
 export async function startScaledSystem({
   gateways: gatewayCount = 2,
   adapter = 'sharded',
-}: { gateways?: number; adapter?: AdapterMode } = {}): Promise<StartedSystem> {
+  env: extraEnv = {},
+}: {
+  gateways?: number;
+  adapter?: AdapterMode;
+  env?: Record<string, string>;
+} = {}): Promise<StartedSystem> {
   const schema = await createTestSchema('bench');
   // Listening is logged at info; the bench wants quiet processes otherwise.
-  const env = { ...scaledSystemEnv(schema), REDIS_ADAPTER: adapter, LOG_LEVEL: 'info' };
+  const env = {
+    ...scaledSystemEnv(schema),
+    REDIS_ADAPTER: adapter,
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
   const [api, ...gateways] = await Promise.all([
     startApp('api', env, START_TIMEOUT_MS, nodeArgs),
     ...Array.from({ length: gatewayCount }, () =>
