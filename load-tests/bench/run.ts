@@ -1,11 +1,13 @@
 // `npm run bench`: the chat throughput of the scaled system beside a bare Socket.IO relay's and a
-// naive persisted relay's, the memory per idle socket, and history paging at depth. Every number
-// comes from this run, on this machine; results go to load-tests/results/ and stdout as JSON.
+// naive persisted relay's, the adapter fan-out per gateway with the classic and the sharded Redis
+// adapter, the memory per idle socket, and history paging at depth. Every number comes from this
+// run, on this machine; results go to load-tests/results/ and stdout as JSON.
 import os from 'node:os';
 import { TokenService } from '@mm/core';
 import { createTestSchema } from '@mm/db/testing';
 import { testRedisUrl, uniqueRedisPrefix } from '@mm/test-support/processes';
 import { socketSpec } from './chat-load';
+import { adapterFanout, checkFanoutSettings, type FanoutSettings } from './fanout';
 import { startLoadGenerator, type LoadGenerator, type StepResult } from './generator';
 import { socketHeapProfile } from './socket-heap';
 import { percentile, round, writeResult, type CpuUse } from './stats';
@@ -18,6 +20,7 @@ import {
   startBareRelay,
   startNaiveRelay,
   startScaledSystem,
+  type AdapterMode,
   type StartedSystem,
 } from './systems';
 
@@ -46,14 +49,34 @@ const settings = {
   idleSockets: Number(setting('IDLE_SOCKETS', '10000', '200')),
   historyDepth: Number(setting('HISTORY_DEPTH', '100000', '1000')),
   heapProfileSockets: Number(setting('HEAP_PROFILE_SOCKETS', '2000', '100')),
-  only: new Set(setting('ONLY', 'chat,idle,socket-heap,history', 'chat,idle').split(',')),
+  only: new Set(
+    setting('ONLY', 'chat,fanout,idle,socket-heap,history', 'chat,fanout,idle').split(','),
+  ),
   systems: new Set(setting('SYSTEMS', 'ours,relay,naive', 'ours,relay,naive').split(',')),
+  /** The adapter ours runs with outside the fan-out step, which runs both. */
+  adapter: adapterMode(setting('ADAPTER', 'sharded', 'sharded')),
 };
+
+/** The fan-out step's: its own pairs, rate and length, the ladder's warm-up and rounds. */
+const fanoutSettings: FanoutSettings = {
+  pairs: Number(setting('FANOUT_PAIRS', '96', '12')),
+  rate: Number(setting('FANOUT_RATE', '2000', '400')),
+  seconds: Number(setting('FANOUT_SECONDS', '5', '2')),
+  warmupSeconds: settings.warmupSeconds,
+  rounds: settings.rounds,
+};
+
+function adapterMode(value: string): AdapterMode {
+  if (value === 'sharded' || value === 'classic') return value;
+  throw new Error(`BENCH_ADAPTER must be sharded or classic, not ${JSON.stringify(value)}`);
+}
 
 /** The systems compared, in the order run; `BENCH_SYSTEMS=ours` skips the others while iterating. */
 const systemStarters = () =>
   [
-    ...(settings.systems.has('ours') ? [startScaledSystem] : []),
+    ...(settings.systems.has('ours')
+      ? [() => startScaledSystem({ adapter: settings.adapter })]
+      : []),
     ...(settings.systems.has('relay') ? [startBareRelay] : []),
     ...(settings.systems.has('naive') ? [startNaiveRelay] : []),
   ] as const;
@@ -161,8 +184,10 @@ const brief = (r: RateResult) =>
  */
 async function chatThroughput(generator: LoadGenerator) {
   const ladders = new Map<StartedSystem['name'], Ladder[]>();
+  const adapters = new Map<StartedSystem['name'], AdapterMode>();
   for (let round = 0; round < settings.rounds; round++) {
     for (const { system, steps } of await chatRound(generator, round)) {
+      adapters.set(system.name, system.adapter);
       const best = steps.filter(passes).at(-1)?.rate_per_s ?? null;
       ladders.set(system.name, [
         ...(ladders.get(system.name) ?? []),
@@ -176,7 +201,9 @@ async function chatThroughput(generator: LoadGenerator) {
       50,
     );
   const out: Record<string, unknown> = {};
-  for (const [name, rounds] of ladders) out[name] = { best_passing_rate: medianOf(rounds), rounds };
+  for (const [name, rounds] of ladders) {
+    out[name] = { adapter: adapters.get(name), best_passing_rate: medianOf(rounds), rounds };
+  }
   const relay = ladders.get('bare relay');
   const ratio = (a: number | null, b: number | null) => round((a ?? 0) / Math.max(1, b ?? 0), 2);
   for (const name of ['mystery-match', 'naive relay'] as const) {
@@ -255,7 +282,7 @@ async function idleSocketMemory(generator: LoadGenerator) {
 }
 
 async function historyAtDepth() {
-  const system = await startScaledSystem();
+  const system = await startScaledSystem({ adapter: settings.adapter });
   try {
     const { matchId, userId } = await seedDeepHistory(system.schema!, settings.historyDepth);
     const token = new TokenService(JWT_SECRET).sign(userId);
@@ -323,11 +350,19 @@ async function main() {
   const result: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine,
-    settings: { ...settings, only: [...settings.only], systems: [...settings.systems] },
+    settings: {
+      ...settings,
+      only: [...settings.only],
+      systems: [...settings.systems],
+      fanout: fanoutSettings,
+    },
   };
+  // Refused before the hour of the ladder, not after it.
+  if (settings.only.has('fanout')) checkFanoutSettings(fanoutSettings);
   const generator = await startLoadGenerator(nodeArgs);
   try {
     if (settings.only.has('chat')) result.chat = await chatThroughput(generator);
+    if (settings.only.has('fanout')) result.fanout = await adapterFanout(generator, fanoutSettings);
     if (settings.only.has('idle')) result.idle_sockets = await idleSocketMemory(generator);
   } finally {
     generator.stop();

@@ -26,12 +26,19 @@ const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
  */
 export const START_TIMEOUT_MS = 60_000;
 
+/** How rooms cross the gateways (`REDIS_ADAPTER`); the relays use the classic adapter. */
+export type AdapterMode = 'sharded' | 'classic';
+
 export interface StartedSystem {
   name: 'mystery-match' | 'bare relay' | 'naive relay';
+  adapter: AdapterMode;
   gateways: RunningProcess[];
   api?: RunningProcess;
   schema?: TestSchema;
-  /** Participants of `pairs` chat pairs: side A on gateway 0, side B on gateway 1. */
+  /**
+   * Participants of `pairs` chat pairs, the two sides of a pair always on two different gateways:
+   * pair k on the k-th of `gatewayPairs` in turn (with 2 gateways, side A on 0 and side B on 1).
+   */
   participants(pairs: number): Promise<[Participant, Participant][]>;
   /** What an idle socket of this user sends in its handshake. */
   idleAuth(userId: number): Record<string, unknown>;
@@ -56,19 +63,47 @@ export function scaledSystemEnv(schema: TestSchema): Record<string, string> {
   };
 }
 
-/** The scaled system as operators run it: 1 api and 2 gateway processes, Postgres and Redis. */
-export async function startScaledSystem(): Promise<StartedSystem> {
+/** Every two distinct gateways `[i, j]`, i < j: where chat pairs sit, one after the other. */
+export function gatewayPairs(gateways: number): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < gateways; i++) for (let j = i + 1; j < gateways; j++) pairs.push([i, j]);
+  return pairs;
+}
+
+/**
+ * The scaled system as operators run it: 1 api and `gateways` gateway processes (2 unless told),
+ * Postgres and Redis, rooms shared through the `adapter` given (`REDIS_ADAPTER`, set explicitly so
+ * that the result says what ran whatever the bench's own environment holds). `env` is added to
+ * every process's.
+ */
+export async function startScaledSystem({
+  gateways: gatewayCount = 2,
+  adapter = 'sharded',
+  env: extraEnv = {},
+}: {
+  gateways?: number;
+  adapter?: AdapterMode;
+  env?: Record<string, string>;
+} = {}): Promise<StartedSystem> {
   const schema = await createTestSchema('bench');
-  const env = scaledSystemEnv(schema);
   // Listening is logged at info; the bench wants quiet processes otherwise.
+  const env = {
+    ...scaledSystemEnv(schema),
+    REDIS_ADAPTER: adapter,
+    LOG_LEVEL: 'info',
+    ...extraEnv,
+  };
   const [api, ...gateways] = await Promise.all([
-    startApp('api', { ...env, LOG_LEVEL: 'info' }, START_TIMEOUT_MS, nodeArgs),
-    startApp('gateway', { ...env, LOG_LEVEL: 'info' }, START_TIMEOUT_MS, nodeArgs),
-    startApp('gateway', { ...env, LOG_LEVEL: 'info' }, START_TIMEOUT_MS, nodeArgs),
+    startApp('api', env, START_TIMEOUT_MS, nodeArgs),
+    ...Array.from({ length: gatewayCount }, () =>
+      startApp('gateway', env, START_TIMEOUT_MS, nodeArgs),
+    ),
   ]);
   const tokens = new TokenService(JWT_SECRET);
+  const spread = gatewayPairs(gateways.length);
   return {
     name: 'mystery-match',
+    adapter,
     api,
     gateways,
     schema,
@@ -76,10 +111,13 @@ export async function startScaledSystem(): Promise<StartedSystem> {
       const handle = await openTestDatabase(schema, 2);
       try {
         const base = await seedPairs(handle.db, pairs);
-        return base.map(({ a, b, matchId }) => [
-          { userId: a, matchId, gatewayUrl: gateways[0]!.url, auth: { token: tokens.sign(a) } },
-          { userId: b, matchId, gatewayUrl: gateways[1]!.url, auth: { token: tokens.sign(b) } },
-        ]);
+        return base.map(({ a, b, matchId }, k) => {
+          const [onA, onB] = spread[k % spread.length]!;
+          return [
+            { userId: a, matchId, gatewayUrl: gateways[onA]!.url, auth: { token: tokens.sign(a) } },
+            { userId: b, matchId, gatewayUrl: gateways[onB]!.url, auth: { token: tokens.sign(b) } },
+          ];
+        });
       } finally {
         await handle.close();
       }
@@ -105,7 +143,11 @@ export const nodeArgs = [
   ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
 ];
 
-/** The ceiling: the same two-process topology and Redis adapter, relaying without persistence. */
+/**
+ * The ceiling: the same two-process topology on the classic Redis adapter, relaying without
+ * persistence. With every pair across the two processes, both read every match room's broadcast
+ * under either adapter; only the user rooms differ.
+ */
 export function startBareRelay(): Promise<StartedSystem> {
   return startRelays('bare relay', {});
 }
@@ -155,6 +197,7 @@ async function startRelays(
   ]);
   return {
     name,
+    adapter: 'classic', // relay.ts: `createAdapter`, every process reads every room
     gateways,
     async participants(pairs) {
       return Array.from({ length: pairs }, (_, i) => {
