@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis-client';
 import type { Logger } from '../logger';
 
@@ -44,10 +45,14 @@ export class RedisScoreCache implements ScoreCache {
     const misses = otherIds.map(() => undefined);
     if (otherIds.length === 0) return misses;
     const keys = otherIds.map((id) => scoreKey(this.options.keyPrefix, userId, id));
-    // One GET per pair rather than MGET: the keys lie on different slots, which a Redis Cluster
-    // refuses in one command. Auto-pipelining still sends them in one round trip per shard.
+    // A single Redis answers them all in one MGET: one command instead of 50 costs both sides
+    // far less CPU. A Redis Cluster refuses an MGET whose keys lie on different slots, so there
+    // it is one GET per pair, which auto-pipelining sends in one round trip per shard.
+    const redis = this.redis;
     const values = await this.attempt('get', () =>
-      Promise.all(keys.map((key) => this.redis.get(key))),
+      redis.isCluster
+        ? Promise.all(keys.map((key) => redis.get(key)))
+        : (redis as Redis).mget(keys),
     );
     if (!values) return misses;
     return values.map((value) => (value === null ? undefined : Number(value)));
