@@ -11,6 +11,12 @@ export interface ScoreCache {
 
 export const SCORE_TTL_SECONDS = 3_600;
 
+/** SET KEYS[i] ARGV[i + 1] EX ARGV[1], for every key: what one SET per pair does, in one command. */
+const SET_ALL_WITH_TTL = `
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
+end`;
+
 /** One key per pair, the two ids sorted, so both directions share it. */
 export function scoreKey(prefix: string, x: number, y: number): string {
   return x < y ? `${prefix}:score:${x}:${y}` : `${prefix}:score:${y}:${x}`;
@@ -60,17 +66,24 @@ export class RedisScoreCache implements ScoreCache {
 
   async set(userId: number, scores: Map<number, number>): Promise<void> {
     if (scores.size === 0) return;
+    const redis = this.redis;
+    const keys = [...scores.keys()].map((id) => scoreKey(this.options.keyPrefix, userId, id));
+    // As for reading: one script sets them all on a single Redis (a first search misses all 50),
+    // one SET per pair on a cluster, whose keys lie on different slots.
     await this.attempt('set', () =>
-      Promise.all(
-        [...scores].map(([otherId, score]) =>
-          this.redis.set(
-            scoreKey(this.options.keyPrefix, userId, otherId),
-            score,
-            'EX',
+      redis.isCluster
+        ? Promise.all(
+            [...scores.values()].map((score, i) =>
+              redis.set(keys[i]!, score, 'EX', this.ttlSeconds),
+            ),
+          )
+        : (redis as Redis).eval(
+            SET_ALL_WITH_TTL,
+            keys.length,
+            ...keys,
             this.ttlSeconds,
+            ...scores.values(),
           ),
-        ),
-      ),
     );
   }
 
