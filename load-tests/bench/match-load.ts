@@ -155,6 +155,7 @@ async function main() {
       settings,
       best_passing_rate: passing.at(-1)?.rate_per_s ?? null,
       steps,
+      api_problems: problemsLogged(api.logs),
     };
     const dir = path.join(__dirname, '..', 'results');
     mkdirSync(dir, { recursive: true });
@@ -194,6 +195,26 @@ async function seed(schema: Awaited<ReturnType<typeof createTestSchema>>): Promi
   } finally {
     await close();
   }
+}
+
+/**
+ * What the API logged at warn or above (why an answer was 503 or 500), counted by message and
+ * cause: an error step's statuses alone do not say which dependency failed.
+ */
+function problemsLogged(lines: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of lines) {
+    let entry: { level?: number; msg?: string; err?: { message?: string } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if ((entry.level ?? 0) < 40) continue;
+    const key = `${entry.msg}: ${entry.err?.message?.slice(0, 120) ?? ''}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /**

@@ -203,6 +203,22 @@ describe('find match', () => {
         .where('user_id', 'in', [ann, bob])
         .execute();
       expect(counts.reduce((sum, row) => sum + row.count, 0)).toBe(1);
+      // The claim enqueues the partner's push with the match: failed attempts left none.
+      const pushes = await domain.database.db
+        .selectFrom('notification_outbox')
+        .select(['user_id', 'match_id', 'kind', 'event_key'])
+        .where('user_id', 'in', [ann, bob])
+        .execute();
+      const searcher = results.findIndex((r) => r.status === 'fulfilled') % 2 ? ann : bob;
+      const partner = searcher === ann ? bob : ann;
+      expect(pushes).toEqual([
+        {
+          user_id: partner,
+          match_id: active[0]!.id,
+          kind: 'match',
+          event_key: `match:${active[0]!.id}:${partner}`,
+        },
+      ]);
     } finally {
       await other.close();
     }

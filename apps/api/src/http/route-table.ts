@@ -85,6 +85,12 @@ export interface RouteSpec<
    * no-op). Every other authenticated route, reading or writing, refuses a deleted account.
    */
   deletedAccountMayCall?: boolean;
+  /**
+   * True: the handler itself refuses an account that may not act, with the same errors and
+   * before anything else, in a read it needs anyway (find-match reads the caller's profile), so
+   * the refusal costs no query of its own. The route still refuses such an account.
+   */
+  standingCheckedByHandler?: boolean;
   /** Error codes this route answers with beyond the ones every route of its kind may give. */
   errors?: ErrorCode[];
   handler(context: RouteContext<P, Q, B, A>): Promise<z.input<R>> | z.input<R>;
@@ -194,7 +200,7 @@ export function mountRoutes(specs: AnyRouteSpec[], options: MountOptions): Route
       }
       const userId = spec.auth ? (res.locals.userId as number) : undefined;
       const role = spec.auth ? caller(res).role : undefined;
-      if (userId !== undefined && refusesDeletedAccount(spec)) {
+      if (userId !== undefined && refusesDeletedAccount(spec) && !spec.standingCheckedByHandler) {
         await options.requireActiveAccount?.(userId);
       }
       let status = spec.status ?? 200;

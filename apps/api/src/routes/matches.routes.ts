@@ -25,6 +25,8 @@ export function matchRoutes({ matches }: Services): AnyRouteSpec[] {
       status: 201,
       response: matchResponse,
       errors: ['PROFILE_REQUIRED', 'PROFILE_NOT_APPROVED', 'NO_CANDIDATES', 'DAILY_LIMIT_REACHED'],
+      // findMatch refuses a deleted, suspended or banned caller in its first query.
+      standingCheckedByHandler: true,
       handler: async ({ body, userId }) => ({ match: await matches.findMatch(userId, body) }),
     }),
     route({

@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
 import { AppError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
@@ -48,6 +49,8 @@ export interface TokenOptions {
  */
 export class TokenService {
   private readonly secret: string;
+  /** `secret` as jsonwebtoken's verify resolves it, resolved once (see `verificationKey`). */
+  private readonly verificationKey: KeyObject | string;
   private readonly acceptHs256: boolean;
   private readonly provider?: IdentityProvider;
   private readonly keys?: ReturnType<typeof createRemoteJWKSet>;
@@ -58,6 +61,7 @@ export class TokenService {
   constructor(options: TokenOptions | string) {
     const o = typeof options === 'string' ? { secret: options } : options;
     this.secret = o.secret;
+    this.verificationKey = verificationKey(o.secret);
     this.acceptHs256 = o.acceptHs256 ?? true;
     this.roles = o.roles ?? NO_GROUP_ROLES;
     this.externalUserId = o.externalUserId;
@@ -106,7 +110,7 @@ export class TokenService {
   private verifyShared(token: string): Principal {
     let payload: jwt.JwtPayload | string;
     try {
-      payload = jwt.verify(token, this.secret, { algorithms: [HS256] });
+      payload = jwt.verify(token, this.verificationKey, { algorithms: [HS256] });
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) {
         throw new AppError('TOKEN_EXPIRED', 'The token has expired.');
@@ -223,4 +227,25 @@ function canonicalUserId(sub: unknown): number | undefined {
         ? Number(sub)
         : NaN;
   return Number.isSafeInteger(id) && id > 0 && id < EXTERNAL_ID_BASE ? id : undefined;
+}
+
+/**
+ * The key jsonwebtoken's verify would make of `secret` on every call, made once: it first tries
+ * the string as a public key (which it then refuses for HS256, so a public key can never be
+ * used as an HMAC secret) and, when that throws, takes it as a secret key. That throw, on every
+ * request, was most of what verifying cost. Anything but a secret key stays the string, for
+ * jsonwebtoken to refuse as before.
+ */
+function verificationKey(secret: string): KeyObject | string {
+  if (!secret) return secret;
+  try {
+    createPublicKey(secret);
+    return secret;
+  } catch {
+    try {
+      return createSecretKey(Buffer.from(secret));
+    } catch {
+      return secret;
+    }
+  }
 }

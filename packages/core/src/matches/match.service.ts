@@ -11,10 +11,10 @@ import {
   endMatch,
   extendMatch,
   countUnreadMessages,
-  enqueueNotifications,
   findMatchById,
   lastMessageOfMatches,
   findUserById,
+  findUserWithStanding,
   listCandidates,
   listMatchesOfUser,
   touchLastActive,
@@ -31,6 +31,7 @@ import { AppError } from '../errors';
 import type { Realtime } from '../realtime/realtime';
 import { toProfileFilters } from '../profiles/profile-filters';
 import { isPremium } from '../users/premium';
+import { assertInGoodStanding } from '../users/user.service';
 import type { MatchViews } from '../unlock/match-views';
 import { compatibility } from './compatibility';
 import { announceMatchEnded } from '../realtime/match-events';
@@ -63,9 +64,9 @@ export class MatchService {
   /**
    * Pairs the caller with the most compatible candidate inside the filters and tells both sides'
    * sockets, on every pod (and the partner by push, enqueued with the match). The day's slot
-   * (capped for free users) and the match are taken in one statement, the push in the same
-   * transaction: the counter row makes concurrent calls queue, and the pair's unique index makes a
-   * pair taken meanwhile roll the slot back and try the next candidate.
+   * (capped for free users), the match and the push are taken in one statement: the counter row
+   * makes concurrent calls queue, and the pair's unique index makes a pair taken meanwhile roll
+   * the slot back and try the next candidate.
    */
   async findMatch(
     userId: number,
@@ -123,7 +124,8 @@ export class MatchService {
 
   /**
    * The match, or undefined when the pair got an active match meanwhile or either account went:
-   * the claim is one statement (`claimMatch`), the day's slot (free users) included.
+   * the claim is one statement (`claimMatch`), the day's slot (free users) and the partner's push
+   * included.
    */
   private async pair(
     userId: number,
@@ -133,25 +135,13 @@ export class MatchService {
     // Premium takes a slot too, without a cap, so its matches count in `matches_today`.
     const dailyLimit = premium ? null : this.rules.dailyMatchLimit;
     try {
-      const match = await this.db.transaction().execute(async (trx) => {
-        const claimed = await claimMatch(trx, {
-          userId,
-          otherId,
-          dailyLimit,
-          ttlMs: this.rules.matchTtlMs,
-        });
-        // The partner learns of it by push if not online; the caller has the answer.
-        if (claimed) {
-          await enqueueNotifications(trx, [
-            {
-              user_id: otherId,
-              match_id: claimed.id,
-              kind: 'match',
-              event_key: `match:${claimed.id}:${otherId}`,
-            },
-          ]);
-        }
-        return claimed;
+      // The partner learns of it by push if not online (enqueued by the same statement); the
+      // caller has the answer.
+      const match = await claimMatch(this.db, {
+        userId,
+        otherId,
+        dailyLimit,
+        ttlMs: this.rules.matchTtlMs,
       });
       if (match) return match;
     } catch (error) {
@@ -173,8 +163,14 @@ export class MatchService {
     );
   }
 
+  /**
+   * The caller, if they may search: refused first as any route refuses an account that may not
+   * act (ACCOUNT_DELETED, _SUSPENDED, _BANNED), read in the same query as their profile (the
+   * route leaves the check to this, `standingCheckedByHandler`).
+   */
   private async requireMatchable(userId: number): Promise<User> {
-    const me = await findUserById(this.db, userId);
+    const { user: me, standing } = await findUserWithStanding(this.db, userId);
+    assertInGoodStanding(standing);
     if (!me) {
       throw new AppError('PROFILE_REQUIRED', 'Create your profile before finding a match.');
     }

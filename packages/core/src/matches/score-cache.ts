@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { RedisClient } from '../redis-client';
 import type { Logger } from '../logger';
 
@@ -9,6 +10,12 @@ export interface ScoreCache {
 }
 
 export const SCORE_TTL_SECONDS = 3_600;
+
+/** SET KEYS[i] ARGV[i + 1] EX ARGV[1], for every key: what one SET per pair does, in one command. */
+const SET_ALL_WITH_TTL = `
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
+end`;
 
 /** One key per pair, the two ids sorted, so both directions share it. */
 export function scoreKey(prefix: string, x: number, y: number): string {
@@ -44,10 +51,14 @@ export class RedisScoreCache implements ScoreCache {
     const misses = otherIds.map(() => undefined);
     if (otherIds.length === 0) return misses;
     const keys = otherIds.map((id) => scoreKey(this.options.keyPrefix, userId, id));
-    // One GET per pair rather than MGET: the keys lie on different slots, which a Redis Cluster
-    // refuses in one command. Auto-pipelining still sends them in one round trip per shard.
+    // A single Redis answers them all in one MGET: one command instead of 50 costs both sides
+    // far less CPU. A Redis Cluster refuses an MGET whose keys lie on different slots, so there
+    // it is one GET per pair, which auto-pipelining sends in one round trip per shard.
+    const redis = this.redis;
     const values = await this.attempt('get', () =>
-      Promise.all(keys.map((key) => this.redis.get(key))),
+      redis.isCluster
+        ? Promise.all(keys.map((key) => redis.get(key)))
+        : (redis as Redis).mget(keys),
     );
     if (!values) return misses;
     return values.map((value) => (value === null ? undefined : Number(value)));
@@ -55,17 +66,24 @@ export class RedisScoreCache implements ScoreCache {
 
   async set(userId: number, scores: Map<number, number>): Promise<void> {
     if (scores.size === 0) return;
+    const redis = this.redis;
+    const keys = [...scores.keys()].map((id) => scoreKey(this.options.keyPrefix, userId, id));
+    // As for reading: one script sets them all on a single Redis (a first search misses all 50),
+    // one SET per pair on a cluster, whose keys lie on different slots.
     await this.attempt('set', () =>
-      Promise.all(
-        [...scores].map(([otherId, score]) =>
-          this.redis.set(
-            scoreKey(this.options.keyPrefix, userId, otherId),
-            score,
-            'EX',
+      redis.isCluster
+        ? Promise.all(
+            [...scores.values()].map((score, i) =>
+              redis.set(keys[i]!, score, 'EX', this.ttlSeconds),
+            ),
+          )
+        : (redis as Redis).eval(
+            SET_ALL_WITH_TTL,
+            keys.length,
+            ...keys,
             this.ttlSeconds,
+            ...scores.values(),
           ),
-        ),
-      ),
     );
   }
 

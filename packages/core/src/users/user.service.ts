@@ -96,7 +96,8 @@ export class UserService {
 const accountDeleted = () =>
   new AppError('ACCOUNT_DELETED', 'This account was deleted; it can no longer act.');
 
-function assertInGoodStanding({ deleted, restriction }: AccountStanding): void {
+/** ACCOUNT_DELETED, ACCOUNT_BANNED or ACCOUNT_SUSPENDED for an account that may not act. */
+export function assertInGoodStanding({ deleted, restriction }: AccountStanding): void {
   if (deleted) throw accountDeleted();
   if (restriction?.kind === 'banned') {
     throw new AppError('ACCOUNT_BANNED', 'This account was banned by a moderator.');

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../schema';
+import type { Database, User } from '../schema';
 import { eitherSide } from './match-sides';
 import { inForce } from './moderation-desk.queries';
 
@@ -116,4 +116,29 @@ export async function findAccountStanding(
     LEFT JOIN account_restrictions r ON r.user_id = caller.id AND ${inForce(sql.ref('r.until'))}
   `.execute(db);
   return standingOf(rows[0]);
+}
+
+/**
+ * The caller's standing and their row (undefined without a profile), in one query: what
+ * find-match starts from, so refusing an account that may not act costs it no round trip of its
+ * own. The row is returned deleted or not: the standing says which.
+ */
+export async function findUserWithStanding(
+  db: Kysely<Database>,
+  userId: number,
+): Promise<{ user: User | undefined; standing: AccountStanding }> {
+  const { rows } = await sql<
+    User & { restriction_kind: StandingRow['kind']; restriction_until: Date | null }
+  >`
+    SELECT u.*, r.kind AS restriction_kind, r.until AS restriction_until
+    FROM (SELECT ${userId}::bigint AS caller_id) AS caller
+    LEFT JOIN users u ON u.id = caller.caller_id
+    LEFT JOIN account_restrictions r
+      ON r.user_id = caller.caller_id AND ${inForce(sql.ref('r.until'))}
+  `.execute(db);
+  const { restriction_kind: kind, restriction_until: until, ...user } = rows[0]!;
+  return {
+    user: user.id === null ? undefined : user,
+    standing: standingOf({ deleted_at: user.deleted_at, kind, until }),
+  };
 }

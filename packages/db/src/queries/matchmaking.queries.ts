@@ -189,6 +189,9 @@ export interface MatchClaim {
  * 3. inserts the match. A pair that got an active match meanwhile violates the partial unique
  *    index: the statement fails as a whole, the slot with it, and the error is a unique violation
  *    (`isUniqueViolation`).
+ * 4. enqueues the partner's `match` push (the searcher has the answer), under the event key
+ *    `enqueueNotifications` would use: stored with the match or not at all, as a transaction
+ *    around the two would, without its four extra round trips (BEGIN, its settings, COMMIT).
  *
  * Returns the match, or undefined when either user is deleted or the limit is reached.
  */
@@ -211,14 +214,22 @@ export async function claimMatch(
         ${dailyLimit === null ? sql`` : sql`WHERE daily_match_counts.count < ${dailyLimit}::int`}
       RETURNING count
     )`;
-  const { rows } = await sql<Match>`
-    WITH ${live}, ${slot}
-    INSERT INTO matches (user_a, user_b, created_by, expires_at)
-    SELECT ${user_a}::bigint, ${user_b}::bigint, ${userId}::bigint,
-      now() + make_interval(secs => ${ttlMs / 1000}::float8)
-    FROM live
-    WHERE live.ok AND EXISTS (SELECT 1 FROM slot)
-    RETURNING *`.execute(db);
+  const claimed = sql`claimed AS (
+      INSERT INTO matches (user_a, user_b, created_by, expires_at)
+      SELECT ${user_a}::bigint, ${user_b}::bigint, ${userId}::bigint,
+        now() + make_interval(secs => ${ttlMs / 1000}::float8)
+      FROM live
+      WHERE live.ok AND EXISTS (SELECT 1 FROM slot)
+      RETURNING *
+    )`;
+  const push = sql`push AS (
+      INSERT INTO notification_outbox (user_id, match_id, kind, event_key)
+      SELECT ${otherId}::bigint, claimed.id, 'match', 'match:' || claimed.id || ':' || ${otherId}::bigint
+      FROM claimed
+      ON CONFLICT (event_key) DO NOTHING
+    )`;
+  const { rows } =
+    await sql<Match>`WITH ${live}, ${slot}, ${claimed}, ${push} SELECT * FROM claimed`.execute(db);
   return rows[0];
 }
 
