@@ -121,7 +121,10 @@ async function handle(message: ToWorker): Promise<FromWorker> {
       return { type: 'storming' };
     case 'settle': {
       const byMatch = new Map(receivers.map((r) => [r.matchId, r]));
-      const expect = message.expect.map(([matchId, seq]) => ({ receiver: byMatch.get(matchId)!, seq }));
+      const expect = message.expect.map(([matchId, seq]) => ({
+        receiver: byMatch.get(matchId)!,
+        seq,
+      }));
       await eventually(
         async () =>
           receivers.every((r) => r.readyAt !== undefined) &&
@@ -130,7 +133,9 @@ async function handle(message: ToWorker): Promise<FromWorker> {
         message.timeoutMs,
       ).catch(() => {
         const ready = receivers.filter((r) => r.readyAt !== undefined).length;
-        throw new Error(`${ready} of ${receivers.length} receivers ready after ${message.timeoutMs} ms`);
+        throw new Error(
+          `${ready} of ${receivers.length} receivers ready after ${message.timeoutMs} ms`,
+        );
       });
       return {
         type: 'settled',
@@ -153,6 +158,9 @@ process.on('message', (message: ToWorker) => {
       if (reply.type === 'closed') process.disconnect();
     },
     (error: unknown) =>
-      process.send!({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),
+      process.send!({
+        type: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+      }),
   );
 });

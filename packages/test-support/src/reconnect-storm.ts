@@ -109,7 +109,8 @@ class StormWorker {
       fork(path.join(__dirname, 'reconnect-storm-worker.ts'), [], {
         cwd: path.resolve(__dirname, '../../..'),
         execArgv: [...nodeArgs, '--conditions=source', '--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // stdout is the bench's result: a worker only ever writes errors, to stderr.
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       }),
     );
   }
@@ -118,10 +119,20 @@ class StormWorker {
     return this.child.pid!;
   }
 
-  ask<T extends FromWorker['type']>(message: ToWorker): Promise<Extract<FromWorker, { type: T }>> {
+  /** Sends `message` and resolves with the worker's reply, which must be of type `expected`. */
+  ask<T extends FromWorker['type']>(
+    expected: T,
+    message: ToWorker,
+  ): Promise<Extract<FromWorker, { type: T }>> {
     if (this.pending) return Promise.reject(new Error('storm worker is busy'));
     return new Promise((resolve, reject) => {
-      this.pending = { resolve: resolve as (reply: FromWorker) => void, reject };
+      this.pending = {
+        resolve: (reply) =>
+          reply.type === expected
+            ? resolve(reply as Extract<FromWorker, { type: T }>)
+            : reject(new Error(`storm worker answered ${reply.type}, not ${expected}`)),
+        reject,
+      };
       this.child.send(message);
     });
   }
