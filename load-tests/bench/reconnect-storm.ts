@@ -25,6 +25,8 @@ const settings = {
   messagesPerSender: setting('STORM_MESSAGES', '3', '3'),
   /** Receivers per client process (each with its own proxy: three descriptors per client). */
   clientsPerWorker: setting('STORM_CLIENTS_PER_WORKER', '2500', '2500'),
+  /** How long a storm may take to settle before the round fails (long: a loaded machine is slow). */
+  settleSeconds: setting('STORM_SETTLE_SECONDS', '300', '120'),
   rounds: Math.max(1, setting('ROUNDS', '1', '1')),
 };
 
@@ -133,7 +135,7 @@ async function stormRound(index: number) {
       jwtSecret: JWT_SECRET,
       senders: settings.senders,
       messagesPerSender: settings.messagesPerSender,
-      settleTimeoutMs: 120_000,
+      settleTimeoutMs: settings.settleSeconds * 1000,
       clientsPerWorker: settings.clientsPerWorker,
       nodeArgs,
     });

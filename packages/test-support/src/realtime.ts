@@ -78,7 +78,8 @@ export class SwitchProxy {
 
   listen(): Promise<this> {
     return new Promise((resolve) =>
-      this.server.listen(0, '127.0.0.1', () => {
+      // A load balancer's accept queue: a storm's connections wait there instead of being dropped.
+      this.server.listen(0, '127.0.0.1', 4096, () => {
         this.port = (this.server.address() as { port: number }).port;
         resolve(this);
       }),

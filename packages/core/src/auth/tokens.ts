@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
 import { AppError, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors';
@@ -54,6 +55,8 @@ export class TokenService {
   private readonly roles: RoleMapping;
   private readonly externalUserId?: TokenOptions['externalUserId'];
   private readonly subjects = new Map<string, number>();
+  /** The shared secret as a WebCrypto key, imported once: jose verifies with it (see verifyShared). */
+  private hs256Key?: Promise<webcrypto.CryptoKey>;
 
   constructor(options: TokenOptions | string) {
     const o = typeof options === 'string' ? { secret: options } : options;
@@ -93,7 +96,7 @@ export class TokenService {
     } catch {
       throw new AppError('UNAUTHENTICATED', 'The token is invalid.');
     }
-    if (alg === HS256 && this.acceptHs256) return this.verifyShared(token);
+    if (alg === HS256 && this.acceptHs256) return await this.verifyShared(token);
     if (this.provider && typeof alg === 'string' && alg !== HS256) {
       return this.verifyFromProvider(token, this.provider);
     }
@@ -103,17 +106,29 @@ export class TokenService {
     throw new AppError('UNAUTHENTICATED', `Tokens signed with ${named} are not accepted.`);
   }
 
-  private verifyShared(token: string): Principal {
-    let payload: jwt.JwtPayload | string;
+  /**
+   * Verified with jose and a key imported once, not with jsonwebtoken's `verify`, which cost about
+   * 400 µs of CPU a token here against 30 to 60: every handshake verifies one, and after a gateway
+   * pod dies all of its clients' handshakes come at once (benchmarks.md, "A reconnect storm").
+   */
+  private async verifyShared(token: string): Promise<Principal> {
+    this.hs256Key ??= webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(this.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    let payload: JWTPayload;
     try {
-      payload = jwt.verify(token, this.secret, { algorithms: [HS256] });
+      ({ payload } = await jwtVerify(token, await this.hs256Key, { algorithms: [HS256] }));
     } catch (error) {
-      if (error instanceof jwt.TokenExpiredError) {
+      if ((error as { code?: unknown }).code === 'ERR_JWT_EXPIRED') {
         throw new AppError('TOKEN_EXPIRED', 'The token has expired.');
       }
       throw new AppError('UNAUTHENTICATED', 'The token is invalid.');
     }
-    if (typeof payload !== 'object' || typeof payload.exp !== 'number') {
+    if (typeof payload.exp !== 'number') {
       // A token without an expiry would be valid forever.
       throw new AppError('UNAUTHENTICATED', 'The token has no expiry.');
     }
