@@ -7,7 +7,7 @@
  *
  * What it is for: after a gateway pod dies, its thousands of clients reconnect to the others within
  * seconds, and each handshake reads the same few things; so read, they cost a query per batch
- * rather than one each (docs/design.md §5.3).
+ * rather than one each (docs/design.md §5, "A pod's death").
  */
 export class BatchLoader<K, V> {
   private queue = new Map<K, Waiter<V>[]>();
