@@ -10,9 +10,9 @@
  * only, and they reach every workspace by its name, never by a relative path.
  */
 
-// The root files every module of the shared row may use: errors, and the ports and rules core is
-// given (logger, metrics, rules).
-const SHARED_LEAVES = ['errors.ts', 'logger.ts', 'metrics.ts', 'rules.ts'];
+// The root files every module of the shared row may use: errors, a batch loader, and the ports and
+// rules core is given (logger, metrics, rules).
+const SHARED_LEAVES = ['batch-loader.ts', 'errors.ts', 'logger.ts', 'metrics.ts', 'rules.ts'];
 
 // packages/core/src's folders, lowest row first. A folder imports its own folder and the rows
 // below it, never up and never a sibling of its row.

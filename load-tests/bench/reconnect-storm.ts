@@ -4,6 +4,7 @@
 // packages/test-support/src/reconnect-storm.ts). Reports the time until 99 % and 100 % are ready,
 // the handshakes refused, messages lost or doubled, and PostgreSQL's load meanwhile: the CPU of the
 // gateways' own backends (found by application_name) and their connections in use.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Client } from 'pg';
 import { createTestSchema, openTestDatabase, seedMatchedPairs } from '@mm/db/testing';
@@ -22,6 +23,10 @@ const settings = {
   gateways: setting('STORM_GATEWAYS', '3', '2'),
   senders: setting('STORM_SENDERS', '1000', '20'),
   messagesPerSender: setting('STORM_MESSAGES', '3', '3'),
+  /** Receivers per client process (each with its own proxy: three descriptors per client). */
+  clientsPerWorker: setting('STORM_CLIENTS_PER_WORKER', '2500', '2500'),
+  /** How long a storm may take to settle before the round fails (long: a loaded machine is slow). */
+  settleSeconds: setting('STORM_SETTLE_SECONDS', '300', '120'),
   rounds: Math.max(1, setting('ROUNDS', '1', '1')),
 };
 
@@ -86,12 +91,30 @@ function watchDatabase(url: string, applicationName: string) {
   };
 }
 
+/**
+ * The machine's count of connections dropped because a listening socket's accept queue was full
+ * (TcpExt ListenOverflows): a gateway too busy to accept makes its clients' SYNs go unanswered,
+ * and they are sent again only after 1 s, 3 s, 7 s. Machine-wide: other work counts too.
+ */
+function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const header = lines.findIndex((line) => line.startsWith('TcpExt:'));
+  const names = lines[header]!.split(' ');
+  const values = lines[header + 1]!.split(' ');
+  return Number(values[names.indexOf('ListenOverflows')] ?? NaN);
+}
+
 /** One storm on fresh gateways and a fresh schema. */
 async function stormRound(index: number) {
   const schema = await createTestSchema('bench_storm');
   const applicationName = `mm-storm-${process.pid}-${index}`;
+  const { HANDSHAKE_RATE_LIMIT_PER_IP: _unlimited, ...systemEnv } = scaledSystemEnv(schema);
   const gatewayEnv = {
-    ...scaledSystemEnv(schema),
+    ...systemEnv,
+    // As deployed behind a load balancer: the handshake limit per address at its default, each
+    // client's address read from the X-Forwarded-For the balancer appends (the harness gives every
+    // user one, as from their own device), not the balancer's own.
+    TRUST_PROXY_HOPS: '1',
     LOG_LEVEL: 'info', // the start is logged at info
     PGAPPNAME: applicationName, // node-postgres names its connections so: their backends are found
   };
@@ -112,21 +135,28 @@ async function stormRound(index: number) {
       jwtSecret: JWT_SECRET,
       senders: settings.senders,
       messagesPerSender: settings.messagesPerSender,
-      settleTimeoutMs: 120_000,
+      settleTimeoutMs: settings.settleSeconds * 1000,
+      clientsPerWorker: settings.clientsPerWorker,
+      nodeArgs,
     });
     const connectSeconds = round((performance.now() - started) / 1000);
     console.error(`round ${index}: ${storm.clients} clients ready in ${connectSeconds} s; killing`);
     const database = watchDatabase(schema.url, applicationName);
     try {
       await database.start();
-      const gatewayCpu = () => survivors.reduce((sum, g) => sum + cpuMsOf(g.child.pid!), 0);
-      const cpuBefore = gatewayCpu();
+      const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+      const survivorPids = survivors.map((g) => g.child.pid!);
+      const [survivorsBefore, clientsBefore] = [cpuOf(survivorPids), cpuOf(storm.workerPids)];
       const loadBefore = os.loadavg()[0]!;
+      const overflowsBefore = listenOverflows();
       const result: StormResult = await storm.unleash();
       return {
         ...result,
         setup_seconds: connectSeconds,
-        survivors_cpu_ms: Math.round(gatewayCpu() - cpuBefore),
+        survivors_cpu_ms: Math.round(cpuOf(survivorPids) - survivorsBefore),
+        /** The client processes: the SDK clients and the proxies in front of the gateways. */
+        clients_cpu_ms: Math.round(cpuOf(storm.workerPids) - clientsBefore),
+        listen_overflows: listenOverflows() - overflowsBefore,
         load_average_1m: { before: round(loadBefore, 1), after: round(os.loadavg()[0]!, 1) },
         database: await database.stop(),
       };

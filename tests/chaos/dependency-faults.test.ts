@@ -12,7 +12,7 @@ import { FaultProxy } from '@mm/test-support/fault-proxy';
 import { eventually, get, total } from '@mm/test-support/http';
 import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import { ReadinessMonitor, type ProbeSample } from '@mm/test-support/readiness-monitor';
-import { scaledEnv, SwitchProxy } from '@mm/test-support/realtime';
+import { killPod, scaledEnv, SwitchProxy } from '@mm/test-support/realtime';
 
 /**
  * The chaos suite (issue 13): one API pod and two gateway pods, real processes, on a PostgreSQL
@@ -359,10 +359,10 @@ describe('chaos: dependency and pod faults under a live chat', () => {
       kills: 'gateway-b',
       async play() {
         const victim = processes['gateway-b'];
-        victim.child.kill('SIGKILL');
-        const killedAt = Date.now();
         // The Service sends Bob's reconnect to the pod that is left.
-        routes['gateway-b'].target = processes['gateway-a'].port;
+        const killedAt = await killPod(victim, () => {
+          routes['gateway-b'].target = processes['gateway-a'].port;
+        });
         expect(await victim.exited).toBeNull();
         return killedAt;
       },

@@ -7,6 +7,7 @@ import { startApp, type RunningProcess } from '@mm/test-support/processes';
 import {
   chatClient,
   holdsUpTo,
+  killPod,
   scaledEnv,
   seqsOf,
   SwitchProxy,
@@ -94,8 +95,8 @@ describe('gateway pods going away', () => {
     const acked: MessageView[] = [];
     for (let i = 0; i < 150; i++) {
       if (i === 50) {
-        doomed.child.kill('SIGKILL');
-        proxy.target = survivor.port; // the load balancer now sends Bob to the surviving pod
+        // The load balancer now sends Bob to the surviving pod.
+        await killPod(doomed, () => (proxy.target = survivor.port));
       }
       acked.push(
         await sendMessage(annSocket, { match_id: matchId, client_id: `k-${i}`, body: `k${i}` }),

@@ -77,6 +77,34 @@ describe('admitting a connecting socket', () => {
     expect(await domain.services.users.admitConnection(987_654_321)).toEqual([]);
   });
 
+  it('when many users connect at once (read together in batches), then each gets their own matches and only a deleted account is refused', async () => {
+    const users = (
+      await Promise.all(Array.from({ length: 12 }, () => newUser(domain.database)))
+    ).sort((a, b) => a - b); // a match's user_a is the lower id
+    const db = domain.database.db;
+    const matchOf = new Map<number, number[]>(users.map((user) => [user, []]));
+    for (let i = 0; i + 1 < users.length; i += 2) {
+      const id = await insertMatch(db, users[i]!, users[i + 1]!);
+      matchOf.get(users[i]!)!.push(id);
+      matchOf.get(users[i + 1]!)!.push(id);
+    }
+    const deleted = users.at(-1)!;
+    await domain.services.users.deleteAccount(deleted); // ends its match with users[10]
+    matchOf.set(deleted, []);
+    matchOf.set(users.at(-2)!, []);
+
+    const answers = await Promise.all(
+      [...users, ...users].map((user) =>
+        domain.services.users.admitConnection(user).catch((error: AppError) => error.code),
+      ),
+    );
+    expect(answers).toEqual(
+      [...users, ...users].map((user) =>
+        user === deleted ? 'ACCOUNT_DELETED' : matchOf.get(user),
+      ),
+    );
+  });
+
   it('when a deleted account connects, then it is refused with ACCOUNT_DELETED', async () => {
     const [leaving, partner] = await Promise.all([1, 2].map(() => newUser(domain.database)));
     await insertMatch(domain.database.db, leaving!, partner!);

@@ -162,6 +162,46 @@ describe('sync, read receipts and presence in the domain', () => {
     });
   });
 
+  it('when users connect at once, then each is told every active partner: one online as seen now, one offline as last seen, a deleted one as never seen', async () => {
+    await sql`INSERT INTO users (id, display_name) SELECT g, 'u' || g FROM generate_series(101, 107) g`.execute(
+      handle.db,
+    );
+    const seen = new Date('2026-01-02T03:04:05Z');
+    await sql`UPDATE users SET last_active_at = ${seen} WHERE id IN (103, 106)`.execute(handle.db);
+    await sql`UPDATE users SET deleted_at = now() WHERE id = 106`.execute(handle.db);
+    await Promise.all([
+      newMatch(101, 102),
+      newMatch(101, 103),
+      newMatch(101, 104, { status: 'unmatched', ended_at: new Date() }),
+      newMatch(102, 105),
+      newMatch(105, 106),
+    ]);
+    await services.presence.connected(102, 'socket-of-102');
+
+    const told = await Promise.all(
+      [101, 105, 107, 101].map((u) => services.presence.partnersOf(u)),
+    );
+    const byUser = told.map((views) =>
+      [...views]
+        .sort((a, b) => a.user_id - b.user_id)
+        .map((v) => [v.user_id, v.online, v.online ? 'now' : v.last_seen_at]),
+    );
+    const of101 = [
+      [102, true, 'now'],
+      [103, false, seen.toISOString()],
+    ];
+    expect(byUser).toEqual([
+      of101,
+      [
+        [102, true, 'now'],
+        [106, false, null],
+      ],
+      [],
+      of101,
+    ]);
+    await services.presence.disconnected(102, 'socket-of-102');
+  });
+
   describe('presence stores', () => {
     const ttlMs = 1_000;
     const stores = () => {

@@ -3,7 +3,7 @@ import { ChatClient, type ChatClientOptions } from '@mm/client';
 import type { MessageView } from '@mm/contract';
 import type { TestSchema } from '@mm/db/testing';
 import { eventually } from './http';
-import { testRedisUrl, uniqueRedisPrefix } from './processes';
+import { testRedisUrl, uniqueRedisPrefix, type RunningProcess } from './processes';
 
 export const JWT_SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 
@@ -78,7 +78,8 @@ export class SwitchProxy {
 
   listen(): Promise<this> {
     return new Promise((resolve) =>
-      this.server.listen(0, '127.0.0.1', () => {
+      // A load balancer's accept queue: a storm's connections wait there instead of being dropped.
+      this.server.listen(0, '127.0.0.1', 4096, () => {
         this.port = (this.server.address() as { port: number }).port;
         resolve(this);
       }),
@@ -94,6 +95,18 @@ export class SwitchProxy {
     this.cut();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * A pod killed without a word (kill -9), as its clients meet it: `reroute` first points the load
+ * balancer (the proxies) at the pods left, then the pod dies, so no reconnect can reach the dead
+ * port in between (a real one takes a moment to notice; a refused connect is retried anyway).
+ * Resolves with the time of the kill (`Date.now()`).
+ */
+export async function killPod(victim: RunningProcess, reroute: () => unknown): Promise<number> {
+  await reroute();
+  victim.child.kill('SIGKILL');
+  return Date.now();
 }
 
 /** A connected ChatClient and everything it delivered, in order. */

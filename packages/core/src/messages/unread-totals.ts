@@ -1,6 +1,7 @@
 import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { countUnreadTotals, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
+import { BatchLoader } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 
@@ -41,10 +42,15 @@ export class UnreadTotals {
     private readonly intervalMs = UNREAD_TOTAL_INTERVAL_MS,
   ) {}
 
-  /** The user's total now. */
-  async of(userId: number): Promise<number> {
-    const totals = await countUnreadTotals(this.db, { userIds: [userId], cap: UNREAD_COUNT_CAP });
-    return totals.get(userId) ?? 0;
+  /** Sockets connecting at once (a dead pod's clients) are counted together. */
+  private readonly connecting = new BatchLoader<number, number>(
+    (userIds) => countUnreadTotals(this.db, { userIds, cap: UNREAD_COUNT_CAP }),
+    { maxBatch: 500, concurrency: 2, missing: () => 0 },
+  );
+
+  /** The user's total now (counted together with other users' asked for meanwhile). */
+  of(userId: number): Promise<number> {
+    return this.connecting.load(userId);
   }
 
   /** These users' totals may have changed: tell them. */

@@ -3,12 +3,15 @@ import type { PresenceView } from '@mm/contract';
 import {
   findLastActive,
   listActivePartnerIds,
+  listActivePartnersLastSeen,
+  type PartnerLastSeen,
   touchLastActive,
   partnerOf,
   type Database,
   type Match,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
+import { BatchLoader } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 import { isWithdrawn } from '../unlock/unlock-levels';
@@ -31,6 +34,11 @@ export class PresenceService {
   private readonly podId = randomBytes(6).toString('hex');
   private readonly local = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** Sockets connecting at once (a dead pod's clients) read their partners together. */
+  private readonly partnersLastSeen = new BatchLoader<number, PartnerLastSeen[]>(
+    (userIds) => listActivePartnersLastSeen(this.db, userIds),
+    { maxBatch: 500, concurrency: 2, missing: () => [] },
+  );
 
   constructor(
     private readonly store: PresenceStore,
@@ -87,21 +95,34 @@ export class PresenceService {
   }
 
   async statuses(userIds: number[]): Promise<PresenceView[]> {
+    return this.viewsOf(userIds, (userId) => findLastActive(this.db, userId));
+  }
+
+  /**
+   * The presence of each active match partner: what a connecting socket is told. When each was
+   * last seen is read with the partners, for many connecting users at once.
+   */
+  async partnersOf(userId: number): Promise<PresenceView[]> {
+    const partners = await this.partnersLastSeen.load(userId);
+    const lastSeen = new Map(partners.map((p) => [p.partnerId, p.lastActiveAt ?? undefined]));
+    return this.viewsOf([...lastSeen.keys()], async (partnerId) => lastSeen.get(partnerId));
+  }
+
+  /** Online now (and so seen now), or offline and last seen when `lastActive` says. */
+  private async viewsOf(
+    userIds: number[],
+    lastActive: (userId: number) => Promise<Date | undefined>,
+  ): Promise<PresenceView[]> {
     const now = Date.now();
     const online = await this.store.isOnline(userIds, now);
     return Promise.all(
       userIds.map(async (userId, i) => {
         if (online[i])
           return { user_id: userId, online: true, last_seen_at: new Date(now).toISOString() };
-        const lastActive = await findLastActive(this.db, userId);
-        return { user_id: userId, online: false, last_seen_at: lastActive?.toISOString() ?? null };
+        const seen = await lastActive(userId);
+        return { user_id: userId, online: false, last_seen_at: seen?.toISOString() ?? null };
       }),
     );
-  }
-
-  /** The presence of each active match partner: what a connecting socket is told. */
-  async partnersOf(userId: number): Promise<PresenceView[]> {
-    return this.statuses(await listActivePartnerIds(this.db, userId));
   }
 
   /**

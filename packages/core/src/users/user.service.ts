@@ -2,21 +2,34 @@ import type { ParsedProfileInput, ProfileView } from '@mm/contract';
 import {
   eraseAccount,
   findAccountStanding,
-  findConnectingUser,
+  findConnectingUsers,
   findUserById,
   type AccountStanding,
+  type ConnectingUser,
   upsertUserProfile,
   type Database,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
 import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
+import { BatchLoader } from '../batch-loader';
 import { announceMatchEnded } from '../realtime/match-events';
 import type { Realtime } from '../realtime/realtime';
 import type { ContentFilter } from '../text/content-filter';
 import { toProfileView } from './profile-view';
 
+/** Handshakes' reads in one query, and in how many at once (`admitConnection`). */
+const CONNECTING_BATCH = { maxBatch: 500, concurrency: 2 };
+
 export class UserService {
+  private readonly connecting = new BatchLoader<number, ConnectingUser>(
+    (userIds) => findConnectingUsers(this.db, userIds),
+    {
+      ...CONNECTING_BATCH,
+      missing: () => ({ deleted: false, restriction: undefined, activeMatchIds: [] }),
+    },
+  );
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rules: Pick<DomainRules, 'autoApproveProfiles'>,
@@ -83,11 +96,12 @@ export class UserService {
   /**
    * Admits a connecting socket: ACCOUNT_DELETED, ACCOUNT_SUSPENDED or ACCOUNT_BANNED as above,
    * otherwise the ids of the
-   * user's active matches, whose rooms it joins. One round trip, since after a pod dies all of its
-   * clients reconnect through here at once.
+   * user's active matches, whose rooms it joins. One round trip, shared by the handshakes that
+   * arrive while another batch is read: after a pod dies all of its clients reconnect through here
+   * at once.
    */
   async admitConnection(userId: number): Promise<number[]> {
-    const { activeMatchIds, ...standing } = await findConnectingUser(this.db, userId);
+    const { activeMatchIds, ...standing } = await this.connecting.load(userId);
     assertInGoodStanding(standing);
     return activeMatchIds;
   }

@@ -70,27 +70,34 @@ export interface AccountStanding {
   restriction: AccountRestriction | undefined;
 }
 
+/** What a connecting socket needs: the account's standing, and its active matches' ids. */
+export type ConnectingUser = AccountStanding & { activeMatchIds: number[] };
+
 /**
- * What a connecting socket needs, in one round trip: the account's standing (deleted, suspended,
- * banned), and the ids of the user's active matches (the rooms it joins). A user with no profile
- * yet is not deleted.
+ * What connecting sockets need, for many users in one round trip: each account's standing
+ * (deleted, suspended, banned), and the ids of each user's active matches (the rooms it joins).
+ * Every user asked for is answered; a user with no profile yet is not deleted.
  */
-export async function findConnectingUser(
+export async function findConnectingUsers(
   db: Kysely<Database>,
-  userId: number,
-): Promise<AccountStanding & { activeMatchIds: number[] }> {
-  const { rows } = await sql<StandingRow & { match_id: number | null }>`
-    SELECT u.deleted_at, r.kind, r.until, m.id AS match_id
-    FROM (SELECT ${userId}::bigint AS id) AS caller
+  userIds: number[],
+): Promise<Map<number, ConnectingUser>> {
+  const { rows } = await sql<StandingRow & { user_id: string; match_id: number | null }>`
+    SELECT caller.id AS user_id, u.deleted_at, r.kind, r.until, m.id AS match_id
+    FROM unnest(${userIds}::bigint[]) AS caller(id)
     LEFT JOIN users u ON u.id = caller.id
     LEFT JOIN account_restrictions r ON r.user_id = caller.id AND ${inForce(sql.ref('r.until'))}
     LEFT JOIN matches m
       ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
   `.execute(db);
-  return {
-    ...standingOf(rows[0]),
-    activeMatchIds: rows.flatMap((row) => (row.match_id === null ? [] : [row.match_id])),
-  };
+  const users = new Map<number, ConnectingUser>();
+  for (const row of rows) {
+    const userId = Number(row.user_id);
+    let user = users.get(userId);
+    if (!user) users.set(userId, (user = { ...standingOf(row), activeMatchIds: [] }));
+    if (row.match_id !== null) user.activeMatchIds.push(row.match_id);
+  }
+  return users;
 }
 
 interface StandingRow {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import { eitherSide } from './match-sides';
 
@@ -22,6 +22,40 @@ export async function listActivePartnerIds(
     .where(eitherSide(userId))
     .execute();
   return rows.map((row) => row.partner_id);
+}
+
+/** An active match partner, and when they were last seen (null when never, or deleted). */
+export interface PartnerLastSeen {
+  partnerId: number;
+  lastActiveAt: Date | null;
+}
+
+/**
+ * The partners of each user's active matches with when each was last seen, for many users in one
+ * query: what their connecting sockets are told. A user with no active match is left out.
+ */
+export async function listActivePartnersLastSeen(
+  db: Kysely<Database>,
+  userIds: number[],
+): Promise<Map<number, PartnerLastSeen[]>> {
+  const { rows } = await sql<{ user_id: string; partner_id: number; last_active_at: Date | null }>`
+    SELECT caller.id AS user_id, partner.id AS partner_id,
+      CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END AS last_active_at
+    FROM unnest(${userIds}::bigint[]) AS caller(id)
+    JOIN matches m ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN m.user_a = caller.id THEN m.user_b ELSE m.user_a END AS id
+    ) AS partner
+    LEFT JOIN users u ON u.id = partner.id
+  `.execute(db);
+  const partners = new Map<number, PartnerLastSeen[]>();
+  for (const row of rows) {
+    const userId = Number(row.user_id);
+    const list = partners.get(userId) ?? [];
+    list.push({ partnerId: Number(row.partner_id), lastActiveAt: row.last_active_at });
+    partners.set(userId, list);
+  }
+  return partners;
 }
 
 /** Stores when the user was last seen (their last socket went). */

@@ -3,11 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { toAppError } from '@mm/core';
 import type { Logger } from '../logger';
 
+/**
+ * Connections the kernel may hold for the process before it accepts them (capped by the host's
+ * `net.core.somaxconn`, 4096 on current Linux). Node's default, 511, overflows when a dead gateway
+ * pod's clients all reconnect to the others within a second: each connection dropped so is retried
+ * by the client's TCP only 1, 3, 7, 15 s later (benchmarks.md, "A reconnect storm").
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Starts listening and resolves with the bound port (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, host, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

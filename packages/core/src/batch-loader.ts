@@ -1,0 +1,68 @@
+/**
+ * Answers reads of one key with reads of many: the keys asked for while a batch is being read go
+ * together in the next one (up to `maxBatch` keys, at most `concurrency` batches in flight). A key
+ * asked for alone is read at once, in a batch of one, so nothing waits when little is asked. Every
+ * answer comes from a read that started after it was asked for: a key never joins a batch already
+ * in flight.
+ *
+ * What it is for: after a gateway pod dies, its thousands of clients reconnect to the others within
+ * seconds, and each handshake reads the same few things; so read, they cost a query per batch
+ * rather than one each (docs/design.md §5, "A pod's death").
+ *
+ * Why not DataLoader, the usual library for this: it batches the keys asked for within one tick of
+ * the event loop and caches answers. A storm's handshakes arrive over many ticks, so its batches
+ * would be of one; batching while a read is in flight is what gathers them. And a cache would
+ * answer an account's standing from before a suspension.
+ */
+export class BatchLoader<K, V> {
+  private queue = new Map<K, Waiter<V>[]>();
+  private inFlight = 0;
+
+  constructor(
+    /** Reads the keys; a key missing from the answer is read as `missing(key)`. */
+    private readonly readMany: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly options: { maxBatch: number; concurrency: number; missing: (key: K) => V },
+  ) {}
+
+  load(key: K): Promise<V> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.queue.get(key);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.queue.set(key, [{ resolve, reject }]);
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.inFlight < this.options.concurrency && this.queue.size > 0) {
+      const batch = new Map<K, Waiter<V>[]>();
+      for (const [key, waiters] of this.queue) {
+        if (batch.size === this.options.maxBatch) break;
+        batch.set(key, waiters);
+        this.queue.delete(key);
+      }
+      this.inFlight++;
+      this.read(batch).finally(() => {
+        this.inFlight--;
+        this.next();
+      });
+    }
+  }
+
+  private async read(batch: Map<K, Waiter<V>[]>): Promise<void> {
+    try {
+      const values = await this.readMany([...batch.keys()]);
+      for (const [key, waiters] of batch) {
+        const value = values.has(key) ? values.get(key)! : this.options.missing(key);
+        for (const waiter of waiters) waiter.resolve(value);
+      }
+    } catch (error) {
+      for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
+    }
+  }
+}
+
+interface Waiter<V> {
+  resolve(value: V): void;
+  reject(error: unknown): void;
+}
