@@ -109,7 +109,10 @@ const EDGE_RANK: Record<string, number> = { property: 0, element: 0, context: 0,
  * labelled by its name and the chain of its first owners up to a named object (`(array) <
  * table of Map < local of PresenceService`), so arrays and strings say whose they are.
  */
-function sizesOf(file: string): { byConstructor: Map<string, number>; byHolder: Map<string, number> } {
+function sizesOf(file: string): {
+  byConstructor: Map<string, number>;
+  byHolder: Map<string, number>;
+} {
   const heap = JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshot;
   const { node_fields: fields, node_types, edge_fields, edge_types } = heap.snapshot.meta;
   const [typeAt, nameAt, sizeAt, edgeCountAt] = ['type', 'name', 'self_size', 'edge_count'].map(
@@ -123,7 +126,9 @@ function sizesOf(file: string): { byConstructor: Map<string, number>; byHolder: 
   const nodeCount = heap.nodes.length / fields.length;
   const nameOf = (node: number) => {
     const type = types[heap.nodes[node * fields.length + typeAt]!]!;
-    return type === 'object' ? heap.strings[heap.nodes[node * fields.length + nameAt]!]! : `(${type})`;
+    return type === 'object'
+      ? heap.strings[heap.nodes[node * fields.length + nameAt]!]!
+      : `(${type})`;
   };
   // Each node's first owner (by the best edge rank), and the edge it holds it by.
   const owner = new Int32Array(nodeCount).fill(-1);
