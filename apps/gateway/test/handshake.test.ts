@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, ServerResponse, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { matchRoom, userRoom } from '@mm/contract';
@@ -150,6 +150,17 @@ describe('the gateway handshake', () => {
     firstSocket.close();
     await released;
     expect(await handshake({ token: token(id) })).toHaveProperty('connected');
+  });
+
+  it("when a WebSocket upgrade was answered, then Engine.IO's stand-in response no longer holds the request", async () => {
+    const upgrades: { req?: unknown }[] = [];
+    io.engine.use((_request: unknown, response: { req?: unknown }, next: () => void) => {
+      if (!(response instanceof ServerResponse)) upgrades.push(response);
+      next();
+    });
+    expect(await handshake({})).toEqual({ refused: { code: 'UNAUTHENTICATED' } });
+    expect(upgrades).toHaveLength(1);
+    expect(upgrades[0]!.req).toBeNull();
   });
 
   // Last: it spends what is left of this address's handshakes.
