@@ -47,8 +47,12 @@ const settings = {
     .map(Number),
   targetP99Ms: Number(setting('TARGET_P99_MS', '50', '50')),
   idleSockets: Number(setting('IDLE_SOCKETS', '10000', '200')),
+  /** Seconds after the last idle socket connected at which the RSS is read. */
+  idleReadingsS: setting('IDLE_READINGS_S', '10,30,60', '2').split(',').map(Number),
   historyDepth: Number(setting('HISTORY_DEPTH', '100000', '1000')),
   heapProfileSockets: Number(setting('HEAP_PROFILE_SOCKETS', '2000', '100')),
+  /** The room adapter modes the gateway's heap profile runs with (REDIS_ADAPTER), in turn. */
+  heapProfileAdapters: setting('HEAP_PROFILE_ADAPTERS', 'sharded,classic', 'sharded').split(','),
   // The smoke size leaves the fan-out step (ten processes) to its own test,
   // tests/bench/bench-fanout.test.ts, which runs it with BENCH_ONLY=fanout.
   only: new Set(setting('ONLY', 'chat,fanout,idle,socket-heap,history', 'chat,idle').split(',')),
@@ -243,11 +247,13 @@ function generatorHeadroom(ladders: Ladder[]) {
 }
 
 /**
- * RSS growth of one gateway process per idle authenticated socket, ours beside the relays. The
- * sockets are the generator's, so the bench's own process stays small.
+ * RSS growth of one gateway process per idle authenticated socket, ours beside the relays, read at
+ * each of `idleReadingsS` seconds after the last socket connected: the first readings still hold
+ * the connect path's garbage and the heap's slack, which V8 gives back once the process is idle.
+ * The sockets are the generator's, so the bench's own process stays small.
  */
 async function idleSocketMemory(generator: LoadGenerator) {
-  const out: Record<string, Record<string, number> | number> = {};
+  const out: Record<string, Record<string, number | Record<string, number>> | number> = {};
   for (const start of systemStarters()) {
     const system = await start();
     try {
@@ -259,14 +265,22 @@ async function idleSocketMemory(generator: LoadGenerator) {
         auth: system.idleAuth(i + 1),
       }));
       const connected = await generator.connectIdle('idle', sockets);
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
-      const after = rssBytes(gateway.child.pid!);
+      const connectedAt = performance.now();
+      const perSocketKb: Record<string, number> = {};
+      const afterMb: Record<string, number> = {};
+      for (const seconds of settings.idleReadingsS) {
+        const wait = connectedAt + seconds * 1_000 - performance.now();
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+        const after = rssBytes(gateway.child.pid!);
+        afterMb[`${seconds}s`] = round(after / 2 ** 20);
+        perSocketKb[`${seconds}s`] = round((after - before) / connected / 1024, 2);
+      }
       await generator.disconnect('idle');
       out[system.name] = {
         sockets: connected,
         rss_before_mb: round(before / 2 ** 20),
-        rss_after_mb: round(after / 2 ** 20),
-        rss_per_socket_kb: round((after - before) / connected / 1024, 2),
+        rss_after_mb: afterMb,
+        rss_per_socket_kb: perSocketKb,
       };
     } finally {
       await system.stop();
@@ -274,10 +288,15 @@ async function idleSocketMemory(generator: LoadGenerator) {
   }
   const perSocket = (name: StartedSystem['name']) => {
     const entry = out[name];
-    return typeof entry === 'object' ? entry.rss_per_socket_kb : undefined;
+    return typeof entry === 'object' ? (entry.rss_per_socket_kb as Record<string, number>) : {};
   };
   const [ours, relay] = [perSocket('mystery-match'), perSocket('bare relay')];
-  if (ours !== undefined && relay) out.rss_ratio_to_relay = round(ours / relay, 2);
+  const ratios = Object.fromEntries(
+    Object.entries(ours)
+      .filter(([at]) => relay[at])
+      .map(([at, kb]) => [at, round(kb / relay[at]!, 2)]),
+  );
+  if (Object.keys(ratios).length > 0) out.rss_ratio_to_relay = ratios;
   return out;
 }
 
@@ -313,8 +332,11 @@ async function historyAtDepth() {
   }
 }
 
-/** The heap an idle authenticated socket keeps in the real gateway, on a fresh schema. */
-async function gatewayHeapProfile(sockets: number) {
+/**
+ * The heap an idle authenticated socket keeps in the real gateway, on a fresh schema, with the
+ * room adapter in `adapter` mode: sharded subscribes to a channel per user room, classic does not.
+ */
+async function gatewayHeapProfile(sockets: number, adapter: string) {
   const schema = await createTestSchema('bench_heap');
   try {
     const tokens = new TokenService(JWT_SECRET);
@@ -326,6 +348,7 @@ async function gatewayHeapProfile(sockets: number) {
         REDIS_URL: testRedisUrl,
         REDIS_PREFIX: uniqueRedisPrefix('bench-heap'),
         JWT_SECRET,
+        REDIS_ADAPTER: adapter,
         // Every client comes from 127.0.0.1: the per-address handshake limit would refuse most.
         HANDSHAKE_RATE_LIMIT_PER_IP: '0',
         // Heap is what it measures: a database slowed by a busy machine must not refuse handshakes.
@@ -368,10 +391,16 @@ async function main() {
     generator.stop();
   }
   if (settings.only.has('socket-heap')) {
-    result.socket_heap = {
+    const heap: Record<string, unknown> = {
       'socket.io alone': await socketHeapProfile(settings.heapProfileSockets),
-      'our gateway': await gatewayHeapProfile(settings.heapProfileSockets),
     };
+    for (const adapter of settings.heapProfileAdapters) {
+      heap[`our gateway (${adapter})`] = await gatewayHeapProfile(
+        settings.heapProfileSockets,
+        adapter,
+      );
+    }
+    result.socket_heap = heap;
   }
   if (settings.only.has('history')) result.history = await historyAtDepth();
 

@@ -60,13 +60,19 @@ export async function socketHeapProfile(sockets: number, server: HeapServer = { 
     const fileAfter = path.join(os.tmpdir(), `mm-socket-heap-${process.pid}-1.heapsnapshot`);
     await ask({ kind: 'snapshot', file: fileAfter });
     connected.forEach(({ socket }) => socket.disconnect());
-    const grown = heapGrowthByConstructor(fileBefore, fileAfter, sockets);
+    const [base, grown] = [fileBefore, fileAfter].map(sizesOf) as [Sizes, Sizes];
     [fileBefore, fileAfter].forEach((file) => rmSync(file, { force: true }));
     return {
       sockets,
       rss_per_socket_kb: round((after.rss - before.rss) / sockets / 1024, 2),
       heap_after_gc_per_socket_kb: round((after.heapUsed - before.heapUsed) / sockets / 1024, 2),
-      heap_bytes_per_socket_by_constructor: grown,
+      heap_bytes_per_socket_by_constructor: growthPerSocket(
+        base.byConstructor,
+        grown.byConstructor,
+        sockets,
+        15,
+      ),
+      heap_bytes_per_socket_by_holder: growthPerSocket(base.byHolder, grown.byHolder, sockets, 25),
     };
   } finally {
     child.kill();
@@ -78,36 +84,113 @@ function reply<T>(child: ChildProcess): Promise<T> {
 }
 
 interface HeapSnapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  snapshot: {
+    meta: {
+      node_fields: string[];
+      node_types: [string[]];
+      edge_fields: string[];
+      edge_types: [string[]];
+    };
+  };
   nodes: number[];
+  edges: number[];
   strings: string[];
 }
 
-/** Self size per constructor (or node type) in a heap snapshot. */
-function sizeByConstructor(file: string): Map<string, number> {
+/** Objects whose constructor says too little to know whose they are: labelled by their holder. */
+const GENERIC = new Set(['Object', 'Array', 'Map', 'Set', 'WeakMap', 'system / Context']);
+/** Hops followed up the holders before a label gives up on finding a named one. */
+const MAX_HOPS = 4;
+/** The edges that say who owns a node, best first; weak edges own nothing. */
+const EDGE_RANK: Record<string, number> = { property: 0, element: 0, context: 0, internal: 1 };
+
+/**
+ * Self size per constructor (or node type) in a heap snapshot, and per holder: each node is
+ * labelled by its name and the chain of its first owners up to a named object (`(array) <
+ * table of Map < local of PresenceService`), so arrays and strings say whose they are.
+ */
+function sizesOf(file: string): {
+  byConstructor: Map<string, number>;
+  byHolder: Map<string, number>;
+} {
   const heap = JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshot;
-  const fields = heap.snapshot.meta.node_fields;
-  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
-  const types = heap.snapshot.meta.node_types[0];
-  const totals = new Map<string, number>();
-  for (let i = 0; i < heap.nodes.length; i += fields.length) {
-    const type = types[heap.nodes[i + typeAt!]!]!;
-    const name = type === 'object' ? heap.strings[heap.nodes[i + nameAt!]!]! : `(${type})`;
-    totals.set(name, (totals.get(name) ?? 0) + heap.nodes[i + sizeAt!]!);
+  const { node_fields: fields, node_types, edge_fields, edge_types } = heap.snapshot.meta;
+  const [typeAt, nameAt, sizeAt, edgeCountAt] = ['type', 'name', 'self_size', 'edge_count'].map(
+    (f) => fields.indexOf(f),
+  ) as [number, number, number, number];
+  const [edgeTypeAt, edgeNameAt, toAt] = ['type', 'name_or_index', 'to_node'].map((f) =>
+    edge_fields.indexOf(f),
+  ) as [number, number, number];
+  const types = node_types[0];
+  const edgeTypes = edge_types[0];
+  const nodeCount = heap.nodes.length / fields.length;
+  const nameOf = (node: number) => {
+    const type = types[heap.nodes[node * fields.length + typeAt]!]!;
+    return type === 'object'
+      ? heap.strings[heap.nodes[node * fields.length + nameAt]!]!
+      : `(${type})`;
+  };
+  // Each node's first owner (by the best edge rank), and the edge it holds it by.
+  const owner = new Int32Array(nodeCount).fill(-1);
+  const ownerEdge = new Int32Array(nodeCount);
+  const ownerRank = new Uint8Array(nodeCount).fill(255);
+  for (let node = 0, edge = 0; node < nodeCount; node++) {
+    const edges = heap.nodes[node * fields.length + edgeCountAt]!;
+    for (let i = 0; i < edges; i++, edge += edge_fields.length) {
+      const rank = EDGE_RANK[edgeTypes[heap.edges[edge + edgeTypeAt]!]!];
+      if (rank === undefined) continue;
+      const to = heap.edges[edge + toAt]! / fields.length;
+      if (rank < ownerRank[to]!) {
+        owner[to] = node;
+        ownerEdge[to] = edge;
+        ownerRank[to] = rank;
+      }
+    }
   }
-  return totals;
+  const edgeName = (edge: number) => {
+    const type = edgeTypes[heap.edges[edge + edgeTypeAt]!];
+    return type === 'element' ? '[]' : heap.strings[heap.edges[edge + edgeNameAt]!]!;
+  };
+  const labelOf = (node: number) => {
+    let label = nameOf(node);
+    for (let at = node, hop = 0; hop < MAX_HOPS && owner[at]! >= 0; hop++) {
+      const holder = owner[at]!;
+      const holderName = nameOf(holder);
+      label += ` < ${edgeName(ownerEdge[at]!)} of ${holderName}`;
+      if (!holderName.startsWith('(') && !GENERIC.has(holderName)) break;
+      at = holder;
+    }
+    return label;
+  };
+  const byConstructor = new Map<string, number>();
+  const byHolder = new Map<string, number>();
+  for (let node = 0; node < nodeCount; node++) {
+    const size = heap.nodes[node * fields.length + sizeAt]!;
+    if (size === 0) continue;
+    const name = nameOf(node);
+    byConstructor.set(name, (byConstructor.get(name) ?? 0) + size);
+    const label = labelOf(node);
+    byHolder.set(label, (byHolder.get(label) ?? 0) + size);
+  }
+  return { byConstructor, byHolder };
 }
 
-/** What the sockets added to the heap, per socket, by constructor: the 15 largest. */
-function heapGrowthByConstructor(before: string, after: string, sockets: number) {
-  const base = sizeByConstructor(before);
-  const grown = [...sizeByConstructor(after)].map(
-    ([name, bytes]) => [name, (bytes - (base.get(name) ?? 0)) / sockets] as const,
+type Sizes = ReturnType<typeof sizesOf>;
+
+/** What the sockets added to the heap, per socket: the `top` largest entries. */
+function growthPerSocket(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  sockets: number,
+  top: number,
+) {
+  const grown = [...after].map(
+    ([name, bytes]) => [name, (bytes - (before.get(name) ?? 0)) / sockets] as const,
   );
   return Object.fromEntries(
     grown
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 15)
+      .slice(0, top)
       .map(([name, bytes]) => [name, Math.round(bytes)]),
   );
 }

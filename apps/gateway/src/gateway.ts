@@ -53,7 +53,8 @@ export function registerGateway(
   const releaseCap = capSocketsPerUser(io, services.connectionLimits.socketsPerUser);
   const listeners = eventListeners(clientEvents, { services, logger, inFlight });
   const presence = trackPresence(services, { logger, inFlight, isDraining });
-  // Shared by every socket, with the socket as `this`: nothing per socket but the reference.
+  // Shared by every socket, with the socket as `this`: nothing per socket but the reference. The
+  // cap's record is also what the presence heartbeat refreshes: released, the socket is not.
   function disconnected(this: GatewaySocket) {
     releaseCap(this);
     presence.disconnected(this);
@@ -144,8 +145,11 @@ function trackPresence(
         );
     },
     disconnected(socket: GatewaySocket): void {
-      // Moved off by a drain: the client is reconnecting elsewhere; let the entry expire instead.
-      if (isDraining()) return services.presence.leaveToExpire(socket.id);
+      // Moved off by a drain: the client reconnects to another pod well within the TTL, so its
+      // partners see no offline-online flicker; the entry is left to expire (the cap released the
+      // socket, so the heartbeat no longer refreshes it), and one that does not come back goes
+      // offline then.
+      if (isDraining()) return;
       const userId = socket.data.userId;
       const online = comingOnline.get(socket) ?? Promise.resolve();
       inFlight

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { clientAddress } from '@mm/platform';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/contract';
@@ -90,5 +90,29 @@ export function createSocketServer(
   });
   // Read by the handshake only (the per-address limit): forgotten once the socket is connected.
   io.on('connection', (socket) => addresses.delete(socket.conn));
+  releaseUpgradeRequests(io);
   return io;
+}
+
+/**
+ * Engine.IO answers a WebSocket upgrade through a stand-in response that holds the request, and
+ * keeps that response until the connection closes (a `close` listener on the TCP socket): the
+ * request's headers, raw headers and stream state, over 2 KB per idle socket (docs/benchmarks.md,
+ * "Memory per idle socket"). Its headers are written once the middlewares ran (the `headers`
+ * event); nothing reads the response's request after that, so it lets go of it there.
+ */
+function releaseUpgradeRequests(io: GatewayServer): void {
+  const upgrades = new WeakMap<IncomingMessage, { req: IncomingMessage | null }>();
+  io.engine.use((request: IncomingMessage, response: object, next: () => void) => {
+    if (!(response instanceof ServerResponse) && 'req' in response) {
+      upgrades.set(request, response as { req: IncomingMessage | null });
+    }
+    next();
+  });
+  io.engine.on('headers', (_headers: unknown, request: IncomingMessage) => {
+    const response = upgrades.get(request);
+    if (!response) return;
+    upgrades.delete(request);
+    response.req = null;
+  });
 }

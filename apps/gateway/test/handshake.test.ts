@@ -1,9 +1,10 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, ServerResponse, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { matchRoom, userRoom } from '@mm/contract';
 import { createLogger } from '@mm/platform';
 import { freshUserId } from '@mm/test-support/chat';
+import { eventually } from '@mm/test-support/http';
 import { openTestServices, type TestServices } from '@mm/test-support/services';
 import { registerGateway } from '../src/gateway';
 import { createSocketServer, type GatewayServer } from '../src/socket-server';
@@ -16,7 +17,7 @@ type Outcome = { connected: ClientSocket } | { refused: { code: string; details?
  * in the order the gateway documents, and an admitted socket is in its rooms before `connect`.
  */
 describe('the gateway handshake', () => {
-  const HANDSHAKES_PER_IP = 12;
+  const HANDSHAKES_PER_IP = 16;
   let http: HttpServer;
   let io: GatewayServer;
   let domain: TestServices;
@@ -101,6 +102,33 @@ describe('the gateway handshake', () => {
     );
   });
 
+  it('when sockets are admitted, then their handshake is one shared record that keeps no token', async () => {
+    const [ann, bob] = [await newUser(), await newUser()];
+    expect(await handshake({ token: token(ann) })).toHaveProperty('connected');
+    expect(await handshake({ token: token(bob) })).toHaveProperty('connected');
+    const [annSocket] = await io.in(userRoom(ann)).fetchSockets();
+    const [bobSocket] = await io.in(userRoom(bob)).fetchSockets();
+    expect(annSocket!.handshake.auth).toEqual({});
+    expect(annSocket!.handshake).toBe(bobSocket!.handshake);
+  });
+
+  it('when a socket closes, then the presence heartbeat no longer refreshes it', async () => {
+    const id = await newUser();
+    const { presence } = domain.services;
+    const client = ((await handshake({ token: token(id) })) as { connected: ClientSocket })
+      .connected;
+    await presence.heartbeat();
+    expect((await presence.status(id)).online).toBe(true);
+
+    client.close();
+    await eventually(
+      () => presence.status(id),
+      (status) => !status.online,
+    );
+    await presence.heartbeat();
+    expect((await presence.status(id)).online).toBe(false);
+  });
+
   it('when the account was deleted, then its still valid token is refused with ACCOUNT_DELETED', async () => {
     const id = await newUser();
     await domain.services.users.deleteAccount(id);
@@ -122,6 +150,17 @@ describe('the gateway handshake', () => {
     firstSocket.close();
     await released;
     expect(await handshake({ token: token(id) })).toHaveProperty('connected');
+  });
+
+  it("when a WebSocket upgrade was answered, then Engine.IO's stand-in response no longer holds the request", async () => {
+    const upgrades: { req?: unknown }[] = [];
+    io.engine.use((_request: unknown, response: { req?: unknown }, next: () => void) => {
+      if (!(response instanceof ServerResponse)) upgrades.push(response);
+      next();
+    });
+    expect(await handshake({})).toEqual({ refused: { code: 'UNAUTHENTICATED' } });
+    expect(upgrades).toHaveLength(1);
+    expect(upgrades[0]!.req).toBeNull();
   });
 
   // Last: it spends what is left of this address's handshakes.

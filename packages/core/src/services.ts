@@ -127,7 +127,9 @@ export function createServices(deps: DomainDeps) {
   const presenceStore = deps.redis
     ? new RedisPresenceStore(deps.redis, deps.keyPrefix, deps.rules.presenceTtlMs)
     : new MemoryPresenceStore();
-  const presence = new PresenceService(presenceStore, deps.db, realtime, {
+  // Its heartbeat refreshes the sockets the cap holds: one record of this process's sockets.
+  const socketsPerUser = new SocketCap(deps.rules.maxSocketsPerUser);
+  const presence = new PresenceService(presenceStore, deps.db, realtime, socketsPerUser, {
     ttlMs: deps.rules.presenceTtlMs,
   });
   return {
@@ -156,7 +158,7 @@ export function createServices(deps: DomainDeps) {
     /** What a gateway admits: handshakes per client address (absent when off), sockets per user. */
     connectionLimits: {
       handshakesPerIp: edgeLimiter('handshake-ip', deps.rules.handshakeRatePerIp),
-      socketsPerUser: new SocketCap(deps.rules.maxSocketsPerUser),
+      socketsPerUser,
     },
     photos: new PhotoService(
       deps.db,

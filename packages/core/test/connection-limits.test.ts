@@ -16,6 +16,22 @@ describe('SocketCap', () => {
     expect(cap.count(1)).toBe(2);
   });
 
+  it('when sockets are held, then forEach visits each once with its user, and none released', () => {
+    const cap = new SocketCap(3);
+    cap.admit(1, 'a');
+    cap.admit(1, 'b');
+    cap.admit(2, 'c');
+    cap.admit(3, 'd');
+    cap.release(3, 'd');
+    const seen: [number, string][] = [];
+    cap.forEach((userId, socketId) => seen.push([userId, socketId]));
+    expect(seen.sort()).toEqual([
+      [1, 'a'],
+      [1, 'b'],
+      [2, 'c'],
+    ]);
+  });
+
   it('when the cap is 0, then there is none', () => {
     const cap = new SocketCap(0);
     for (let i = 0; i < 50; i++) cap.admit(1, `s${i}`);

@@ -9,6 +9,9 @@ import { AppError } from '../errors';
  * user near the cap would be refused while their clients move to another pod. A user may thus
  * hold up to the cap on each gateway pod; the embedded default is one process, so the cap is
  * the user's whole allowance there.
+ *
+ * It is also this process's one record of its sockets: the presence heartbeat refreshes the
+ * sockets it holds (`forEach`), rather than keep a second map of the same sockets per process.
  */
 export class SocketCap {
   /** A user's one socket id as it is (most users hold one), a Set only from the second on. */
@@ -42,6 +45,14 @@ export class SocketCap {
     if (held === socketId) this.held.delete(userId);
     else if (typeof held === 'object' && held.delete(socketId) && held.size === 0)
       this.held.delete(userId);
+  }
+
+  /** Calls `visit` with each socket held on this process, and its user. */
+  forEach(visit: (userId: number, socketId: string) => void): void {
+    for (const [userId, held] of this.held) {
+      if (typeof held === 'string') visit(userId, held);
+      else for (const socketId of held) visit(userId, socketId);
+    }
   }
 
   /** Sockets `userId` holds on this process. */
