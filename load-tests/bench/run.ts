@@ -392,6 +392,8 @@ async function main() {
   }
   if (settings.only.has('socket-heap')) {
     const heap: Record<string, unknown> = {
+      // The floor the target names: Socket.IO's own, before the trims our server makes.
+      'socket.io stock': await socketHeapProfile(settings.heapProfileSockets, { kind: 'stock' }),
       'socket.io alone': await socketHeapProfile(settings.heapProfileSockets),
     };
     for (const adapter of settings.heapProfileAdapters) {

@@ -5,9 +5,13 @@ import path from 'node:path';
 import { connectAll } from './chat-load';
 import { round } from './stats';
 
-/** What the child serves: Socket.IO alone, or the real gateway with its database and Redis. */
+/**
+ * What the child serves: `stock`, Socket.IO as it comes (the gateway's frame limit and timers, none
+ * of its trims); `bare`, the gateway's Socket.IO server with no handlers; `gateway`, the real
+ * gateway with its database and Redis.
+ */
 export interface HeapServer {
-  kind: 'bare' | 'gateway';
+  kind: 'stock' | 'bare' | 'gateway';
   env?: Record<string, string>;
   /** The handshake `auth` of the i-th client. */
   auth?: (i: number) => Record<string, unknown>;

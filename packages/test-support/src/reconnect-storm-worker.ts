@@ -155,7 +155,7 @@ process.on('message', (message: ToWorker) => {
   handle(message).then(
     (reply) => {
       process.send!(reply);
-      if (reply.type === 'closed') process.disconnect();
+      if (reply.type === 'closed') process.disconnect?.();
     },
     (error: unknown) =>
       process.send!({
