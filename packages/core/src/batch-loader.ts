@@ -14,6 +14,12 @@
  * would be of one; batching while a read is in flight is what gathers them. And a cache would
  * answer an account's standing from before a suspension.
  */
+/**
+ * How the handshake's reads batch: up to 500 users a query, two queries in flight per process.
+ * One setting for all of them, so a storm's handshakes queue alike whatever they read.
+ */
+export const CONNECTING_BATCH = { maxBatch: 500, concurrency: 2 } as const;
+
 export class BatchLoader<K, V> {
   private queue = new Map<K, Waiter<V>[]>();
   private inFlight = 0;

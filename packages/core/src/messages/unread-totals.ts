@@ -1,7 +1,7 @@
 import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { countUnreadTotals, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
-import { BatchLoader } from '../batch-loader';
+import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 
@@ -45,7 +45,7 @@ export class UnreadTotals {
   /** Sockets connecting at once (a dead pod's clients) are counted together. */
   private readonly connecting = new BatchLoader<number, number>(
     (userIds) => countUnreadTotals(this.db, { userIds, cap: UNREAD_COUNT_CAP }),
-    { maxBatch: 500, concurrency: 2, missing: () => 0 },
+    { ...CONNECTING_BATCH, missing: () => 0 },
   );
 
   /** The user's total now (counted together with other users' asked for meanwhile). */

@@ -11,7 +11,7 @@ import {
   type Match,
 } from '@mm/db';
 import type { Kysely } from 'kysely';
-import { BatchLoader } from '../batch-loader';
+import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 import { isWithdrawn } from '../unlock/unlock-levels';
@@ -45,7 +45,7 @@ export class PresenceService {
   /** Sockets connecting at once (a dead pod's clients) read their partners together. */
   private readonly partnersLastSeen = new BatchLoader<number, PartnerLastSeen[]>(
     (userIds) => listActivePartnersLastSeen(this.db, userIds),
-    { maxBatch: 500, concurrency: 2, missing: () => [] },
+    { ...CONNECTING_BATCH, missing: () => [] },
   );
 
   constructor(

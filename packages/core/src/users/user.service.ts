@@ -12,14 +12,11 @@ import {
 import type { Kysely } from 'kysely';
 import type { DomainRules } from '../rules';
 import { AppError } from '../errors';
-import { BatchLoader } from '../batch-loader';
+import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import { announceMatchEnded } from '../realtime/match-events';
 import type { Realtime } from '../realtime/realtime';
 import type { ContentFilter } from '../text/content-filter';
 import { toProfileView } from './profile-view';
-
-/** Handshakes' reads in one query, and in how many at once (`admitConnection`). */
-const CONNECTING_BATCH = { maxBatch: 500, concurrency: 2 };
 
 export class UserService {
   private readonly connecting = new BatchLoader<number, ConnectingUser>(
