@@ -1,6 +1,7 @@
 // The bench's fan-out step (`BENCH_ONLY=fanout`): what each gateway pod reads from the Redis
 // adapter per message sent, with the classic adapter and with the sharded one (docs/design.md §5),
 // counted by each gateway's `mm_adapter_messages_received_total`, beside latency and CPU.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { get, total } from '@mm/test-support/http';
 import { socketSpec } from './chat-load';
 import type { LoadGenerator, StepResult } from './generator';
@@ -109,8 +110,6 @@ export function checkFanoutSettings(settings: FanoutSettings): void {
   ] as const)
     if (!(value > 0)) throw new Error(`${name} must be a positive number, not ${value}`);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const adapterReads = (system: StartedSystem) =>
   Promise.all(

@@ -5,6 +5,7 @@
 // the message's number inside its client_id, and send times, ack flags and delivery counts in
 // typed arrays sized before a step starts; latencies go to fixed-bucket histograms. It answers
 // the bench over IPC (see `Request`): connect a group of sockets, run one step, disconnect.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { LatencyHistogram } from './histogram';
@@ -179,8 +180,6 @@ async function connect(request: Extract<Request, { kind: 'connect' }>): Promise<
   groups.set(request.group, group);
   return { kind: 'connected', sockets: sockets.length };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends `rate` messages a second for `seconds` over the group's pairs in 10 ms ticks, A to B then

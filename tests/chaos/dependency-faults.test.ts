@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { migrateToLatest, openDatabase } from '@mm/db';
 import { createUser, freshUserId } from '@mm/test-support/chat';
 import {
@@ -46,8 +47,6 @@ interface Measured {
   lastAckMs: number;
   acked: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('chaos: dependency and pod faults under a live chat', () => {
   let cluster: ChaosCluster;
