@@ -15,6 +15,7 @@ import {
   uniqueRedisPrefix,
   type RunningProcess,
 } from '@mm/test-support/processes';
+import { watchDatabase } from './database-load';
 import { round, summarize, type LatencySummary } from './stats';
 import { cpuUse, JWT_SECRET, nodeArgs, type StartedSystem } from './systems';
 
@@ -52,12 +53,21 @@ interface StepResult {
   latency: LatencySummary;
   /** One-minute load average when the step ended: the machine is shared. */
   load_average_1m: number;
-  cpu_ms_per_request: { api: number; postgres: number; redis: number; load_generator: number };
+  cpu_ms_per_request: {
+    api: number;
+    /** Every `postgres` process on the machine: other users of a shared server count too. */
+    postgres: number;
+    /** Only the API's own backends (found by application name): what a shared server leaves out. */
+    postgres_api_backends: number;
+    redis: number;
+    load_generator: number;
+  };
 }
 
 async function main() {
   const schema = await createTestSchema('bench_match');
   let api: RunningProcess | undefined;
+  const applicationName = `mm-bench-match-${process.pid}`;
   try {
     const callers = await seed(schema);
     api = await startApp(
@@ -72,6 +82,7 @@ async function main() {
         // All requests come from 127.0.0.1; the REST limits are not what this measures.
         HTTP_RATE_LIMIT_PER_IP: '0',
         HTTP_RATE_LIMIT_PER_USER: '0',
+        PGAPPNAME: applicationName, // node-postgres names its connections so: their backends are found
       },
       20_000,
       nodeArgs,
@@ -119,9 +130,12 @@ async function main() {
     for (const rate of settings.rates) {
       // This process is the load generator: its own CPU, apart from the system's.
       const generatorBefore = process.cpuUsage();
+      const database = watchDatabase(schema.url, applicationName);
+      await database.start();
       const before = cpuUse(system as StartedSystem);
       const outcomes = await atRate(request, rate, settings.seconds);
       const after = cpuUse(system as StartedSystem);
+      const backends = await database.stop();
       const generator = process.cpuUsage(generatorBefore);
       const perRequest = (ms: number) => round(ms / Math.max(1, outcomes.length), 2);
       const per = (key: keyof typeof before) => perRequest(after[key] - before[key]);
@@ -140,6 +154,7 @@ async function main() {
         cpu_ms_per_request: {
           api: per('app'),
           postgres: per('postgres'),
+          postgres_api_backends: perRequest(backends.backend_cpu_ms),
           redis: per('redis'),
           load_generator: perRequest((generator.user + generator.system) / 1000),
         },
@@ -169,6 +184,7 @@ async function main() {
         errors: s.errors,
         load_1m: s.load_average_1m,
         'pg ms/req': s.cpu_ms_per_request.postgres,
+        'pg api ms/req': s.cpu_ms_per_request.postgres_api_backends,
         'api ms/req': s.cpu_ms_per_request.api,
       })),
     );
