@@ -242,6 +242,45 @@ describe('find match', () => {
       ]),
     );
   });
+
+  it('when a match is created, then each side is sent the view its match list shows', async () => {
+    // The claim reads both rows in its own statement: the views must be those a fresh read gives.
+    const city = freshCity();
+    const me = await newUserIn(city, { is_premium: true, gender: 'male', bio: 'caller bio' });
+    const partner = await newUserIn(city, {
+      gender: 'female',
+      bio: 'partner bio',
+      interests: ['chess'],
+      birth_date: bornYearsAgo(30),
+      photo_url: 'https://example.com/p.jpg',
+    });
+    await domain.database.db
+      .insertInto('user_photos')
+      .values({
+        user_id: partner,
+        content_type: 'image/webp',
+        clear: Buffer.from('clear'),
+        blur_50: Buffer.from('blur 50'),
+        blur_25: Buffer.from('blur 25'),
+        width: 1,
+        height: 1,
+      })
+      .execute();
+    const answer = await find(me, { city });
+    const sent = (userId: number) =>
+      domain.broadcaster.events('match:new').find((entry) => entry.rooms.includes(`user:${userId}`))
+        ?.payload;
+    const listed = async (userId: number) => {
+      const [{ unread_count: _unread, last_message: _last, ...view }] =
+        await domain.services.matches.listMatches(userId);
+      return view;
+    };
+    // Premium, the caller sees the partner in full (photo, bio, name); the partner sees a mystery.
+    expect(answer.partner).toMatchObject({ display_name: `user ${partner}`, bio: 'partner bio' });
+    expect(answer).toEqual(await listed(me));
+    expect(sent(me)).toEqual(answer);
+    expect(sent(partner)).toEqual(await listed(partner));
+  });
 });
 
 describe('find match with the Redis score cache', () => {

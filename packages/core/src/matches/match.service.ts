@@ -21,6 +21,7 @@ import {
   userMatchStats,
   isSideOf,
   type Candidate,
+  type ClaimedMatch,
   type Database,
   type Match,
   type User,
@@ -91,10 +92,11 @@ export class MatchService {
     const ranked = await this.rank(me, candidates);
 
     for (const candidate of ranked.slice(0, MAX_PAIRING_ATTEMPTS)) {
-      const match = await this.pair(userId, candidate.id, premium);
-      if (!match) continue;
+      const claimed = await this.pair(userId, candidate.id, premium);
+      if (!claimed) continue;
+      const { match, users } = claimed;
       this.realtime.joinMatch([match.user_a, match.user_b], match.id);
-      const [viewOfA, viewOfB] = await this.views.forBoth(match);
+      const [viewOfA, viewOfB] = this.views.forBoth(match, users);
       this.realtime.toUsers([match.user_a], 'match:new', viewOfA);
       this.realtime.toUsers([match.user_b], 'match:new', viewOfB);
       return match.user_a === userId ? viewOfA : viewOfB;
@@ -123,15 +125,15 @@ export class MatchService {
   }
 
   /**
-   * The match, or undefined when the pair got an active match meanwhile or either account went:
-   * the claim is one statement (`claimMatch`), the day's slot (free users) and the partner's push
-   * included.
+   * The match and both users' rows, or undefined when the pair got an active match meanwhile or
+   * either account went: the claim is one statement (`claimMatch`), the day's slot (free users)
+   * and the partner's push included.
    */
   private async pair(
     userId: number,
     otherId: number,
     premium: boolean,
-  ): Promise<Match | undefined> {
+  ): Promise<ClaimedMatch | undefined> {
     // Premium takes a slot too, without a cap, so its matches count in `matches_today`.
     const dailyLimit = premium ? null : this.rules.dailyMatchLimit;
     try {

@@ -45,9 +45,12 @@ export class MatchViews {
     return matches.map((match) => this.view(match, viewerId, rows));
   }
 
-  /** The match as each side sees it: `[user_a's view, user_b's view]`. */
-  async forBoth(match: Match): Promise<[MatchView, MatchView]> {
-    const rows = await this.rows([match.user_a, match.user_b]);
+  /**
+   * The match as each side sees it: `[user_a's view, user_b's view]`, from both users' rows as
+   * `findPartnerRows` reads them (the claim reads them in its own statement).
+   */
+  forBoth(match: Match, users: PartnerRow[]): [MatchView, MatchView] {
+    const rows = new Map(users.map((row) => [row.id, row]));
     return [this.view(match, match.user_a, rows), this.view(match, match.user_b, rows)];
   }
 

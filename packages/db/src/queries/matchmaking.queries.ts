@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, Gender, Match, UsersTable } from '../schema';
 import { orderedPair } from './matches.queries';
+import { USER_COLUMNS, type PartnerRow } from './users.queries';
 import { eitherSide } from './match-sides';
 import { inForce } from './moderation-desk.queries';
 
@@ -150,12 +151,15 @@ export function listCandidatesQuery(
     .orderBy('u.last_active_at', 'desc')
     .orderBy('u.id')
     .limit(filters.limit);
-  return db
-    .selectFrom('users as c')
-    .select(['c.id', 'c.birth_date', 'c.city', 'c.interests', 'c.last_active_at'])
-    .where('c.id', 'in', picked)
-    .orderBy('c.last_active_at', 'desc')
-    .orderBy('c.id');
+  return (
+    db
+      .selectFrom('users as c')
+      // What ranking needs; the activity order is the rows' order.
+      .select(['c.id', 'c.birth_date', 'c.city', 'c.interests'])
+      .where('c.id', 'in', picked)
+      .orderBy('c.last_active_at', 'desc')
+      .orderBy('c.id')
+  );
 }
 
 export type Candidate = Awaited<ReturnType<typeof listCandidates>>[number];
@@ -192,13 +196,16 @@ export interface MatchClaim {
  * 4. enqueues the partner's `match` push (the searcher has the answer), under the event key
  *    `enqueueNotifications` would use: stored with the match or not at all, as a transaction
  *    around the two would, without its four extra round trips (BEGIN, its settings, COMMIT).
+ * 5. reads both users' rows as `findPartnerRows` does, for the views of the match each is sent:
+ *    the round trip that would read them next is saved.
  *
- * Returns the match, or undefined when either user is deleted or the limit is reached.
+ * Returns the match and both users' rows, or undefined when either user is deleted or the limit
+ * is reached.
  */
 export async function claimMatch(
   db: Kysely<Database>,
   { userId, otherId, dailyLimit, ttlMs }: MatchClaim,
-): Promise<Match | undefined> {
+): Promise<ClaimedMatch | undefined> {
   const { user_a, user_b } = orderedPair(userId, otherId);
   const live = sql`live AS (
       SELECT count(*) = 2 AS ok FROM (
@@ -228,9 +235,39 @@ export async function claimMatch(
       FROM claimed
       ON CONFLICT (event_key) DO NOTHING
     )`;
-  const { rows } =
-    await sql<Match>`WITH ${live}, ${slot}, ${claimed}, ${push} SELECT * FROM claimed`.execute(db);
-  return rows[0];
+  // One row: the match's columns, then each user's under a prefix (`a.` for user_a, `b.`).
+  const { rows } = await sql<Record<string, unknown>>`
+    WITH ${live}, ${slot}, ${claimed}, ${push}
+    SELECT claimed.*, ${sideColumns('a')}, ${sideColumns('b')}
+    FROM claimed
+    JOIN users a ON a.id = claimed.user_a
+    JOIN users b ON b.id = claimed.user_b`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const match: Record<string, unknown> = {};
+  const sides: Record<'a' | 'b', Record<string, unknown>> = { a: {}, b: {} };
+  for (const [key, value] of Object.entries(row)) {
+    const side = key.startsWith('a.') ? 'a' : key.startsWith('b.') ? 'b' : undefined;
+    if (side) sides[side][key.slice(2)] = value;
+    else match[key] = value;
+  }
+  return { match: match as Match, users: [sides.a as PartnerRow, sides.b as PartnerRow] };
+}
+
+/** A stored match, with both users' rows (user_a's first) as `findPartnerRows` reads them. */
+export interface ClaimedMatch {
+  match: Match;
+  users: [PartnerRow, PartnerRow];
+}
+
+/** The columns of a `PartnerRow` of the users row aliased `side`, each named `<side>.<column>`. */
+function sideColumns(side: 'a' | 'b') {
+  return sql.join([
+    ...USER_COLUMNS.map(
+      (column) => sql`${sql.ref(`${side}.${column}`)} AS ${sql.id(`${side}.${column}`)}`,
+    ),
+    sql`EXISTS (SELECT 1 FROM user_photos p WHERE p.user_id = ${sql.ref(`${side}.id`)}) AS ${sql.id(`${side}.has_uploaded_photo`)}`,
+  ]);
 }
 
 const UNIQUE_VIOLATION = '23505';

@@ -54,6 +54,31 @@ export function findUserById(db: Kysely<Database>, userId: number) {
 /** A user as a match partner is drawn from: the profile, and whether a photo was uploaded. */
 export type PartnerRow = User & { has_uploaded_photo: boolean };
 
+/** Every column of `users`: for a statement that reads whole user rows beside another table's. */
+export const USER_COLUMNS = [
+  'id',
+  'display_name',
+  'email',
+  'gender',
+  'birth_date',
+  'city',
+  'interests',
+  'bio',
+  'photo_url',
+  'is_premium',
+  'premium_until',
+  'verification_status',
+  'verification_note',
+  'last_active_at',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+] as const satisfies readonly (keyof User)[];
+// A column missing from the list fails to compile here, so the rows read with it stay whole.
+type UnlistedColumn = Exclude<keyof User, (typeof USER_COLUMNS)[number]>;
+const everyColumnListed: [UnlistedColumn] extends [never] ? true : UnlistedColumn = true;
+void everyColumnListed;
+
 /** The (not deleted) users among these ids, with whether each uploaded a photo: one query. */
 export function findPartnerRows(db: Kysely<Database>, userIds: number[]): Promise<PartnerRow[]> {
   if (userIds.length === 0) return Promise.resolve([]);
