@@ -271,9 +271,9 @@ describe('find match', () => {
       domain.broadcaster.events('match:new').find((entry) => entry.rooms.includes(`user:${userId}`))
         ?.payload;
     const listed = async (userId: number) => {
-      const [{ unread_count: _unread, last_message: _last, ...view }] =
-        await domain.services.matches.listMatches(userId);
-      return view;
+      const [view] = await domain.services.matches.listMatches(userId);
+      const { unread_count: _unread, last_message: _last, ...rest } = view!;
+      return rest;
     };
     // Premium, the caller sees the partner in full (photo, bio, name); the partner sees a mystery.
     expect(answer.partner).toMatchObject({ display_name: `user ${partner}`, bio: 'partner bio' });

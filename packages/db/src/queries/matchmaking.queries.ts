@@ -131,10 +131,11 @@ export function listCandidates(db: Kysely<Database>, userId: number, filters: Ca
 /**
  * The candidates' query, unexecuted: tests read its plan. Two steps, so its cost follows the
  * `limit`, not the number of users. The inner step walks a partial index of visible users in
- * `last_active_at DESC` order (`users_candidates_idx`, or `users_candidates_city_idx` under its
- * normalised city when a city is asked for) and stops after `limit` ids pass; the gender and age
- * filters are checked on the index entry (both are included in it), so a rejected user costs no
- * heap read. Only the outer step reads the rows it returns, by primary key.
+ * `last_active_at DESC` order (`users_candidates_idx`, or under the gender or the normalised city
+ * when one is asked for: `users_candidates_gender_idx`, `users_candidates_city_idx`) and stops
+ * after `limit` ids pass; the gender and age filters are checked on the index entry, so a
+ * rejected user costs no heap read where the page is all-visible. Only the outer step reads the
+ * rows it returns, by primary key.
  */
 export function listCandidatesQuery(
   db: Kysely<Database>,
