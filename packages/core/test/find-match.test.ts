@@ -7,6 +7,7 @@ import {
   openDomain,
   testRedisUrl,
   uniquePrefix,
+  uploadPhoto,
   type Domain,
 } from './support/domain';
 import { closedPort } from '@mm/test-support/http';
@@ -254,18 +255,7 @@ describe('find match', () => {
       birth_date: bornYearsAgo(30),
       photo_url: 'https://example.com/p.jpg',
     });
-    await domain.database.db
-      .insertInto('user_photos')
-      .values({
-        user_id: partner,
-        content_type: 'image/webp',
-        clear: Buffer.from('clear'),
-        blur_50: Buffer.from('blur 50'),
-        blur_25: Buffer.from('blur 25'),
-        width: 1,
-        height: 1,
-      })
-      .execute();
+    await uploadPhoto(domain.database, partner);
     const answer = await find(me, { city });
     const sent = (userId: number) =>
       domain.broadcaster.events('match:new').find((entry) => entry.rooms.includes(`user:${userId}`))

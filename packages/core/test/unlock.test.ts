@@ -4,7 +4,14 @@ import { MASK, maskContacts } from '../src/unlock/contact-masking';
 import { defaultDomainRules } from '../src/rules';
 import { createServices } from '../src/services';
 import { setMessageCounts } from '@mm/db/testing';
-import { bornYearsAgo, newUser, openDomain, uniquePrefix, type Domain } from './support/domain';
+import {
+  bornYearsAgo,
+  newUser,
+  openDomain,
+  uniquePrefix,
+  uploadPhoto,
+  type Domain,
+} from './support/domain';
 
 /** Values no lower level may show: each is unique, so finding it anywhere in a view is a leak. */
 const SECRET = {
@@ -128,18 +135,7 @@ describe('progressive unlock', () => {
       'when the match is at level %i, then the partner view carries exactly that level’s fields',
       async (level) => {
         const { ann, zed, match } = await matchedPair();
-        await domain.database.db
-          .insertInto('user_photos')
-          .values({
-            user_id: zed,
-            content_type: 'image/webp',
-            clear: Buffer.from('clear'),
-            blur_50: Buffer.from('blur 50'),
-            blur_25: Buffer.from('blur 25'),
-            width: 1,
-            height: 1,
-          })
-          .execute();
+        await uploadPhoto(domain.database, zed);
         await setMessageCount(match.id, THRESHOLDS[level]!);
 
         const view = await annsView(ann, match.id);

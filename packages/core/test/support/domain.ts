@@ -121,6 +121,22 @@ export async function newUser(
   return id;
 }
 
+/** Stores an uploaded photo for the user, as the upload would (placeholder bytes). */
+export async function uploadPhoto(database: DatabaseHandle, userId: number): Promise<void> {
+  await database.db
+    .insertInto('user_photos')
+    .values({
+      user_id: userId,
+      content_type: 'image/webp',
+      clear: Buffer.from('clear'),
+      blur_50: Buffer.from('blur 50'),
+      blur_25: Buffer.from('blur 25'),
+      width: 1,
+      height: 1,
+    })
+    .execute();
+}
+
 /** Moves a match's expiry (into the past, say) as if time had passed. */
 export async function setExpiry(
   database: DatabaseHandle,
