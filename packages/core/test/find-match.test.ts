@@ -225,6 +225,37 @@ describe('find match', () => {
     }
   });
 
+  it('when a user searches, then the search is recorded as activity, at most once a minute', async () => {
+    const city = freshCity();
+    const lastActive = async (id: number) =>
+      (
+        await domain.database.db
+          .selectFrom('users')
+          .select('last_active_at')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).last_active_at.getTime();
+    const setLastActive = (id: number, msAgo: number) =>
+      domain.database.db
+        .updateTable('users')
+        .set({ last_active_at: new Date(Date.now() - msAgo) })
+        .where('id', '=', id)
+        .execute();
+    const me = await newUserIn(city);
+    // Nobody else in the city: the search finds no one and is still recorded.
+    await setLastActive(me, 120_000);
+    const before = Date.now();
+    await expect(find(me, { city })).rejects.toMatchObject({ code: 'NO_CANDIDATES' });
+    expect(await lastActive(me)).toBeGreaterThanOrEqual(before - 1_000);
+
+    // Recorded less than a minute ago: left as it is.
+    await setLastActive(me, 30_000);
+    const recorded = await lastActive(me);
+    await newUserIn(city);
+    await find(me, { city });
+    expect(await lastActive(me)).toBe(recorded);
+  });
+
   it('when a match is created, then both users are told and joined to its room', async () => {
     const city = freshCity();
     const me = await newUserIn(city);

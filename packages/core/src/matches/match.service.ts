@@ -17,7 +17,6 @@ import {
   findUserWithStanding,
   listCandidates,
   listMatchesOfUser,
-  touchLastActive,
   userMatchStats,
   isSideOf,
   type Candidate,
@@ -78,17 +77,22 @@ export class MatchService {
     if (!premium && (await countMatchesToday(this.db, userId)) >= this.rules.dailyMatchLimit) {
       throw this.limitReached();
     }
-    // Searching is activity. Recorded at most once a minute: a candidate's place in the order
-    // does not need a finer clock, and a search that skips the write skips its commit's flush.
+    // Searching is activity, recorded by the candidates' statement. At most once a minute: a
+    // candidate's place in the order does not need a finer clock, and a search that skips the
+    // write skips its commit's flush.
     const now = new Date();
-    if (now.getTime() - me.last_active_at.getTime() >= ACTIVITY_RESOLUTION_MS) {
-      await touchLastActive(this.db, userId, now);
-    }
-    const candidates = await listCandidates(this.db, userId, {
-      ...toProfileFilters(filters),
-      activeSince: new Date(Date.now() - this.rules.activeWithinMs),
-      limit: CANDIDATE_POOL,
-    });
+    const activeAt =
+      now.getTime() - me.last_active_at.getTime() >= ACTIVITY_RESOLUTION_MS ? now : undefined;
+    const candidates = await listCandidates(
+      this.db,
+      userId,
+      {
+        ...toProfileFilters(filters),
+        activeSince: new Date(now.getTime() - this.rules.activeWithinMs),
+        limit: CANDIDATE_POOL,
+      },
+      { activeAt },
+    );
     const ranked = await this.rank(me, candidates);
 
     for (const candidate of ranked.slice(0, MAX_PAIRING_ATTEMPTS)) {

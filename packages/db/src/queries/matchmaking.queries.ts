@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type InferResult, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Database, Gender, Match, UsersTable } from '../schema';
 import { orderedPair } from './matches.queries';
 import { USER_COLUMNS, type PartnerRow } from './users.queries';
@@ -122,10 +122,26 @@ export function withinFilters<O>(qb: UsersQuery<O>, filters: ProfileFilters): Us
 /**
  * Who `userId` may be matched with, most recently active first: visible to the user, not already
  * in an active match with the user, active recently, and inside the filters. The caller ranks
- * them by compatibility.
+ * them by compatibility. `activeAt`: also records the user's activity at that time, in the same
+ * statement, so a search that records it costs no round trip of its own. The update holds the
+ * user's row lock only while the statement runs, as one of its own would.
  */
-export function listCandidates(db: Kysely<Database>, userId: number, filters: CandidateFilters) {
-  return listCandidatesQuery(db, userId, filters).execute();
+export async function listCandidates(
+  db: Kysely<Database>,
+  userId: number,
+  filters: CandidateFilters,
+  { activeAt }: { activeAt?: Date } = {},
+): Promise<Candidate[]> {
+  const query = listCandidatesQuery(db, userId, filters);
+  if (!activeAt) return query.execute();
+  // A data-modifying CTE runs whether or not the query reads it; the candidates are read from
+  // the statement's snapshot, and the user is never their own candidate.
+  const { rows } = await sql<Candidate>`
+    WITH touched AS (
+      UPDATE users SET last_active_at = ${activeAt} WHERE id = ${userId}::bigint
+    )
+    ${query}`.execute(db);
+  return rows;
 }
 
 /**
@@ -163,7 +179,7 @@ export function listCandidatesQuery(
   );
 }
 
-export type Candidate = Awaited<ReturnType<typeof listCandidates>>[number];
+export type Candidate = InferResult<ReturnType<typeof listCandidatesQuery>>[number];
 
 /** Today, as the database's clock sees it in UTC: the day the daily limit counts in. */
 const utcToday = sql<string>`(now() AT TIME ZONE 'utc')::date`;
