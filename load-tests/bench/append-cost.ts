@@ -5,8 +5,8 @@
 // it at a steady rate (3,000 msg/s unless APPEND_RATE says otherwise), batches formed the way
 // MessageWriter forms them (one lane: whatever arrived while the last batch was written).
 //
-// Beside the statement itself, what a stored message sets off in PostgreSQL: the push trigger on
-// `messages` (a recipient with a registered device gets an outbox row, one without gets none), and
+// Beside the statement itself, what a stored message sets off in PostgreSQL: its push (the same
+// statement upserts an outbox row for a recipient with a registered device, none for one without), and
 // the unread totals the gateway counts for a batch's recipients (UnreadTotals: since the cap and
 // the interval, at most one count a second per pod, each match counted up to 100 messages). APPEND_CASES (a regular expression) runs only the cases whose label matches.
 import { readFileSync } from 'node:fs';
@@ -93,8 +93,6 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
     (size: number, group: number = GROUPS.plain) =>
     () =>
       appendMessageBatch(db, nextBatch(size, group), SECRET_TTL_MS);
-  const trigger = (change: 'DISABLE' | 'ENABLE') =>
-    sql`ALTER TABLE messages ${sql.raw(change)} TRIGGER messages_enqueue_notifications`;
   // `messages`: per call, when the call stores messages (the CPU is then per 1,000 messages).
   // `before`, `after`: run around the case's passes, not timed (a diagnostic's settings).
   const cases: {
@@ -129,21 +127,13 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
       before: sql`SET synchronous_commit = off`,
       after: sql`RESET synchronous_commit`,
     },
-    // The push trigger: with nothing to enqueue (above), with a device to push to, and not run.
+    // The push: with nothing to enqueue (above), and with a device to push to.
     ...[10, 50].map((size) => ({
       label: `append_messages × ${size}, recipients have a device`,
       rounds: 2000 / size,
       run: append(size, GROUPS.device),
       messages: size,
     })),
-    {
-      label: 'append_messages × 10, push trigger off',
-      rounds: 200,
-      run: append(10),
-      messages: 10,
-      before: trigger('DISABLE'),
-      after: trigger('ENABLE'),
-    },
     // The gateway's count after a batch, CPU per 1,000 messages at one count per batch of 10.
     ...(['unread', 'read'] as const).map((group) => ({
       label:
