@@ -15,7 +15,8 @@
  * answer an account's standing from before a suspension.
  */
 /**
- * How the handshake's reads batch: up to 500 users a query, two queries in flight per process.
+ * How the handshake's reads and the sync after it batch: up to 500 users (cursors, for a sync) a
+ * query, two queries in flight per process.
  * One setting for all of them, so a storm's handshakes queue alike whatever they read.
  */
 export const CONNECTING_BATCH = { maxBatch: 500, concurrency: 2 } as const;
@@ -27,7 +28,14 @@ export class BatchLoader<K, V> {
   constructor(
     /** Reads the keys; a key missing from the answer is read as `missing(key)`. */
     private readonly readMany: (keys: K[]) => Promise<Map<K, V>>,
-    private readonly options: { maxBatch: number; concurrency: number; missing: (key: K) => V },
+    private readonly options: {
+      /** Most keys a batch holds; with `weight`, most weight (a heavier key still goes alone). */
+      maxBatch: number;
+      concurrency: number;
+      missing: (key: K) => V;
+      /** What a key costs of `maxBatch` (1 unless said). */
+      weight?: (key: K) => number;
+    },
   ) {}
 
   load(key: K): Promise<V> {
@@ -42,8 +50,11 @@ export class BatchLoader<K, V> {
   private next(): void {
     while (this.inFlight < this.options.concurrency && this.queue.size > 0) {
       const batch = new Map<K, Waiter<V>[]>();
+      let weight = 0;
       for (const [key, waiters] of this.queue) {
-        if (batch.size === this.options.maxBatch) break;
+        const cost = this.options.weight?.(key) ?? 1;
+        if (batch.size > 0 && weight + cost > this.options.maxBatch) break;
+        weight += cost;
         batch.set(key, waiters);
         this.queue.delete(key);
       }

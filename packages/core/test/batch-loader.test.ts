@@ -1,7 +1,11 @@
 import { BatchLoader } from '../src/batch-loader';
 
 /** A loader whose reads are answered by the test, in order. */
-function loaderOf(options: { maxBatch: number; concurrency: number }) {
+function loaderOf(options: {
+  maxBatch: number;
+  concurrency: number;
+  weight?: (key: number) => number;
+}) {
   const reads: { keys: number[]; answer(values: Map<number, string> | Error): void }[] = [];
   const loader = new BatchLoader<number, string>(
     (keys) =>
@@ -64,5 +68,23 @@ describe('a batch loader', () => {
     reads[1]!.answer(valuesOf([2]));
     expect(await second).toBe('value of 2');
     expect(await third).toBe('none for 3');
+  });
+
+  it('when keys weigh, then a batch holds at most maxBatch of weight, and a key heavier than that goes alone', async () => {
+    const { loader, reads, settle, valuesOf } = loaderOf({
+      maxBatch: 5,
+      concurrency: 1,
+      weight: (key) => key,
+    });
+    const values = [1, 2, 3, 9, 4].map((key) => loader.load(key));
+    reads[0]!.answer(valuesOf([1]));
+    await settle();
+    reads[1]!.answer(valuesOf([2, 3]));
+    await settle();
+    reads[2]!.answer(valuesOf([9]));
+    await settle();
+    reads[3]!.answer(valuesOf([4]));
+    expect(await Promise.all(values)).toHaveLength(5);
+    expect(reads.map((r) => r.keys)).toEqual([[1], [2, 3], [9], [4]]);
   });
 });

@@ -8,6 +8,8 @@ import { createServices, type Services } from '../src/services';
 import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presence-store';
 import type { RoomBroadcaster } from '../src/realtime/realtime';
 import { insertMatch } from './support/domain';
+import { SyncService } from '../src/messages/sync.service';
+import type { SyncPage } from '@mm/contract';
 
 /** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
 function recordingBroadcaster() {
@@ -117,6 +119,37 @@ describe('sync, read receipts and presence in the domain', () => {
         .execute();
       const page = await services.sync.since(1, { since: { [m]: 0 }, limit: 200 });
       expect(page.messages.map((msg) => msg.seq)).toEqual([1, 3]);
+    });
+    it('when several users sync at once, then their syncs are read together, each page holding only what its own caller may see, cut at its own limit', async () => {
+      const mine = await newMatch(2, 9);
+      const theirs = await newMatch(4, 8);
+      await sendMany(mine, 9, 3, 'x');
+      await sendMany(theirs, 8, 2, 'y');
+      let queries = 0;
+      const counted = handle.db.withPlugin({
+        transformQuery: ({ node }) => {
+          queries++;
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      });
+      const sync = new SyncService(counted);
+      const seqs = (page: SyncPage) => page.messages.map((m) => `${m.match_id}:${m.seq}`);
+      // The first two are read at once, each alone (two queries in flight); the two asked for
+      // meanwhile go together in the next query.
+      const [alone, current, asker, owner] = await Promise.all([
+        sync.since(2, { since: { [mine]: 0 }, limit: 200 }),
+        sync.since(9, { since: { [mine]: 3 }, limit: 200 }),
+        sync.since(2, { since: { [mine]: 1, [theirs]: 0 }, limit: 1 }),
+        sync.since(8, { since: { [theirs]: 0, [mine]: 0 }, limit: 200 }),
+      ]);
+      expect(queries).toBe(3);
+      expect(seqs(alone!)).toEqual([1, 2, 3].map((s) => `${mine}:${s}`));
+      // User 2 is not in `theirs`: nothing of it, even read with its owner's sync.
+      expect(asker).toEqual({ messages: [expect.objectContaining({ seq: 2 })], has_more: true });
+      expect(seqs(asker!)).toEqual([`${mine}:2`]);
+      expect(seqs(owner!)).toEqual([`${theirs}:1`, `${theirs}:2`]);
+      expect(current).toEqual({ messages: [], has_more: false });
     });
   });
 
