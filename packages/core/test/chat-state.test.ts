@@ -9,6 +9,8 @@ import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presenc
 import type { RoomBroadcaster } from '../src/realtime/realtime';
 import { insertMatch } from './support/domain';
 import { SyncService } from '../src/messages/sync.service';
+import { PresenceService } from '../src/presence/presence.service';
+import { Realtime } from '../src/realtime/realtime';
 import type { SyncPage } from '@mm/contract';
 
 /** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
@@ -232,6 +234,63 @@ describe('sync, read receipts and presence in the domain', () => {
       of101,
     ]);
     await services.presence.disconnected(102, 'socket-of-102');
+  });
+
+  it('when a sweep finds many users gone at once, then their last-seen times are stored in one statement, their partners read in one query, and each partner hears it', async () => {
+    await sql`INSERT INTO users (id, display_name) SELECT g, 'u' || g FROM generate_series(201, 206) g`.execute(
+      handle.db,
+    );
+    await Promise.all([newMatch(201, 202), newMatch(203, 204), newMatch(205, 206)]);
+    let queries = 0;
+    const counted = handle.db.withPlugin({
+      transformQuery: ({ node }) => {
+        queries++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const ttlMs = 1_000;
+    const store = new RedisPresenceStore(
+      redis,
+      `mmtest:presence:${randomBytes(4).toString('hex')}`,
+      ttlMs,
+    );
+    const presence = new PresenceService(
+      store,
+      counted,
+      new Realtime(recorder.broadcaster),
+      { forEach: () => undefined },
+      { ttlMs },
+    );
+    // A dead pod's entries, last refreshed two TTLs ago (so they expired one TTL ago).
+    const refreshed = Date.now() - 2 * ttlMs;
+    for (const user of [201, 203, 205])
+      await store.add(user, `dead:${user}`, refreshed + ttlMs, refreshed);
+    recorder.emitted.length = 0;
+    await presence.sweep();
+
+    expect(queries).toBe(2);
+    const { rows } = await sql<{ id: number; last_active_at: Date }>`
+      SELECT id, last_active_at FROM users WHERE id IN (201, 203, 205) ORDER BY id`.execute(
+      handle.db,
+    );
+    expect(rows.map((r) => [Number(r.id), r.last_active_at.getTime()])).toEqual(
+      [201, 203, 205].map((id) => [id, refreshed]),
+    );
+    const told = recorder.emitted
+      .filter((e) => e.event === 'presence')
+      .map((e) => [e.rooms, e.payload])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(told).toEqual(
+      [
+        [202, 201],
+        [204, 203],
+        [206, 205],
+      ].map(([partner, user]) => [
+        [`user:${partner}`],
+        { user_id: user, online: false, last_seen_at: new Date(refreshed).toISOString() },
+      ]),
+    );
   });
 
   describe('presence stores', () => {

@@ -2,28 +2,6 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import { eitherSide } from './match-sides';
 
-/** The partners of the user's active matches: who hears of their presence. */
-export async function listActivePartnerIds(
-  db: Kysely<Database>,
-  userId: number,
-): Promise<number[]> {
-  const rows = await db
-    .selectFrom('matches')
-    .select((eb) =>
-      eb
-        .case()
-        .when('user_a', '=', userId)
-        .then(eb.ref('user_b'))
-        .else(eb.ref('user_a'))
-        .end()
-        .as('partner_id'),
-    )
-    .where('status', '=', 'active')
-    .where(eitherSide(userId))
-    .execute();
-  return rows.map((row) => row.partner_id);
-}
-
 /** An active match partner, and when they were last seen (null when never, or deleted). */
 export interface PartnerLastSeen {
   partnerId: number;
@@ -58,13 +36,20 @@ export async function listActivePartnersLastSeen(
   return partners;
 }
 
-/** Stores when the user was last seen (their last socket went). */
+/**
+ * Stores when each user was last seen (their last socket went), in one statement for many: a
+ * sweep after a pod died claims thousands at once.
+ */
 export async function touchLastActive(
   db: Kysely<Database>,
-  userId: number,
-  at: Date,
+  seen: { userId: number; at: Date }[],
 ): Promise<void> {
-  await db.updateTable('users').set({ last_active_at: at }).where('id', '=', userId).execute();
+  if (seen.length === 0) return;
+  await sql`
+    UPDATE users u SET last_active_at = s.at
+    FROM unnest(${seen.map((s) => s.userId)}::bigint[], ${seen.map((s) => s.at)}::timestamptz[])
+      AS s(id, at)
+    WHERE u.id = s.id`.execute(db);
 }
 
 export async function findLastActive(
