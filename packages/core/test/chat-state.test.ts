@@ -298,6 +298,7 @@ describe('sync, read receipts and presence in the domain', () => {
     const stores = () => {
       const prefix = `mmtest:presence:${randomBytes(4).toString('hex')}`;
       return {
+        prefix,
         podA: new RedisPresenceStore(redis, prefix, ttlMs),
         podB: new RedisPresenceStore(redis, prefix, ttlMs),
       };
@@ -331,6 +332,35 @@ describe('sync, read receipts and presence in the domain', () => {
       expect(claimed).toEqual([{ userId: 1, lastSeenAt: new Date(start) }]);
       // The dead pod's entry is gone: the user is offline once the live socket goes.
       expect(await podB.remove(2, 'live:s3', later)).toBe(true);
+    });
+
+    it('when many entries are added at once, then they go a script per bucket and only the users with no live entry come online, once each', async () => {
+      const { prefix, podB } = stores();
+      const now = Date.now();
+      await podB.add(17, 'b:s1', now + ttlMs, now); // already online on another pod
+      const evals: number[] = [];
+      const counting = new Proxy(redis, {
+        get: (target, key, receiver) =>
+          key === 'eval'
+            ? (...args: Parameters<Redis['eval']>) => {
+                evals.push(Number(args[1]));
+                return target.eval(...args);
+              }
+            : Reflect.get(target, key, receiver),
+      });
+      const pod = new RedisPresenceStore(counting, prefix, ttlMs);
+      // Users 1, 17 and 33 share bucket 1 of 16; 2 is in bucket 2. User 1 has two sockets here.
+      const came = await pod.addMany(
+        [1, 17, 2, 1, 33].map((userId, i) => ({ userId, member: `a:s${i}` })),
+        now + ttlMs,
+        now,
+      );
+      expect(came.sort((a, b) => a - b)).toEqual([1, 2, 33]);
+      expect(evals.sort((a, b) => a - b)).toEqual([2, 5]); // a script per bucket: its index and each entry's key
+      expect(await podB.isOnline([1, 2, 17, 33, 49], now)).toEqual([true, true, true, true, false]);
+      // Both of user 1's sockets count: the user stays online while either lives.
+      expect(await pod.remove(1, 'a:s0', now)).toBe(false);
+      expect(await pod.remove(1, 'a:s3', now)).toBe(true);
     });
 
     it('when the memory store counts sockets, then it follows the same rules', async () => {

@@ -14,14 +14,14 @@ import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 import { isWithdrawn } from '../unlock/unlock-levels';
-import type { Departure, PresenceStore } from './presence-store';
+import type { Departure, PresenceEntry, PresenceStore } from './presence-store';
 
 /** This process's sockets and their users: the socket cap's record (`SocketCap`). */
 export interface LocalSockets {
   forEach(visit: (userId: number, socketId: string) => void): void;
 }
 
-/** Sockets the heartbeat refreshes at once (pipelined), before it starts on the next ones. */
+/** Sockets the heartbeat refreshes at once (a script per bucket), before it starts on the next. */
 const HEARTBEAT_SLICE = 500;
 
 export interface PresenceOptions {
@@ -157,20 +157,19 @@ export class PresenceService {
     let failure: unknown;
     for (let start = 0; start < users.length; start += HEARTBEAT_SLICE) {
       const end = Math.min(start + HEARTBEAT_SLICE, users.length);
-      const refreshes: Promise<void>[] = [];
-      for (let i = start; i < end; i++) refreshes.push(this.refresh(users[i]!, sockets[i]!, now));
-      for (const outcome of await Promise.allSettled(refreshes)) {
-        if (outcome.status === 'rejected') failure ??= outcome.reason;
+      const entries: PresenceEntry[] = [];
+      for (let i = start; i < end; i++) {
+        entries.push({ userId: users[i]!, member: this.member(sockets[i]!) });
+      }
+      try {
+        // Back after a pause longer than the TTL (swept meanwhile): online again.
+        const back = await this.store.addMany(entries, now + this.options.ttlMs, now);
+        await Promise.all(back.map((userId) => this.announce(userId, true, new Date(now))));
+      } catch (error) {
+        failure ??= error;
       }
     }
     if (failure !== undefined) throw failure;
-  }
-
-  private async refresh(userId: number, socketId: string, now: number): Promise<void> {
-    // Back after a pause longer than the TTL (swept meanwhile): online again.
-    if (await this.store.add(userId, this.member(socketId), now + this.options.ttlMs, now)) {
-      await this.announce(userId, true, new Date(now));
-    }
   }
 
   async sweep(): Promise<void> {
