@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
-import { eitherSide } from './match-sides';
+import { matchesOf } from './match-sides';
 
 /** An active match partner, and when they were last seen (null when never, or deleted). */
 export interface PartnerLastSeen {
@@ -18,13 +18,14 @@ export async function listActivePartnersLastSeen(
 ): Promise<Map<number, PartnerLastSeen[]>> {
   const { rows } = await sql<{ user_id: string; partner_id: number; last_active_at: Date | null }>`
     SELECT caller.id AS user_id, partner.id AS partner_id,
-      CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END AS last_active_at
+      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
+      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
+       FROM users u WHERE u.id = partner.id) AS last_active_at
     FROM unnest(${userIds}::bigint[]) AS caller(id)
-    JOIN matches m ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
+    CROSS JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m
     CROSS JOIN LATERAL (
       SELECT CASE WHEN m.user_a = caller.id THEN m.user_b ELSE m.user_a END AS id
     ) AS partner
-    LEFT JOIN users u ON u.id = partner.id
   `.execute(db);
   const partners = new Map<number, PartnerLastSeen[]>();
   for (const row of rows) {
