@@ -62,6 +62,19 @@ describe('sync, read receipts and presence in the domain', () => {
   const newMatch = (a: number, b: number, fields: Record<string, unknown> = {}) =>
     insertMatch(handle.db, a, b, fields);
 
+  /** The test database, counting the queries sent through it. */
+  function countingQueries() {
+    let queries = 0;
+    const db = handle.db.withPlugin({
+      transformQuery: ({ node }) => {
+        queries++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    return { db, queries: () => queries };
+  }
+
   async function sendMany(matchId: number, senderId: number, count: number, tag = 'm') {
     const sent = [];
     for (let i = 0; i < count; i++) {
@@ -127,15 +140,8 @@ describe('sync, read receipts and presence in the domain', () => {
       const theirs = await newMatch(4, 8);
       await sendMany(mine, 9, 3, 'x');
       await sendMany(theirs, 8, 2, 'y');
-      let queries = 0;
-      const counted = handle.db.withPlugin({
-        transformQuery: ({ node }) => {
-          queries++;
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      });
-      const sync = new SyncService(counted);
+      const counted = countingQueries();
+      const sync = new SyncService(counted.db);
       const seqs = (page: SyncPage) => page.messages.map((m) => `${m.match_id}:${m.seq}`);
       // Asked for in one turn of the event loop: read together, in one query.
       const [alone, current, asker, owner] = await Promise.all([
@@ -144,7 +150,7 @@ describe('sync, read receipts and presence in the domain', () => {
         sync.since(2, { since: { [mine]: 1, [theirs]: 0 }, limit: 1 }),
         sync.since(8, { since: { [theirs]: 0, [mine]: 0 }, limit: 200 }),
       ]);
-      expect(queries).toBe(1);
+      expect(counted.queries()).toBe(1);
       expect(seqs(alone!)).toEqual([1, 2, 3].map((s) => `${mine}:${s}`));
       // User 2 is not in `theirs`: nothing of it, even read with its owner's sync.
       expect(asker).toEqual({ messages: [expect.objectContaining({ seq: 2 })], has_more: true });
@@ -241,14 +247,7 @@ describe('sync, read receipts and presence in the domain', () => {
       handle.db,
     );
     await Promise.all([newMatch(201, 202), newMatch(203, 204), newMatch(205, 206)]);
-    let queries = 0;
-    const counted = handle.db.withPlugin({
-      transformQuery: ({ node }) => {
-        queries++;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    });
+    const counted = countingQueries();
     const ttlMs = 1_000;
     const store = new RedisPresenceStore(
       redis,
@@ -257,7 +256,7 @@ describe('sync, read receipts and presence in the domain', () => {
     );
     const presence = new PresenceService(
       store,
-      counted,
+      counted.db,
       new Realtime(recorder.broadcaster),
       { forEach: () => undefined },
       { ttlMs },
@@ -269,7 +268,7 @@ describe('sync, read receipts and presence in the domain', () => {
     recorder.emitted.length = 0;
     await presence.sweep();
 
-    expect(queries).toBe(2);
+    expect(counted.queries()).toBe(2);
     const { rows } = await sql<{ id: number; last_active_at: Date }>`
       SELECT id, last_active_at FROM users WHERE id IN (201, 203, 205) ORDER BY id`.execute(
       handle.db,
