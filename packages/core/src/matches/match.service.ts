@@ -81,7 +81,7 @@ export class MatchService {
     // does not need a finer clock, and a search that skips the write skips its commit's flush.
     const now = new Date();
     if (now.getTime() - me.last_active_at.getTime() >= ACTIVITY_RESOLUTION_MS) {
-      await touchLastActive(this.db, userId, now);
+      await touchLastActive(this.db, [{ userId, at: now }]);
     }
     const candidates = await listCandidates(this.db, userId, {
       ...toProfileFilters(filters),
