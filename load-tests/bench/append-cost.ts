@@ -2,18 +2,21 @@
 // beside a bare round trip and a one-row INSERT, on the local PostgreSQL. It shows how much of a
 // message's database cost is per batch (paid once) and how much per message, in wall time and in
 // the CPU of the PostgreSQL backend that ran it. Then the same statement as two pods' writers call
-// it at a steady rate (3,000 msg/s unless APPEND_RATE says otherwise), batches formed the way
-// MessageWriter forms them (one lane: whatever arrived while the last batch was written).
+// it at a steady rate (3,000 msg/s unless APPEND_RATE says otherwise) through MessageWriter itself
+// (one lane), once for each least interval between its calls (APPEND_INTERVALS_MS).
 //
-// Beside the statement itself, what a stored message sets off in PostgreSQL: the push trigger on
-// `messages` (a recipient with a registered device gets an outbox row, one without gets none), and
+// Beside the statement itself, what a stored message sets off in PostgreSQL: its push (the same
+// statement upserts an outbox row for a recipient with a registered device, none for one without), and
 // the unread totals the gateway counts for a batch's recipients (UnreadTotals: since the cap and
 // the interval, at most one count a second per pod, each match counted up to 100 messages). APPEND_CASES (a regular expression) runs only the cases whose label matches.
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { appendMessageBatch, countUnreadTotals, type BatchMessage, type Database } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
+import { MessageWriter } from '@mm/core';
+import { LatencyHistogram } from './histogram';
 
 const PAIRS = 100;
 /**
@@ -35,6 +38,8 @@ const CASES = new RegExp(process.env.APPEND_CASES ?? '');
 const SECRET_TTL_MS = 86_400_000;
 const RATE = Number(process.env.APPEND_RATE ?? 3000);
 const PACED_SECONDS = Number(process.env.APPEND_SECONDS ?? 10);
+/** The writers' `minIntervalMs` values the paced part compares (MESSAGE_WRITE_INTERVAL_MS). */
+const INTERVALS_MS = (process.env.APPEND_INTERVALS_MS ?? '0,2,5,10').split(',').map(Number);
 
 /**
  * CPU time a process has used so far, in ms: /proc/<pid>/schedstat counts it in nanoseconds (the
@@ -93,8 +98,6 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
     (size: number, group: number = GROUPS.plain) =>
     () =>
       appendMessageBatch(db, nextBatch(size, group), SECRET_TTL_MS);
-  const trigger = (change: 'DISABLE' | 'ENABLE') =>
-    sql`ALTER TABLE messages ${sql.raw(change)} TRIGGER messages_enqueue_notifications`;
   // `messages`: per call, when the call stores messages (the CPU is then per 1,000 messages).
   // `before`, `after`: run around the case's passes, not timed (a diagnostic's settings).
   const cases: {
@@ -129,21 +132,13 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
       before: sql`SET synchronous_commit = off`,
       after: sql`RESET synchronous_commit`,
     },
-    // The push trigger: with nothing to enqueue (above), with a device to push to, and not run.
+    // The push: with nothing to enqueue (above), and with a device to push to.
     ...[10, 50].map((size) => ({
       label: `append_messages × ${size}, recipients have a device`,
       rounds: 2000 / size,
       run: append(size, GROUPS.device),
       messages: size,
     })),
-    {
-      label: 'append_messages × 10, push trigger off',
-      rounds: 200,
-      run: append(10),
-      messages: 10,
-      before: trigger('DISABLE'),
-      after: trigger('ENABLE'),
-    },
     // The gateway's count after a batch, CPU per 1,000 messages at one count per batch of 10.
     ...(['unread', 'read'] as const).map((group) => ({
       label:
@@ -180,59 +175,61 @@ async function byBatchSize(db: Kysely<Database>): Promise<Row[]> {
 }
 
 /**
- * Two pods, one connection each, `RATE` messages a second between them for `PACED_SECONDS`, to the
- * pairs of `group`: what the backends spend per 1,000 stored messages at that rate, and the
- * batches it makes.
+ * Two pods, one connection and one `MessageWriter` each (one lane, as the gateway runs it), `RATE`
+ * messages a second between them for `PACED_SECONDS`, spread evenly over time, to the pairs of
+ * `group`, each writer with `minIntervalMs` between its calls: what the backends spend per 1,000
+ * stored messages at that rate, the batches the writers make, and what the wait costs a send (from
+ * `append` to its result).
  */
-async function paced(schema: TestSchema, group: number) {
+async function paced(schema: TestSchema, group: number, minIntervalMs: number) {
   const pods = await Promise.all([openTestDatabase(schema, 1), openTestDatabase(schema, 1)]);
   try {
+    let calls = 0;
     const writers = await Promise.all(
       pods.map(async ({ db }) => ({
-        db,
         pid: await backendPid(db),
-        queue: [] as BatchMessage[],
-        writing: undefined as Promise<void> | undefined,
+        writer: new MessageWriter(db, {
+          maxBatch: 500,
+          lanes: 1,
+          minIntervalMs,
+          secretTtlMs: SECRET_TTL_MS,
+          onBatch: () => calls++,
+        }),
       })),
     );
-    let calls = 0;
-    // As MessageWriter's lane: one call in flight; what arrives meanwhile is the next batch.
-    const drain = async (writer: (typeof writers)[number]) => {
-      while (writer.queue.length > 0) {
-        calls++;
-        await appendMessageBatch(writer.db, writer.queue.splice(0, 500), SECRET_TTL_MS);
-      }
-      writer.writing = undefined;
-    };
-    const tickMs = 5;
-    const perTick = (RATE * tickMs) / 1000;
+    let latencies = new LatencyHistogram();
     const run = async (seconds: number) => {
       const start = performance.now();
-      for (let t = 0; t < (seconds * 1000) / tickMs; t++) {
-        const wait = start + t * tickMs - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const sends: Promise<unknown>[] = [];
+      let sent = 0;
+      for (let elapsed = 0; elapsed < seconds * 1000; elapsed = performance.now() - start) {
+        const due = Math.floor((RATE * elapsed) / 1000) - sent;
         // Each message goes to its match's pod, as each match's sends go to one gateway's writer.
-        for (const message of nextBatch(perTick, group)) {
-          const writer = writers[message.matchId % writers.length]!;
-          writer.queue.push(message);
-          writer.writing ??= drain(writer);
+        for (const message of nextBatch(due, group)) {
+          const at = performance.now();
+          const { writer } = writers[message.matchId % writers.length]!;
+          sends.push(writer.append(message).then(() => latencies.record(performance.now() - at)));
         }
+        sent += due;
+        await sleep(1);
       }
-      await Promise.all(writers.map((writer) => writer.writing));
-      return (performance.now() - start) / 1000;
+      await Promise.all(sends);
+      return sent;
     };
     await run(2); // warm-up
+    latencies = new LatencyHistogram();
     const cpu = writers.map((w) => cpuMsOf(w.pid));
     calls = 0;
-    const seconds = await run(PACED_SECONDS);
+    const messages = await run(PACED_SECONDS);
     const used = writers.reduce((sum, w, i) => sum + cpuMsOf(w.pid) - cpu[i]!, 0);
-    const messages = RATE * PACED_SECONDS;
     return {
       recipients: group === GROUPS.device ? 'have a device' : 'no device',
       rate: RATE,
-      seconds: Number(seconds.toFixed(1)),
+      interval_ms: minIntervalMs,
       messages_per_call: Number((messages / calls).toFixed(1)),
       pg_backend_cpu_ms_per_1000: Number(((used * 1000) / messages).toFixed(1)),
+      send_p50_ms: latencies.summary().p50_ms,
+      send_p99_ms: latencies.summary().p99_ms,
     };
   } finally {
     await Promise.all(pods.map((pod) => pod.close()));
@@ -271,7 +268,10 @@ async function main() {
       await close();
     }
     if (process.env.APPEND_SECONDS !== '0') {
-      console.table([await paced(schema, GROUPS.plain), await paced(schema, GROUPS.device)]);
+      const rows = [];
+      for (const interval of INTERVALS_MS) rows.push(await paced(schema, GROUPS.plain, interval));
+      rows.push(await paced(schema, GROUPS.device, INTERVALS_MS[0]!));
+      console.table(rows);
     }
   } finally {
     await schema.drop();

@@ -13,6 +13,7 @@ export {
 export { SIGNATURE_HEADER, WEBHOOK_TOLERANCE_MS } from './users/entitlements.service';
 export { AppError, isDependencyUnavailable, toAppError } from './errors';
 export { RateLimiter } from './limits/rate-limiter';
+export { MessageWriter, type MessageWriterOptions } from './messages/message-writer';
 export { RedisScoreCache } from './matches/score-cache';
 export { PRESENCE_BUCKETS, RedisPresenceStore } from './presence/presence-store';
 export { SocketCap } from './limits/socket-cap';

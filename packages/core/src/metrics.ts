@@ -6,4 +6,6 @@ import type { PushMetrics } from './notifications/push-sender';
 
 export interface DomainMetrics extends PushMetrics {
   messageSent(created: boolean): void;
+  /** One call of the message writer stored `size` messages (resends and refusals included). */
+  messageBatchWritten(size: number): void;
 }

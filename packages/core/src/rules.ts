@@ -29,6 +29,8 @@ export interface DomainRules {
   handshakeRatePerIp: { points: number; windowSeconds: number };
   messageBatchMax: number;
   messageWriteLanes: number;
+  /** Least ms between two write calls of a lane (MessageWriter's `minIntervalMs`). */
+  messageWriteIntervalMs: number;
   presenceTtlMs: number;
   photoMaxBytes: number;
   /** A match warns both users (`match:expiring`, a push) this long before it expires. */
@@ -63,6 +65,7 @@ export function defaultDomainRules(): DomainRules {
     handshakeRatePerIp: { points: 120, windowSeconds: 60 },
     messageBatchMax: 500,
     messageWriteLanes: 1,
+    messageWriteIntervalMs: 5,
     presenceTtlMs: 30 * SECOND_MS,
     photoMaxBytes: 5_000_000,
     expiryWarningMs: HOUR_MS,

@@ -87,6 +87,8 @@ export function createServices(deps: DomainDeps) {
   const writer = new MessageWriter(deps.db, {
     maxBatch: deps.rules.messageBatchMax,
     lanes: deps.rules.messageWriteLanes,
+    minIntervalMs: deps.rules.messageWriteIntervalMs,
+    ...(deps.metrics && { onBatch: (size: number) => deps.metrics!.messageBatchWritten(size) }),
     secretTtlMs: deps.rules.secretMessageTtlMs,
   });
   // A Redis round trip per send for this count was the costliest step the relay does not have:

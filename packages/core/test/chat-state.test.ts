@@ -8,6 +8,10 @@ import { createServices, type Services } from '../src/services';
 import { MemoryPresenceStore, RedisPresenceStore } from '../src/presence/presence-store';
 import type { RoomBroadcaster } from '../src/realtime/realtime';
 import { insertMatch } from './support/domain';
+import { SyncService } from '../src/messages/sync.service';
+import { PresenceService } from '../src/presence/presence.service';
+import { Realtime } from '../src/realtime/realtime';
+import type { SyncPage } from '@mm/contract';
 
 /** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
 function recordingBroadcaster() {
@@ -57,6 +61,19 @@ describe('sync, read receipts and presence in the domain', () => {
 
   const newMatch = (a: number, b: number, fields: Record<string, unknown> = {}) =>
     insertMatch(handle.db, a, b, fields);
+
+  /** The test database, counting the queries sent through it. */
+  function countingQueries() {
+    let queries = 0;
+    const db = handle.db.withPlugin({
+      transformQuery: ({ node }) => {
+        queries++;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    return { db, queries: () => queries };
+  }
 
   async function sendMany(matchId: number, senderId: number, count: number, tag = 'm') {
     const sent = [];
@@ -117,6 +134,29 @@ describe('sync, read receipts and presence in the domain', () => {
         .execute();
       const page = await services.sync.since(1, { since: { [m]: 0 }, limit: 200 });
       expect(page.messages.map((msg) => msg.seq)).toEqual([1, 3]);
+    });
+    it('when several users sync at once, then their syncs are read together, each page holding only what its own caller may see, cut at its own limit', async () => {
+      const mine = await newMatch(2, 9);
+      const theirs = await newMatch(4, 8);
+      await sendMany(mine, 9, 3, 'x');
+      await sendMany(theirs, 8, 2, 'y');
+      const counted = countingQueries();
+      const sync = new SyncService(counted.db);
+      const seqs = (page: SyncPage) => page.messages.map((m) => `${m.match_id}:${m.seq}`);
+      // Asked for in one turn of the event loop: read together, in one query.
+      const [alone, current, asker, owner] = await Promise.all([
+        sync.since(2, { since: { [mine]: 0 }, limit: 200 }),
+        sync.since(9, { since: { [mine]: 3 }, limit: 200 }),
+        sync.since(2, { since: { [mine]: 1, [theirs]: 0 }, limit: 1 }),
+        sync.since(8, { since: { [theirs]: 0, [mine]: 0 }, limit: 200 }),
+      ]);
+      expect(counted.queries()).toBe(1);
+      expect(seqs(alone!)).toEqual([1, 2, 3].map((s) => `${mine}:${s}`));
+      // User 2 is not in `theirs`: nothing of it, even read with its owner's sync.
+      expect(asker).toEqual({ messages: [expect.objectContaining({ seq: 2 })], has_more: true });
+      expect(seqs(asker!)).toEqual([`${mine}:2`]);
+      expect(seqs(owner!)).toEqual([`${theirs}:1`, `${theirs}:2`]);
+      expect(current).toEqual({ messages: [], has_more: false });
     });
   });
 
@@ -202,11 +242,62 @@ describe('sync, read receipts and presence in the domain', () => {
     await services.presence.disconnected(102, 'socket-of-102');
   });
 
+  it('when a sweep finds many users gone at once, then their last-seen times are stored in one statement, their partners read in one query, and each partner hears it', async () => {
+    await sql`INSERT INTO users (id, display_name) SELECT g, 'u' || g FROM generate_series(201, 206) g`.execute(
+      handle.db,
+    );
+    await Promise.all([newMatch(201, 202), newMatch(203, 204), newMatch(205, 206)]);
+    const counted = countingQueries();
+    const ttlMs = 1_000;
+    const store = new RedisPresenceStore(
+      redis,
+      `mmtest:presence:${randomBytes(4).toString('hex')}`,
+      ttlMs,
+    );
+    const presence = new PresenceService(
+      store,
+      counted.db,
+      new Realtime(recorder.broadcaster),
+      { forEach: () => undefined },
+      { ttlMs },
+    );
+    // A dead pod's entries, last refreshed two TTLs ago (so they expired one TTL ago).
+    const refreshed = Date.now() - 2 * ttlMs;
+    for (const user of [201, 203, 205])
+      await store.add(user, `dead:${user}`, refreshed + ttlMs, refreshed);
+    recorder.emitted.length = 0;
+    await presence.sweep();
+
+    expect(counted.queries()).toBe(2);
+    const { rows } = await sql<{ id: number; last_active_at: Date }>`
+      SELECT id, last_active_at FROM users WHERE id IN (201, 203, 205) ORDER BY id`.execute(
+      handle.db,
+    );
+    expect(rows.map((r) => [Number(r.id), r.last_active_at.getTime()])).toEqual(
+      [201, 203, 205].map((id) => [id, refreshed]),
+    );
+    const told = recorder.emitted
+      .filter((e) => e.event === 'presence')
+      .map((e) => [e.rooms, e.payload])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(told).toEqual(
+      [
+        [202, 201],
+        [204, 203],
+        [206, 205],
+      ].map(([partner, user]) => [
+        [`user:${partner}`],
+        { user_id: user, online: false, last_seen_at: new Date(refreshed).toISOString() },
+      ]),
+    );
+  });
+
   describe('presence stores', () => {
     const ttlMs = 1_000;
     const stores = () => {
       const prefix = `mmtest:presence:${randomBytes(4).toString('hex')}`;
       return {
+        prefix,
         podA: new RedisPresenceStore(redis, prefix, ttlMs),
         podB: new RedisPresenceStore(redis, prefix, ttlMs),
       };
@@ -240,6 +331,35 @@ describe('sync, read receipts and presence in the domain', () => {
       expect(claimed).toEqual([{ userId: 1, lastSeenAt: new Date(start) }]);
       // The dead pod's entry is gone: the user is offline once the live socket goes.
       expect(await podB.remove(2, 'live:s3', later)).toBe(true);
+    });
+
+    it('when many entries are added at once, then they go a script per bucket and only the users with no live entry come online, once each', async () => {
+      const { prefix, podB } = stores();
+      const now = Date.now();
+      await podB.add(17, 'b:s1', now + ttlMs, now); // already online on another pod
+      const evals: number[] = [];
+      const counting = new Proxy(redis, {
+        get: (target, key, receiver) =>
+          key === 'eval'
+            ? (...args: Parameters<Redis['eval']>) => {
+                evals.push(Number(args[1]));
+                return target.eval(...args);
+              }
+            : Reflect.get(target, key, receiver),
+      });
+      const pod = new RedisPresenceStore(counting, prefix, ttlMs);
+      // Users 1, 17 and 33 share bucket 1 of 16; 2 is in bucket 2. User 1 has two sockets here.
+      const came = await pod.addMany(
+        [1, 17, 2, 1, 33].map((userId, i) => ({ userId, member: `a:s${i}` })),
+        now + ttlMs,
+        now,
+      );
+      expect(came.sort((a, b) => a - b)).toEqual([1, 2, 33]);
+      expect(evals.sort((a, b) => a - b)).toEqual([2, 5]); // a script per bucket: its index and each entry's key
+      expect(await podB.isOnline([1, 2, 17, 33, 49], now)).toEqual([true, true, true, true, false]);
+      // Both of user 1's sockets count: the user stays online while either lives.
+      expect(await pod.remove(1, 'a:s0', now)).toBe(false);
+      expect(await pod.remove(1, 'a:s3', now)).toBe(true);
     });
 
     it('when the memory store counts sockets, then it follows the same rules', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '@mm/db';
 import { createTestSchema, openTestDatabase, type TestSchema } from '@mm/db/testing';
@@ -236,5 +237,22 @@ describe('MessageWriter (batched appends)', () => {
 
     expect(message.is_secret).toBe(true);
     expect(message.expires_at!.getTime()).toBeGreaterThanOrEqual(before + options.secretTtlMs);
+  });
+
+  it('when a lane wrote within its interval, then the sends meanwhile wait for it to pass and go in one statement', async () => {
+    const paced = new MessageWriter(podA.db, { ...options, lanes: 1, minIntervalMs: 1_000 });
+    const matchId = await newMatch(18, 19);
+    const first = await send(paced, { matchId, senderId: 18, clientId: 'paced-1' });
+    // The lane's last call started moments ago: the next waits out the rest of its second, so a
+    // send made meanwhile joins it.
+    const second = send(paced, { matchId, senderId: 18, clientId: 'paced-2' });
+    await sleep(50);
+    const third = send(paced, { matchId, senderId: 19, clientId: 'paced-3' });
+    const [b, c] = await Promise.all([second, third]);
+
+    // created_at is the transaction's start: one statement stored both, another the first.
+    expect(b.message.created_at).toEqual(c.message.created_at);
+    expect(first.message.created_at).not.toEqual(b.message.created_at);
+    expect([first, b, c].map((r) => r.message.seq)).toEqual([1, 2, 3]);
   });
 });

@@ -93,3 +93,89 @@ describe('append_messages under concurrency', () => {
     expect(stored).toEqual([{ seq: 1 }]);
   });
 });
+
+describe('append_messages enqueues the push of what it stores', () => {
+  let testSchema: TestSchema;
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    testSchema = await createTestSchema('db_append_push');
+    handle = await openTestDatabase(testSchema, 1);
+    await handle.db
+      .insertInto('users')
+      .values([1, 2, 3].map((id) => ({ id, display_name: `user ${id}` })))
+      .execute();
+    // Users 2 and 1 have a device; user 3 has none.
+    await handle.db
+      .insertInto('push_subscriptions')
+      .values(
+        [2, 1].map((id) => ({
+          user_id: id,
+          endpoint: `https://push.invalid/${id}`,
+          p256dh: 'key',
+          auth: 'auth',
+        })),
+      )
+      .execute();
+  });
+
+  afterAll(async () => {
+    await handle?.close();
+    await testSchema?.drop();
+  });
+
+  const matchOf = (userA: number, userB: number) =>
+    handle.db
+      .insertInto('matches')
+      .values({
+        user_a: userA,
+        user_b: userB,
+        created_by: userA,
+        expires_at: new Date(Date.now() + 86_400_000),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+      .then(({ id }) => id);
+
+  const pending = (matchId: number) =>
+    handle.db
+      .selectFrom('notification_outbox')
+      .select(['user_id', 'event_key', 'message_count', 'last_seq'])
+      .where('match_id', '=', matchId)
+      .where('done_at', 'is', null)
+      .orderBy('user_id')
+      .execute();
+
+  it('when a batch holds both sides of a match, then each recipient with a device gets one row for all of theirs, keyed by the first; a later batch adds to it', async () => {
+    const both = await matchOf(1, 2);
+    const toNobody = await matchOf(2, 3);
+    const send = (matchId: number, senderId: number, clientId: string) => ({
+      matchId,
+      senderId,
+      clientId,
+      body: 'hello',
+    });
+    const first = await appendMessageBatch(
+      handle.db,
+      [send(both, 1, 'a1'), send(both, 2, 'b1'), send(both, 1, 'a2'), send(toNobody, 2, 'c1')],
+      60_000,
+    );
+    expect(first.map((o) => o.outcome)).toEqual(['new', 'new', 'new', 'new']);
+    // A resend stores nothing, so it enqueues nothing.
+    const resend = await appendMessageBatch(handle.db, [send(both, 1, 'a2')], 60_000);
+    expect(resend.map((o) => o.outcome)).toEqual(['existing']);
+
+    // User 2 got seqs 1 and 3 from user 1, user 1 got seq 2; user 3 has no device.
+    expect(await pending(both)).toEqual([
+      { user_id: 1, event_key: `message:${both}:1:2`, message_count: 1, last_seq: 2 },
+      { user_id: 2, event_key: `message:${both}:2:1`, message_count: 2, last_seq: 3 },
+    ]);
+    expect(await pending(toNobody)).toEqual([]);
+
+    await appendMessageBatch(handle.db, [send(both, 1, 'a3')], 60_000);
+    expect(await pending(both)).toEqual([
+      { user_id: 1, event_key: `message:${both}:1:2`, message_count: 1, last_seq: 2 },
+      { user_id: 2, event_key: `message:${both}:2:1`, message_count: 3, last_seq: 4 },
+    ]);
+  });
+});

@@ -2,7 +2,7 @@
 /// <reference types="jest" />
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../src/connection';
-import { eitherSide, isSideOf, partnerOf } from '../src/queries/match-sides';
+import { eitherSide, isSideOf, matchesOf, partnerOf } from '../src/queries/match-sides';
 import {
   createTestSchema,
   insertMatch,
@@ -56,6 +56,32 @@ describe('the two sides of a match', () => {
       expect(raw.map((row) => row.id)).toEqual(ids);
     },
   );
+
+  test('when joined laterally on a column, then matchesOf finds each user exactly their matches, the active ones only when asked', async () => {
+    await handle.db
+      .updateTable('matches')
+      .set({ status: 'expired' })
+      .where('id', '=', matchIds['2-3']!)
+      .execute();
+    const of = async (active: boolean) => {
+      const { rows } = await sql<{ user_id: number; id: number }>`
+        SELECT caller.id AS user_id, m.id FROM unnest(${[1, 2, 3, 4]}::bigint[]) AS caller(id)
+        CROSS JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active })} m
+        ORDER BY caller.id, m.id`.execute(handle.db);
+      return rows.map((row) => [Number(row.user_id), row.id]);
+    };
+    const [oneTwo, twoThree] = [matchIds['1-2']!, matchIds['2-3']!];
+    expect(await of(false)).toEqual([
+      [1, oneTwo],
+      [2, Math.min(oneTwo, twoThree)],
+      [2, Math.max(oneTwo, twoThree)],
+      [3, twoThree],
+    ]);
+    expect(await of(true)).toEqual([
+      [1, oneTwo],
+      [2, oneTwo],
+    ]);
+  });
 
   test('when given one side, then partnerOf answers the other and isSideOf tells a stranger apart', () => {
     const match = { user_a: 1, user_b: 2 };

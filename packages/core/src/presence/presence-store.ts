@@ -1,5 +1,11 @@
 import type { RedisClient } from '../redis-client';
 
+/** One socket's entry: its user, and the member naming the pod and the socket. */
+export interface PresenceEntry {
+  userId: number;
+  member: string;
+}
+
 /** A user whose last connection expired: when it was last refreshed. */
 export interface Departure {
   userId: number;
@@ -14,6 +20,8 @@ export interface Departure {
 export interface PresenceStore {
   /** Adds or refreshes an entry; true when the user had no live entry before (came online). */
   add(userId: number, member: string, expiresAt: number, now: number): Promise<boolean>;
+  /** `add` for many entries (a heartbeat's slice): the users among them who came online. */
+  addMany(entries: PresenceEntry[], expiresAt: number, now: number): Promise<number[]>;
   /** Removes an entry; true when it was the user's last one (went offline). */
   remove(userId: number, member: string, now: number): Promise<boolean>;
   /** Claims users whose every entry expired; each is returned to exactly one caller. */
@@ -31,6 +39,12 @@ export class MemoryPresenceStore implements PresenceStore {
     members.add(member);
     this.entries.set(userId, members);
     return cameOnline;
+  }
+
+  async addMany(entries: PresenceEntry[]): Promise<number[]> {
+    const came: number[] = [];
+    for (const { userId, member } of entries) if (await this.add(userId, member)) came.push(userId);
+    return came;
   }
 
   async remove(userId: number, member: string): Promise<boolean> {
@@ -54,13 +68,20 @@ export class MemoryPresenceStore implements PresenceStore {
 // scored by their latest expiry, which the sweep walks. A user's entries and the index of their
 // bucket share a hash tag, so each script touches one slot: on a Redis Cluster every step runs on
 // the shard that owns the bucket, and the buckets spread over the shards.
+// Adds entries of users in one bucket: KEYS[1] the bucket's index, then each user's entries;
+// ARGV expiry, now, the key's TTL, then each entry's member and user. Returns the users who had
+// no live entry before (came online); a user's second entry finds the first live.
 const ADD = `
-local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf')
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[5])
-if live == 0 then return 1 end
-return 0`;
+local came = {}
+for j = 1, #KEYS - 1 do
+  local key, user = KEYS[j + 1], ARGV[3 + 2 * j]
+  local live = redis.call('ZCOUNT', key, '(' .. ARGV[2], '+inf')
+  redis.call('ZADD', key, ARGV[1], ARGV[2 + 2 * j])
+  redis.call('PEXPIRE', key, ARGV[3])
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[1], user)
+  if live == 0 then came[#came + 1] = user end
+end
+return came`;
 
 const REMOVE = `
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -124,17 +145,35 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async add(userId: number, member: string, expiresAt: number, now: number): Promise<boolean> {
-    const result = await this.redis.eval(
-      ADD,
-      2,
-      ...this.keys(userId),
-      member,
-      expiresAt,
-      now,
-      this.ttlMs * 3,
-      userId,
+    return (await this.addMany([{ userId, member }], expiresAt, now)).length > 0;
+  }
+
+  /** One script per bucket (its users share its hash tag), so a heartbeat's slice is a few. */
+  async addMany(entries: PresenceEntry[], expiresAt: number, now: number): Promise<number[]> {
+    const byBucket = new Map<number, PresenceEntry[]>();
+    for (const entry of entries) {
+      const bucket = entry.userId % PRESENCE_BUCKETS;
+      const list = byBucket.get(bucket);
+      if (list) list.push(entry);
+      else byBucket.set(bucket, [entry]);
+    }
+    const came = await Promise.all(
+      [...byBucket].map(async ([bucket, list]) => {
+        const keys = [this.indexKey(bucket), ...list.map((e) => this.keys(e.userId)[0])];
+        const args = list.flatMap((e) => [e.member, e.userId]);
+        const users = (await this.redis.eval(
+          ADD,
+          keys.length,
+          ...keys,
+          expiresAt,
+          now,
+          this.ttlMs * 3,
+          ...args,
+        )) as string[];
+        return users.map(Number);
+      }),
     );
-    return result === 1;
+    return came.flat();
   }
 
   async remove(userId: number, member: string, now: number): Promise<boolean> {

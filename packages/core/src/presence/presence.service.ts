@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { PresenceView } from '@mm/contract';
 import {
   findLastActive,
-  listActivePartnerIds,
   listActivePartnersLastSeen,
   type PartnerLastSeen,
   touchLastActive,
@@ -15,14 +14,14 @@ import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 import { isWithdrawn } from '../unlock/unlock-levels';
-import type { PresenceStore } from './presence-store';
+import type { Departure, PresenceEntry, PresenceStore } from './presence-store';
 
 /** This process's sockets and their users: the socket cap's record (`SocketCap`). */
 export interface LocalSockets {
   forEach(visit: (userId: number, socketId: string) => void): void;
 }
 
-/** Sockets the heartbeat refreshes at once (pipelined), before it starts on the next ones. */
+/** Sockets the heartbeat refreshes at once (a script per bucket), before it starts on the next. */
 const HEARTBEAT_SLICE = 500;
 
 export interface PresenceOptions {
@@ -42,7 +41,11 @@ export class PresenceService {
   /** Names this process's entries, so two pods' socket ids never collide. */
   private readonly podId = randomBytes(6).toString('hex');
   private timer: NodeJS.Timeout | undefined;
-  /** Sockets connecting at once (a dead pod's clients) read their partners together. */
+  /**
+   * Each user's active partners, read together for the users asked for at once: sockets
+   * connecting at once (a dead pod's clients), and users coming online or going offline at once
+   * (the same clients, and a sweep of the dead pod's entries when they are not back within the TTL).
+   */
   private readonly partnersLastSeen = new BatchLoader<number, PartnerLastSeen[]>(
     (userIds) => listActivePartnersLastSeen(this.db, userIds),
     { ...CONNECTING_BATCH, missing: () => [] },
@@ -72,7 +75,7 @@ export class PresenceService {
   async disconnected(userId: number, socketId: string): Promise<void> {
     const now = new Date();
     if (await this.store.remove(userId, this.member(socketId), now.getTime())) {
-      await this.wentOffline(userId, now);
+      await this.wentOffline([{ userId, lastSeenAt: now }]);
     }
   }
 
@@ -154,40 +157,46 @@ export class PresenceService {
     let failure: unknown;
     for (let start = 0; start < users.length; start += HEARTBEAT_SLICE) {
       const end = Math.min(start + HEARTBEAT_SLICE, users.length);
-      const refreshes: Promise<void>[] = [];
-      for (let i = start; i < end; i++) refreshes.push(this.refresh(users[i]!, sockets[i]!, now));
-      for (const outcome of await Promise.allSettled(refreshes)) {
-        if (outcome.status === 'rejected') failure ??= outcome.reason;
+      const entries: PresenceEntry[] = [];
+      for (let i = start; i < end; i++) {
+        entries.push({ userId: users[i]!, member: this.member(sockets[i]!) });
+      }
+      try {
+        // Back after a pause longer than the TTL (swept meanwhile): online again.
+        const back = await this.store.addMany(entries, now + this.options.ttlMs, now);
+        await Promise.all(back.map((userId) => this.announce(userId, true, new Date(now))));
+      } catch (error) {
+        failure ??= error;
       }
     }
     if (failure !== undefined) throw failure;
   }
 
-  private async refresh(userId: number, socketId: string, now: number): Promise<void> {
-    // Back after a pause longer than the TTL (swept meanwhile): online again.
-    if (await this.store.add(userId, this.member(socketId), now + this.options.ttlMs, now)) {
-      await this.announce(userId, true, new Date(now));
-    }
-  }
-
   async sweep(): Promise<void> {
     const departures = await this.store.sweep(Date.now(), this.options.ttlMs);
-    await Promise.all(departures.map((d) => this.wentOffline(d.userId, d.lastSeenAt)));
+    await this.wentOffline(departures);
   }
 
-  private async wentOffline(userId: number, at: Date): Promise<void> {
-    await touchLastActive(this.db, userId, at);
-    await this.announce(userId, false, at);
+  private async wentOffline(departures: Departure[]): Promise<void> {
+    await touchLastActive(
+      this.db,
+      departures.map((d) => ({ userId: d.userId, at: d.lastSeenAt })),
+    );
+    await Promise.all(departures.map((d) => this.announce(d.userId, false, d.lastSeenAt)));
   }
 
   private async announce(userId: number, online: boolean, at: Date): Promise<void> {
-    const partners = await listActivePartnerIds(this.db, userId);
+    const partners = await this.partnersLastSeen.load(userId);
     if (partners.length === 0) return;
-    this.realtime.toUsers(partners, 'presence', {
-      user_id: userId,
-      online,
-      last_seen_at: at.toISOString(),
-    });
+    this.realtime.toUsers(
+      partners.map((p) => p.partnerId),
+      'presence',
+      {
+        user_id: userId,
+        online,
+        last_seen_at: at.toISOString(),
+      },
+    );
   }
 
   private member(socketId: string): string {

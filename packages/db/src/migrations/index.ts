@@ -12,6 +12,7 @@ import * as moderationDesk from './20261129T104000_moderation_desk';
 import * as cityStatistics from './20261129T110000_city_statistics';
 import * as messagePushNeedsADevice from './20261129T120000_message_push_needs_a_device';
 import * as messagesWithoutForeignKeys from './20261129T121000_messages_without_foreign_keys';
+import * as messagePushInAppendMessages from './20261129T140000_message_push_in_append_messages';
 import * as candidateGenderIndex from './20261129T150000_candidate_gender_index';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   '20261129T110000_city_statistics': cityStatistics,
   '20261129T120000_message_push_needs_a_device': messagePushNeedsADevice,
   '20261129T121000_messages_without_foreign_keys': messagesWithoutForeignKeys,
+  '20261129T140000_message_push_in_append_messages': messagePushInAppendMessages,
   '20261129T150000_candidate_gender_index': candidateGenderIndex,
 };

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, User } from '../schema';
-import { eitherSide } from './match-sides';
+import { eitherSide, matchesOf } from './match-sides';
 import { inForce } from './moderation-desk.queries';
 
 /** What an erased profile keeps of a name: the column is NOT NULL. */
@@ -85,10 +85,15 @@ export async function findConnectingUsers(
   const { rows } = await sql<StandingRow & { user_id: string; match_id: number | null }>`
     SELECT caller.id AS user_id, u.deleted_at, r.kind, r.until, m.id AS match_id
     FROM unnest(${userIds}::bigint[]) AS caller(id)
-    LEFT JOIN users u ON u.id = caller.id
-    LEFT JOIN account_restrictions r ON r.user_id = caller.id AND ${inForce(sql.ref('r.until'))}
-    LEFT JOIN matches m
-      ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
+    -- Each looked up by key for each user, as joins planned by statistics would not be (see
+    -- matchesOf). LIMIT 1 changes nothing (one row a key) but keeps the planner from flattening
+    -- the lookup into such a join.
+    LEFT JOIN LATERAL (SELECT deleted_at FROM users WHERE id = caller.id LIMIT 1) u ON true
+    LEFT JOIN LATERAL (
+      SELECT kind, until FROM account_restrictions r
+      WHERE r.user_id = caller.id AND ${inForce(sql.ref('r.until'))} LIMIT 1
+    ) r ON true
+    LEFT JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m ON true
   `.execute(db);
   const users = new Map<number, ConnectingUser>();
   for (const row of rows) {

@@ -21,6 +21,23 @@ export function eitherSide(
   return sql<boolean>`(${column('user_a')} = ${userId} OR ${column('user_b')} = ${userId})`;
 }
 
+/**
+ * The matches `userId` is a side of (only the active ones with `active`), as a subquery to join
+ * laterally on a column (`sql.ref('caller.id')`): each user's matches found by two index scans,
+ * by `user_a` and by `user_b`. Joined on `eitherSide` instead, a batch of users' matches is
+ * planned by the table's statistics, and on a table not yet analyzed (just filled) the planner
+ * reads every active match for each user. A match is never on both sides (user_a < user_b), so
+ * none comes twice.
+ */
+export function matchesOf(
+  userId: Expression<number>,
+  { active = false }: { active?: boolean } = {},
+): RawBuilder<Match> {
+  const status = active ? sql` AND status = 'active'` : sql``;
+  return sql<Match>`(SELECT * FROM matches WHERE user_a = ${userId}${status}
+    UNION ALL SELECT * FROM matches WHERE user_b = ${userId}${status})`;
+}
+
 /** Whether `userId` is one of the match's two sides. */
 export function isSideOf(match: Pick<Match, 'user_a' | 'user_b'>, userId: number): boolean {
   return match.user_a === userId || match.user_b === userId;

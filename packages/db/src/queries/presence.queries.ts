@@ -1,28 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
-import { eitherSide } from './match-sides';
-
-/** The partners of the user's active matches: who hears of their presence. */
-export async function listActivePartnerIds(
-  db: Kysely<Database>,
-  userId: number,
-): Promise<number[]> {
-  const rows = await db
-    .selectFrom('matches')
-    .select((eb) =>
-      eb
-        .case()
-        .when('user_a', '=', userId)
-        .then(eb.ref('user_b'))
-        .else(eb.ref('user_a'))
-        .end()
-        .as('partner_id'),
-    )
-    .where('status', '=', 'active')
-    .where(eitherSide(userId))
-    .execute();
-  return rows.map((row) => row.partner_id);
-}
+import { matchesOf } from './match-sides';
 
 /** An active match partner, and when they were last seen (null when never, or deleted). */
 export interface PartnerLastSeen {
@@ -40,13 +18,14 @@ export async function listActivePartnersLastSeen(
 ): Promise<Map<number, PartnerLastSeen[]>> {
   const { rows } = await sql<{ user_id: string; partner_id: number; last_active_at: Date | null }>`
     SELECT caller.id AS user_id, partner.id AS partner_id,
-      CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END AS last_active_at
+      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
+      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
+       FROM users u WHERE u.id = partner.id) AS last_active_at
     FROM unnest(${userIds}::bigint[]) AS caller(id)
-    JOIN matches m ON m.status = 'active' AND ${eitherSide(sql.ref<number>('caller.id'), 'm')}
+    CROSS JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m
     CROSS JOIN LATERAL (
       SELECT CASE WHEN m.user_a = caller.id THEN m.user_b ELSE m.user_a END AS id
     ) AS partner
-    LEFT JOIN users u ON u.id = partner.id
   `.execute(db);
   const partners = new Map<number, PartnerLastSeen[]>();
   for (const row of rows) {
@@ -58,13 +37,20 @@ export async function listActivePartnersLastSeen(
   return partners;
 }
 
-/** Stores when the user was last seen (their last socket went). */
+/**
+ * Stores when each user was last seen (their last socket went), in one statement for many: a
+ * sweep after a pod died claims thousands at once.
+ */
 export async function touchLastActive(
   db: Kysely<Database>,
-  userId: number,
-  at: Date,
+  seen: { userId: number; at: Date }[],
 ): Promise<void> {
-  await db.updateTable('users').set({ last_active_at: at }).where('id', '=', userId).execute();
+  if (seen.length === 0) return;
+  await sql`
+    UPDATE users u SET last_active_at = s.at
+    FROM unnest(${seen.map((s) => s.userId)}::bigint[], ${seen.map((s) => s.at)}::timestamptz[])
+      AS s(id, at)
+    WHERE u.id = s.id`.execute(db);
 }
 
 export async function findLastActive(

@@ -1,7 +1,7 @@
 -- append_messages: the message rules, where they run (docs/design.md §3.6 and §4.4).
 --
 -- This file is the CURRENT definition. The newest migration that (re)defines the function runs it
--- (today 20261129T060000_per_side_message_counts) and pins its sha256, so editing this file
+-- (today 20261129T140000_message_push_in_append_messages) and pins its sha256, so editing this file
 -- alone makes that migration refuse to run. To change the function, follow "Changing a SQL
 -- function" in packages/db/README.md: a new migration runs this file, and the one that ran it
 -- before keeps, inline, the text it ran. packages/db/test/sql-files.test.ts checks that the
@@ -11,6 +11,11 @@
 -- one call: one round trip, one transaction. It passes one array element per message, keys
 -- (match, sender, client id) unique within the batch (it folds repeats itself), and maps each
 -- outcome to an ack.
+--
+-- It also enqueues each stored message's push (docs/design.md §9.3), in the same statement. A
+-- statement trigger on messages did that until 20261129T140000; the trigger's transition table,
+-- its queued event and its own statement cost about a quarter of a batch of ten
+-- (`npm run bench:append`), and this function is the only writer of messages.
 --
 -- Why a function and not one plain statement: under READ COMMITTED each statement in a plpgsql
 -- function takes a fresh snapshot. So the lookups below, run after the lock, see every message
@@ -72,7 +77,7 @@ BEGIN
   WITH decided AS (
     SELECT i.ord, i.match_id, i.sender_id, i.client_id, i.body,
       m.status AS match_status, m.message_count, m.a_message_count, m.b_message_count,
-      m.unlocked_level, m.secret_chat = 'active' AS secret, m.user_a,
+      m.unlocked_level, m.secret_chat = 'active' AS secret, m.user_a, m.user_b,
       e.id AS existing_id,
       -- The rules, in this order:
       -- 1. Membership first: who is not in the match learns nothing, not even whether a message
@@ -142,6 +147,30 @@ BEGIN
       a_message_count = n.a_after, b_message_count = n.b_after
     FROM numbered n
     WHERE n.latest AND matches.id = n.match_id
+  ),
+  -- The push for the batch's new messages: one upsert per recipient and match, and only for a
+  -- recipient with a registered device (a push with nowhere to go is never sent; while push is
+  -- off, nobody has one). While that pair has a pending row (the partial unique index
+  -- notification_outbox_pending_message_key) the batch adds its count and moves last_seq on;
+  -- otherwise a new row is keyed by the first message it covers, so one event is never enqueued
+  -- twice. Whether the recipient is online is asked when the push would go out, not here.
+  pushes AS (
+    INSERT INTO notification_outbox AS o
+      (user_id, match_id, kind, event_key, message_count, last_seq)
+    SELECT r.recipient, r.match_id, 'message',
+      'message:' || r.match_id || ':' || r.recipient || ':' || r.first_seq, r.n, r.last_seq
+    FROM (
+      SELECT CASE WHEN n.sender_id = n.user_a THEN n.user_b ELSE n.user_a END AS recipient,
+        n.match_id, count(*)::int AS n, min(n.total_after) AS first_seq,
+        max(n.total_after) AS last_seq
+      FROM numbered n
+      WHERE n.outcome = 'new'
+      GROUP BY 1, 2
+    ) r
+    WHERE EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = r.recipient)
+    ON CONFLICT (user_id, match_id) WHERE kind = 'message' AND done_at IS NULL
+    DO UPDATE SET message_count = o.message_count + excluded.message_count,
+      last_seq = greatest(o.last_seq, excluded.last_seq)
   )
   SELECT n.ord, n.outcome, n.match_status,
     CASE WHEN n.outcome = 'new' THEN n.new_id ELSE e.id END,

@@ -582,6 +582,18 @@ export const commonEnv = z.object({
         'message batches in flight at once per process, each on its own pool connection; one ' +
         'measured best ([benchmarks](benchmarks.md)): fewer, larger batches cost less CPU per message',
     }),
+  MESSAGE_WRITE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000)
+    .default(RULES.messageWriteIntervalMs)
+    .register(variableDocs, {
+      description:
+        'least time between the starts of two message batches of one lane: under load a lane ' +
+        'that waits stores more per statement, each of which has a fixed cost in PostgreSQL; ' +
+        'a send after a quiet spell is written at once ([benchmarks](benchmarks.md))',
+    }),
   PHOTO_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -760,6 +772,7 @@ export function domainRules(e: z.output<typeof commonEnv>, mode: RuntimeMode): D
     },
     messageBatchMax: e.MESSAGE_BATCH_MAX,
     messageWriteLanes: e.MESSAGE_WRITE_LANES,
+    messageWriteIntervalMs: e.MESSAGE_WRITE_INTERVAL_MS,
     presenceTtlMs: e.PRESENCE_TTL_SECONDS * 1000,
     photoMaxBytes: e.PHOTO_MAX_BYTES,
     expiryWarningMs: e.EXPIRY_WARNING_MINUTES * 60_000,

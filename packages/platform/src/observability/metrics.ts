@@ -27,6 +27,7 @@ export class Metrics implements DomainMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly dbQueryDuration: Histogram<'kind' | 'outcome'>;
   readonly messagesSent: Counter<'result'>;
+  readonly messageWriteBatch: Histogram;
   readonly messagesDelivered: Counter;
   readonly messageAckDuration: Histogram;
   readonly redisAdapterErrors: Counter<'connection'>;
@@ -71,6 +72,12 @@ export class Metrics implements DomainMetrics {
     // A labelled series appears at its first increment: each known one starts at 0, so that
     // `increase()` sees a process's first one.
     for (const result of ['stored', 'duplicate']) this.messagesSent.inc({ result }, 0);
+    this.messageWriteBatch = new Histogram({
+      name: 'mm_message_write_batch_size',
+      help: 'Messages stored by one append_messages call of this process (MESSAGE_WRITE_INTERVAL_MS).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers,
+    });
     this.messageAckDuration = new Histogram({
       name: 'mm_message_ack_seconds',
       help: 'message:send on a socket: from the event received to its ack sent, whatever the answer.',
@@ -226,6 +233,11 @@ export class Metrics implements DomainMetrics {
   /** The domain's hook: a message was sent, and stored unless it was a resend. */
   messageSent(created: boolean): void {
     this.messagesSent.inc({ result: created ? 'stored' : 'duplicate' });
+  }
+
+  /** The domain's hook: one write call stored a batch of `size` messages. */
+  messageBatchWritten(size: number): void {
+    this.messageWriteBatch.observe(size);
   }
 
   pushSent(kind: string): void {
