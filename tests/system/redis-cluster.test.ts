@@ -41,7 +41,10 @@ describe('the Redis stores on a Redis Cluster', () => {
     const podB = new RedisPresenceStore(redis, keyPrefix, ttlMs);
     const users = Array.from({ length: 2 * PRESENCE_BUCKETS }, (_, i) => i + 1);
     const start = Date.now();
-    await Promise.all(users.map((id) => podA.add(id, `dead:${id}`, start + ttlMs, start)));
+    // One heartbeat slice over every bucket, a script on each bucket's shard: each user came online.
+    const entries = users.map((userId) => ({ userId, member: `dead:${userId}` }));
+    const came = await podA.addMany(entries, start + ttlMs, start);
+    expect(came.sort((a, b) => a - b)).toEqual(users);
     await podB.add(1, 'live:1', start + 10 * ttlMs, start); // user 1 is on a live pod too
     expect((await keysPerShard(keyPrefix)).every((count) => count > 0)).toBe(true);
 
