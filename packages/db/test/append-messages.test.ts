@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseHandle } from '../src/connection';
 import { appendMessageBatch, type BatchOutcome } from '../src/queries/message-batch.queries';
 import type { Database } from '../src/schema';
-import { createTestSchema, openTestDatabase, type TestSchema } from '../src/testing';
+import { createTestSchema, insertMatch, openTestDatabase, type TestSchema } from '../src/testing';
 
 /** Polls `condition` until it holds; fails after `timeoutMs` rather than hanging the file. */
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
@@ -124,18 +124,7 @@ describe('append_messages enqueues the push of what it stores', () => {
     await testSchema?.drop();
   });
 
-  const matchOf = (userA: number, userB: number) =>
-    handle.db
-      .insertInto('matches')
-      .values({
-        user_a: userA,
-        user_b: userB,
-        created_by: userA,
-        expires_at: new Date(Date.now() + 86_400_000),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-      .then(({ id }) => id);
+  const matchOf = (userA: number, userB: number) => insertMatch(handle.db, userA, userB);
 
   const pending = (matchId: number) =>
     handle.db
