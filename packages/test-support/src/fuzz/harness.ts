@@ -427,6 +427,9 @@ export interface Outcome {
   healthPolls: number;
 }
 
+/** Bystander messages acked, and health polls made, for a run to count as having watched. */
+const ENOUGH_OBSERVED = 6;
+
 /**
  * One adversarial run: population, bystanders and health watch up, the cases sent, then every
  * promise checked. `during` runs beside the fuzzer (e.g. a burst that must be rate limited).
@@ -470,6 +473,16 @@ export async function fuzzSystem(
       ),
       options.during?.(population),
     ]);
+    // A fuzz faster than the bystanders' pace (200 ms between sends under the default limits)
+    // would end before they and the health watch had done enough to show anything: watch on
+    // until they have, on the system the fuzz just hit.
+    const enoughBy = Date.now() + 30_000;
+    while (
+      (bystanders.acked.length < ENOUGH_OBSERVED || health.polls < ENOUGH_OBSERVED) &&
+      Date.now() < enoughBy
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   } finally {
     await bystanders.stop();
     await health.stop();
@@ -538,6 +551,6 @@ export function expectUnbroken(outcome: Outcome, counts: { rest: number; emits: 
   expect(outcome.broken).toEqual(UNBROKEN(outcome.report.seed));
   expect(outcome.report.restSent).toBeGreaterThanOrEqual(counts.rest);
   expect(outcome.report.emitsSent).toBeGreaterThanOrEqual(counts.emits);
-  expect(outcome.bystanderMessages).toBeGreaterThan(5);
-  expect(outcome.healthPolls).toBeGreaterThan(5);
+  expect(outcome.bystanderMessages).toBeGreaterThanOrEqual(ENOUGH_OBSERVED);
+  expect(outcome.healthPolls).toBeGreaterThanOrEqual(ENOUGH_OBSERVED);
 }
