@@ -11,7 +11,7 @@ import { insertMatch } from './support/domain';
 import { SyncService } from '../src/messages/sync.service';
 import { PresenceService } from '../src/presence/presence.service';
 import { Realtime } from '../src/realtime/realtime';
-import type { SyncPage } from '@mm/contract';
+import { syncRequest, type SyncPage } from '@mm/contract';
 
 /** Every emit the domain makes, recorded instead of sent (no sockets in these tests). */
 function recordingBroadcaster() {
@@ -157,6 +157,22 @@ describe('sync, read receipts and presence in the domain', () => {
       expect(seqs(asker!)).toEqual([`${mine}:2`]);
       expect(seqs(owner!)).toEqual([`${theirs}:1`, `${theirs}:2`]);
       expect(current).toEqual({ messages: [], has_more: false });
+    });
+
+    it('when one user syncs the largest ids and seqs the contract lets through, then a sync read in the same query still gets its messages', async () => {
+      const mine = await newMatch(5, 7);
+      await sendMany(mine, 7, 2, 'z');
+      const sync = new SyncService(handle.db);
+      const request = syncRequest.parse({
+        since: { '9999999999999999': Number.MAX_SAFE_INTEGER, '1': Number.MAX_SAFE_INTEGER },
+        limit: 500,
+      });
+      const [odd, bystander] = await Promise.all([
+        sync.since(3, request),
+        sync.since(5, { since: { [mine]: 0 }, limit: 200 }),
+      ]);
+      expect(odd).toEqual({ messages: [], has_more: false });
+      expect(bystander!.messages.map((m) => m.seq)).toEqual([1, 2]);
     });
   });
 
