@@ -11,13 +11,22 @@ export class InFlight {
   }
 
   async track<T>(work: Promise<T>): Promise<T> {
-    this.count++;
+    this.begin();
     try {
       return await work;
     } finally {
-      this.count--;
-      if (this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
+      this.end();
     }
+  }
+
+  /** Counts work that has started; `end` must follow once it is over, whatever its outcome. */
+  begin(): void {
+    this.count++;
+  }
+
+  end(): void {
+    this.count--;
+    if (this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
   }
 
   /** Resolves once nothing is in flight. */

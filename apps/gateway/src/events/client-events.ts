@@ -28,10 +28,9 @@ export const clientEvents: readonly AnyEventSpec[] = [
     ack: sendMessageResponse,
     rate: 'messages',
     errors: ['NOT_FOUND', 'MATCH_NOT_ACTIVE', 'CONTENT_REFUSED'],
-    handler: async ({ payload, userId, socket, services }) => {
-      const { message } = await services.messages.send(userId, payload, socket.id);
-      return { message };
-    },
+    // The ack schema keeps the result's `message` only: `created` never reaches the client.
+    handler: ({ payload, userId, socket, services }) =>
+      services.messages.send(userId, payload, socket.id),
   }),
   clientEvent({
     event: 'sync',

@@ -161,21 +161,20 @@ function acked(
   ack: ZodObject,
   { services, logger, inFlight }: EventMountContext,
 ): SharedHandler {
-  const run = async (socket: GatewaySocket, raw: unknown) => {
-    const payload = spec.payload.parse(raw);
-    const userId = socket.data.userId;
-    const result = ack.safeParse(await spec.handler({ payload, userId, socket, services }));
-    // Our fault, not the client's: acked INTERNAL, and logged.
-    if (!result.success) throw new Error(`${spec.event}: the ack does not match its schema`);
-    return result.data;
-  };
+  // One async frame per call and no closure: `message:send` runs this thousands of times a
+  // second, and what it allocates is what the gateway's young generation has to collect.
   return async (socket, args) => {
-    const last = args.at(-1);
+    const last = args[args.length - 1];
     const reply = typeof last === 'function' ? (last as Reply) : undefined;
     const raw = reply && args.length === 1 ? undefined : args[0];
+    inFlight.begin();
     try {
-      const result = await inFlight.track(run(socket, raw));
-      reply?.({ ok: true, ...result });
+      const payload = spec.payload.parse(raw);
+      const userId = socket.data.userId;
+      const result = ack.safeParse(await spec.handler({ payload, userId, socket, services }));
+      // Our fault, not the client's: acked INTERNAL, and logged.
+      if (!result.success) throw new Error(`${spec.event}: the ack does not match its schema`);
+      reply?.({ ok: true, ...result.data });
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code === 'INTERNAL') {
@@ -184,6 +183,8 @@ function acked(
         logger.warn({ err: error, event: spec.event }, 'socket handler: dependency unavailable');
       }
       reply?.({ ok: false, error: appError.toBody() });
+    } finally {
+      inFlight.end();
     }
   };
 }

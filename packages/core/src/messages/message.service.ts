@@ -13,7 +13,7 @@ import type { Realtime } from '../realtime/realtime';
 import type { DomainMetrics } from '../metrics';
 import type { MessageWriter } from './message-writer';
 import type { Logger } from '../logger';
-import type { MatchViews } from '../unlock/match-views';
+import { opensLevel, type MatchViews } from '../unlock/match-views';
 import { contactsVisible } from '../unlock/unlock-levels';
 import type { ContentFilter } from '../text/content-filter';
 import { AppError } from '../errors';
@@ -77,7 +77,7 @@ export class MessageService {
     if (created) this.unread.messageFrom(matchId, senderId);
     // Once per match and batch, from the batch's last message of the match, whose counts are the
     // match's: a level it may have opened is announced at most once, the highest one.
-    if (created && match.latest) {
+    if (created && match.latest && opensLevel(match)) {
       // The message is stored and delivered whatever happens here: a failure only costs the event
       // (clients also ask for the new view when their count reaches `next_level_at`).
       await this.views.announceIfUnlocked(match).catch((error: unknown) => {

@@ -24,8 +24,11 @@ export const UNREAD_TOTAL_INTERVAL_MS = 1_000;
  */
 export class UnreadTotals {
   private users = new Set<number>();
-  /** `matchId:senderId` → the pair: each counted once per flush however many messages came. */
-  private messages = new Map<string, { matchId: number; senderId: number }>();
+  /**
+   * Match → the senders who wrote in it since the last flush: each pair counted once per flush
+   * however many messages came, and a repeat allocates nothing (this runs for every message).
+   */
+  private messages = new Map<number, Set<number>>();
   private scheduled = false;
   /** When the last count began (`performance.now()`). */
   private lastCountAt = -Infinity;
@@ -61,7 +64,9 @@ export class UnreadTotals {
 
   /** `senderId` wrote in (or took back a message of) `matchId`: tell the other side. */
   messageFrom(matchId: number, senderId: number): void {
-    this.messages.set(`${matchId}:${senderId}`, { matchId, senderId });
+    const senders = this.messages.get(matchId);
+    if (senders) senders.add(senderId);
+    else this.messages.set(matchId, new Set([senderId]));
     this.schedule();
   }
 
@@ -90,7 +95,10 @@ export class UnreadTotals {
 
   private async flush(): Promise<void> {
     const userIds = [...this.users];
-    const messagesFrom = [...this.messages.values()];
+    const messagesFrom: { matchId: number; senderId: number }[] = [];
+    for (const [matchId, senders] of this.messages) {
+      for (const senderId of senders) messagesFrom.push({ matchId, senderId });
+    }
     this.users = new Set();
     this.messages = new Map();
     // Changes from here on are counted by the next flush.

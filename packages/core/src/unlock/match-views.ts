@@ -64,8 +64,8 @@ export class MatchViews {
   async announceIfUnlocked(
     match: Pick<Match, 'id' | 'unlocked_level'> & MatchProgress,
   ): Promise<void> {
+    if (!opensLevel(match)) return;
     const level = matchLevel(match);
-    if (level <= match.unlocked_level) return;
     // The level and its pushes commit together: one send (on any pod) marks it, and enqueues once.
     const marked = await this.db.transaction().execute(async (trx) => {
       const row = await markUnlockedLevel(trx, match.id, level);
@@ -163,4 +163,13 @@ function receipts(match: Match, viewerId: number) {
       partner_last_delivered_seq: match[`${theirs}_last_delivered_seq`],
     }),
   };
+}
+
+/**
+ * Whether the match, as it stood right after a message, is at a level no send announced yet: what
+ * `announceIfUnlocked` would act on. Asked first by the send path, so the usual message (no new
+ * level) costs no async call.
+ */
+export function opensLevel(match: Pick<Match, 'unlocked_level'> & MatchProgress): boolean {
+  return matchLevel(match) > match.unlocked_level;
 }

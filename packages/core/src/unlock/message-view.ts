@@ -14,6 +14,8 @@ export function toMessageView(
   contactsShown: boolean,
   filter?: ContentFilter,
 ): MessageView {
+  const body = shownBody(message, contactsShown, filter);
+  // Built field by field, no spread: every message sent and delivered goes through here.
   return {
     id: message.id,
     match_id: message.match_id,
@@ -22,7 +24,8 @@ export function toMessageView(
     client_id: message.client_id,
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
-    ...shownBody(message, contactsShown, filter),
+    body,
+    deleted: body === null,
   };
 }
 
@@ -32,18 +35,25 @@ export function toMessagePreview(
   contactsShown: boolean,
   filter?: ContentFilter,
 ): MessagePreview {
+  const body = shownBody(message, contactsShown, filter);
   return {
     seq: message.seq,
     sender_id: message.sender_id,
     is_secret: message.is_secret,
     created_at: message.created_at.toISOString(),
-    ...shownBody(message, contactsShown, filter),
+    body,
+    deleted: body === null,
   };
 }
 
-function shownBody(message: Message, contactsShown: boolean, filter: ContentFilter | undefined) {
+/** The text a reader sees: null for a tombstone, masked as the match and the filter say. */
+function shownBody(
+  message: Message,
+  contactsShown: boolean,
+  filter: ContentFilter | undefined,
+): string | null {
   const { body } = message;
-  if (body === null) return { body: null, deleted: true };
+  if (body === null) return null;
   const masked = contactsShown ? body : maskContacts(body);
-  return { body: filter ? filter.forReader(masked) : masked, deleted: false };
+  return filter ? filter.forReader(masked) : masked;
 }
