@@ -12,7 +12,7 @@ import { sqlFile } from '../sql/sql-file';
 export async function up(db: Kysely<any>): Promise<void> {
   await sqlFile(
     'match_candidates.sql',
-    'db8b8fe56fdc4c286d5116e45f74713ebbcbcbbb76be4f3d48ef550be39a8d9a',
+    'd38cd2933861bdb1999053e64c4fa6d18580821214f9831be48ecc925d7a6155',
   ).execute(db);
   await sqlFile(
     'claim_match.sql',
