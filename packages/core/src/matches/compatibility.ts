@@ -19,13 +19,28 @@ const SAME_CITY = 5;
  * score serves both directions.
  */
 export function compatibility(a: ScoredProfile, b: ScoredProfile, today = new Date()): number {
-  const theirs = new Set(b.interests.map((i) => i.toLowerCase()));
-  const shared = new Set(a.interests.map((i) => i.toLowerCase()).filter((i) => theirs.has(i)));
-  let score = shared.size * PER_SHARED_INTEREST;
-  if (a.birth_date && b.birth_date) {
-    const gap = Math.abs(ageOn(a.birth_date, today) - ageOn(b.birth_date, today));
-    score += Math.max(0, AGE_POINTS - gap);
-  }
-  if (a.city && b.city && a.city.toLowerCase() === b.city.toLowerCase()) score += SAME_CITY;
-  return score;
+  return compatibilityWith(a, today)(b);
+}
+
+/**
+ * `compatibility` with `a` fixed: a's interests, age and city are read once, not once for each
+ * of the candidates a search ranks.
+ */
+export function compatibilityWith(
+  a: ScoredProfile,
+  today = new Date(),
+): (b: ScoredProfile) => number {
+  const mine = new Set(a.interests.map((i) => i.toLowerCase()));
+  const myAge = a.birth_date ? ageOn(a.birth_date, today) : undefined;
+  const myCity = a.city?.toLowerCase();
+  return (b) => {
+    // Each shared interest once, however often either side wrote it.
+    const shared = new Set(b.interests.map((i) => i.toLowerCase()).filter((i) => mine.has(i)));
+    let score = shared.size * PER_SHARED_INTEREST;
+    if (myAge !== undefined && b.birth_date) {
+      score += Math.max(0, AGE_POINTS - Math.abs(myAge - ageOn(b.birth_date, today)));
+    }
+    if (myCity && b.city && myCity === b.city.toLowerCase()) score += SAME_CITY;
+    return score;
+  };
 }

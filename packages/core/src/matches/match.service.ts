@@ -33,7 +33,7 @@ import { toProfileFilters } from '../profiles/profile-filters';
 import { isPremium } from '../users/premium';
 import { assertInGoodStanding } from '../users/user.service';
 import type { MatchViews } from '../unlock/match-views';
-import { compatibility } from './compatibility';
+import { compatibilityWith } from './compatibility';
 import { announceMatchEnded } from '../realtime/match-events';
 import { toMessagePreview } from '../unlock/message-view';
 import { contactsVisible } from '../unlock/unlock-levels';
@@ -115,10 +115,11 @@ export class MatchService {
       candidates.map((c) => c.id),
     );
     const fresh = new Map<number, number>();
+    const scoreAgainstMe = compatibilityWith(me);
     const scored = candidates.map((candidate, i) => {
       let score = cached[i];
       if (score === undefined) {
-        score = compatibility(me, candidate);
+        score = scoreAgainstMe(candidate);
         fresh.set(candidate.id, score);
       }
       return { candidate, score, order: i };

@@ -14,6 +14,7 @@ import * as messagePushNeedsADevice from './20261129T120000_message_push_needs_a
 import * as messagesWithoutForeignKeys from './20261129T121000_messages_without_foreign_keys';
 import * as messagePushInAppendMessages from './20261129T140000_message_push_in_append_messages';
 import * as candidateGenderIndex from './20261129T150000_candidate_gender_index';
+import * as findMatchFunctions from './20261129T170000_find_match_functions';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '20261129T121000_messages_without_foreign_keys': messagesWithoutForeignKeys,
   '20261129T140000_message_push_in_append_messages': messagePushInAppendMessages,
   '20261129T150000_candidate_gender_index': candidateGenderIndex,
+  '20261129T170000_find_match_functions': findMatchFunctions,
 };
