@@ -23,6 +23,7 @@ export function watchDatabase(url: string, applicationName: string) {
   let connectionsMax = 0;
   let timer: NodeJS.Timeout | undefined;
   let first = true;
+  let stopped = false;
   const sample = async () => {
     const { rows } = await client.query<{ pid: number; state: string | null }>(
       'SELECT pid, state FROM pg_stat_activity WHERE application_name = $1',
@@ -45,11 +46,13 @@ export function watchDatabase(url: string, applicationName: string) {
       await sample(); // the backends already open count from here
       startedAt = performance.now();
       const tick = () => {
-        timer = setTimeout(() => void sample().then(tick, tick), 250);
+        // A sample in flight when `stop` came must not schedule another: it would run forever.
+        if (!stopped) timer = setTimeout(() => void sample().then(tick, tick), 250);
       };
       tick();
     },
     async stop(): Promise<DatabaseLoad> {
+      stopped = true;
       clearTimeout(timer);
       await sample().catch(() => undefined);
       await client.end();

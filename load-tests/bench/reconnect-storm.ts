@@ -43,6 +43,25 @@ function listenOverflows(): number {
   return Number(values[names.indexOf('ListenOverflows')] ?? NaN);
 }
 
+/**
+ * The system calls that read and wrote of these processes so far (`syscr`, `syscw` in
+ * /proc/<pid>/io; every socket read and send is one): a count the machine's load does not move,
+ * unlike CPU time.
+ */
+function syscallsOf(pids: number[]): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const pid of pids) {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    reads += Number(/syscr: (\d+)/.exec(io)?.[1] ?? NaN);
+    writes += Number(/syscw: (\d+)/.exec(io)?.[1] ?? NaN);
+  }
+  return { reads, writes };
+}
+
+/** Microseconds of CLOCK_MONOTONIC: the clock V8's CPU profiles (BENCH_CPU_PROF) are stamped with. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
 /** One storm on fresh gateways and a fresh schema. */
 async function stormRound(index: number) {
   const schema = await createTestSchema('bench_storm');
@@ -86,13 +105,25 @@ async function stormRound(index: number) {
       const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
       const survivorPids = survivors.map((g) => g.child.pid!);
       const [survivorsBefore, clientsBefore] = [cpuOf(survivorPids), cpuOf(storm.workerPids)];
+      const callsBefore = [syscallsOf(survivorPids), syscallsOf(storm.workerPids)] as const;
       const loadBefore = os.loadavg()[0]!;
       const overflowsBefore = listenOverflows();
+      const startedAtMicros = monotonicMicros();
       const result: StormResult = await storm.unleash();
+      const [survivorCalls, clientCalls] = [syscallsOf(survivorPids), syscallsOf(storm.workerPids)];
       return {
         ...result,
         setup_seconds: connectSeconds,
+        /** From the kill until all were ready: where to cut a CPU profile (BENCH_CPU_PROF). */
+        storm_monotonic_us: [startedAtMicros, monotonicMicros()],
         survivors_cpu_ms: Math.round(cpuOf(survivorPids) - survivorsBefore),
+        /** Socket reads and sends (and any other I/O calls) during the storm. */
+        syscalls: {
+          survivors_reads: survivorCalls.reads - callsBefore[0].reads,
+          survivors_writes: survivorCalls.writes - callsBefore[0].writes,
+          clients_reads: clientCalls.reads - callsBefore[1].reads,
+          clients_writes: clientCalls.writes - callsBefore[1].writes,
+        },
         /** The client processes: the SDK clients and the proxies in front of the gateways. */
         clients_cpu_ms: Math.round(cpuOf(storm.workerPids) - clientsBefore),
         listen_overflows: listenOverflows() - overflowsBefore,

@@ -1,5 +1,5 @@
 import { userRoom, matchRoom } from '@mm/contract';
-import { AppError, type Services, type SocketCap } from '@mm/core';
+import { AppError, type ConnectingView, type Services, type SocketCap } from '@mm/core';
 import { type Logger } from '@mm/platform';
 import { authenticateHandshake, limitHandshakes, refusal } from './handshake';
 import { clientEvents } from './events/client-events';
@@ -64,9 +64,11 @@ export function registerGateway(
     matchRooms.delete(socket);
     socket.join([userRoom(socket.data.userId), ...rooms]);
     mountEvents(socket, listeners);
-    presence.connected(socket);
+    // Read once, after the joins, for the unread total and the partners' presence alike.
+    const view = inFlight.track(services.connecting.of(socket.data.userId));
+    presence.connected(socket, view);
     socket.on('disconnect', disconnected);
-    tellUnreadTotal(socket, services, { logger, inFlight });
+    tellUnreadTotal(socket, view, logger);
   });
 }
 
@@ -76,13 +78,13 @@ export function registerGateway(
  */
 function tellUnreadTotal(
   socket: GatewaySocket,
-  services: Services,
-  { logger, inFlight }: { logger: Logger; inFlight: InFlight },
+  view: Promise<ConnectingView>,
+  logger: Logger,
 ): void {
-  const userId = socket.data.userId;
-  inFlight.track(services.unread.of(userId)).then(
-    (total) => socket.emit('unread:total', { total }),
-    (error: unknown) => logger.warn({ err: error, userId }, 'unread total not told'),
+  view.then(
+    ({ unreadTotal }) => socket.emit('unread:total', { total: unreadTotal }),
+    (error: unknown) =>
+      logger.warn({ err: error, userId: socket.data.userId }, 'unread total not told'),
   );
 }
 
@@ -130,7 +132,7 @@ function trackPresence(
 ) {
   const comingOnline = new WeakMap<GatewaySocket, Promise<void>>();
   return {
-    connected(socket: GatewaySocket): void {
+    connected(socket: GatewaySocket, view: Promise<ConnectingView>): void {
       const userId = socket.data.userId;
       const online = inFlight.track(services.presence.connected(userId, socket.id));
       comingOnline.set(socket, online);
@@ -138,7 +140,8 @@ function trackPresence(
         .finally(() => {
           if (comingOnline.get(socket) === online) comingOnline.delete(socket);
         })
-        .then(() => services.presence.partnersOf(userId))
+        .then(() => view)
+        .then(({ partners }) => services.presence.presenceOf(partners))
         .then(
           (partners) => partners.forEach((presence) => socket.emit('presence', presence)),
           (error: unknown) => logger.warn({ err: error, userId }, 'presence not recorded'),

@@ -1,4 +1,5 @@
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Socket as TcpSocket } from 'node:net';
 import { Server } from 'socket.io';
 import { clientAddress } from '@mm/platform';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '@mm/contract';
@@ -114,5 +115,18 @@ function releaseUpgradeRequests(io: GatewayServer): void {
     if (!response) return;
     upgrades.delete(request);
     response.req = null;
+    writeOpeningTogether(request.socket);
   });
+}
+
+/**
+ * The upgrade's 101 answer and Engine.IO's open packet are written in the same turn of the event
+ * loop, each with a write of its own: held until the turn ends, they leave in one. Every write is
+ * a send for the gateway and a read for the client (and for each proxy between, a read and a
+ * send), which after a pod's death all of its clients pay at once (docs/design.md §5). Only an
+ * accepted upgrade gets here (a refused one is answered and closed before `headers`).
+ */
+function writeOpeningTogether(socket: TcpSocket): void {
+  socket.cork();
+  setImmediate(() => socket.uncork());
 }

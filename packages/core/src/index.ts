@@ -17,6 +17,7 @@ export { MessageWriter, type MessageWriterOptions } from './messages/message-wri
 export { RedisScoreCache } from './matches/score-cache';
 export { PRESENCE_BUCKETS, RedisPresenceStore } from './presence/presence-store';
 export { SocketCap } from './limits/socket-cap';
+export type { ConnectingView } from './connecting-reads';
 export type { Logger } from './logger';
 export type { DomainMetrics } from './metrics';
 export { socketIoKey, type RoomBroadcaster } from './realtime/realtime';

@@ -16,6 +16,7 @@ import type { DomainMetrics } from './metrics';
 import { ReadReceiptService } from './messages/read-receipt.service';
 import { SyncService } from './messages/sync.service';
 import { UnreadTotals } from './messages/unread-totals';
+import { ConnectingReads } from './connecting-reads';
 import { RateLimiter } from './limits/rate-limiter';
 import { SocketCap } from './limits/socket-cap';
 import { DiscoveryService } from './profiles/discovery.service';
@@ -148,8 +149,9 @@ export function createServices(deps: DomainDeps) {
     messages,
     sync: new SyncService(deps.db, contentFilter),
     receipts: new ReadReceiptService(deps.db, realtime, unread),
-    /** Unread totals (`unread:total`): the gateway tells each socket its own on connect. */
     unread,
+    /** What the gateway tells each socket on connect: its unread total and partners' presence. */
+    connecting: new ConnectingReads(deps.db),
     presence,
     realtime,
     /** REST request limits (absent when configured off); the API applies them. */

@@ -238,7 +238,7 @@ describe('unsend, delivery receipts, match previews and unread totals in the dom
       const { a, b, m } = await pair();
       const other = await pair();
       await send(other.m, other.b, 'elsewhere'); // not a's match: never counted for a
-      expect(await services().unread.of(a)).toBe(0);
+      expect((await services().connecting.of(a)).unreadTotal).toBe(0);
       await services().unread.idle();
       domain.broadcaster.log.length = 0;
       const totalsOf = (user: number) =>
@@ -260,7 +260,7 @@ describe('unsend, delivery receipts, match previews and unread totals in the dom
       await services().messages.unsend(b, { match_id: m, seq: 2 });
       await services().unread.idle();
       expect(totalsOf(a).at(-1)).toEqual({ total: 0 });
-      expect(await services().unread.of(a)).toBe(0);
+      expect((await services().connecting.of(a)).unreadTotal).toBe(0);
       expect(totalsOf(b).at(-1)).toEqual({ total: 1 }); // a's 'mine'
     });
 
@@ -273,12 +273,12 @@ describe('unsend, delivery receipts, match previews and unread totals in the dom
       await sql`UPDATE matches SET message_count = ${UNREAD_COUNT_CAP + 50} WHERE id = ${m}`.execute(
         domain.database.db,
       );
-      expect(await services().unread.of(a)).toBe(UNREAD_COUNT_CAP);
+      expect((await services().connecting.of(a)).unreadTotal).toBe(UNREAD_COUNT_CAP);
       const [view] = await services().matches.listMatches(a);
       expect(view).toMatchObject({ id: m, unread_count: UNREAD_COUNT_CAP });
       // Below the cap the count is exact again.
       await services().receipts.markRead(a, { match_id: m, seq: 140 });
-      expect(await services().unread.of(a)).toBe(10);
+      expect((await services().connecting.of(a)).unreadTotal).toBe(10);
     });
 
     it('when totals keep changing, then counts after the first wait for the interval instead of running every turn', async () => {

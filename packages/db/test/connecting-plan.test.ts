@@ -3,7 +3,7 @@
 import { sql, type KyselyPlugin, type RawNode } from 'kysely';
 import type { DatabaseHandle } from '../src/connection';
 import { findConnectingUsers } from '../src/queries/account.queries';
-import { listActivePartnersLastSeen } from '../src/queries/presence.queries';
+import { listActivePartnersLastSeen, listConnectingViews } from '../src/queries/presence.queries';
 import { countUnreadTotals } from '../src/queries/read-receipts.queries';
 import {
   createTestSchema,
@@ -79,6 +79,10 @@ describe('the batched reads of connecting users, on tables never analyzed', () =
     ['the standing and match rooms', findConnectingUsers],
     ['the partners and when each was last seen', listActivePartnersLastSeen],
     ['the unread totals', (db, userIds) => countUnreadTotals(db, { userIds, cap: 99 })],
+    [
+      'the unread totals with the partners',
+      (db, userIds) => listConnectingViews(db, { userIds, cap: 99 }),
+    ],
   ];
   test.each(reads)(
     'when %s of a batch are read, then matches and users are read by key, a few rows a user',

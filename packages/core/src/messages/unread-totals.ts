@@ -1,7 +1,6 @@
 import { UNREAD_COUNT_CAP } from '@mm/contract';
 import { countUnreadTotals, type Database } from '@mm/db';
 import type { Kysely } from 'kysely';
-import { BatchLoader, CONNECTING_BATCH } from '../batch-loader';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/realtime';
 
@@ -10,7 +9,7 @@ export const UNREAD_TOTAL_INTERVAL_MS = 1_000;
 
 /**
  * Each user's unread total over all their matches, told by `unread:total` (docs/design.md §4.8):
- * to a socket when it connects (`of`), and to every device of a user whenever it may have changed
+ * to a socket when it connects (read with its partners' presence, `ConnectingReads`), and to every device of a user whenever it may have changed
  * (`changed`, `messageFrom`): a message from the partner, a read, a message taken back.
  *
  * The total is counted, not kept: a counter would have to follow every send, read, unsend and
@@ -44,17 +43,6 @@ export class UnreadTotals {
     private readonly logger?: Logger,
     private readonly intervalMs = UNREAD_TOTAL_INTERVAL_MS,
   ) {}
-
-  /** Sockets connecting at once (a dead pod's clients) are counted together. */
-  private readonly connecting = new BatchLoader<number, number>(
-    (userIds) => countUnreadTotals(this.db, { userIds, cap: UNREAD_COUNT_CAP }),
-    { ...CONNECTING_BATCH, missing: () => 0 },
-  );
-
-  /** The user's total now (counted together with other users' asked for meanwhile). */
-  of(userId: number): Promise<number> {
-    return this.connecting.load(userId);
-  }
 
   /** These users' totals may have changed: tell them. */
   changed(userIds: number[]): void {

@@ -100,11 +100,15 @@ export class PresenceService {
   }
 
   /**
-   * The presence of each active match partner: what a connecting socket is told. When each was
-   * last seen is read with the partners, for many connecting users at once.
+   * The presence of each active match partner, last seen as read with the partners, for many
+   * users at once. (A connecting socket's partners come with its unread total: `ConnectingReads`.)
    */
   async partnersOf(userId: number): Promise<PresenceView[]> {
-    const partners = await this.partnersLastSeen.load(userId);
+    return this.presenceOf(await this.partnersLastSeen.load(userId));
+  }
+
+  /** The presence of these partners, each last seen when it says unless online now. */
+  async presenceOf(partners: PartnerLastSeen[]): Promise<PresenceView[]> {
     const lastSeen = new Map(partners.map((p) => [p.partnerId, p.lastActiveAt ?? undefined]));
     return this.viewsOf([...lastSeen.keys()], async (partnerId) => lastSeen.get(partnerId));
   }

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import { matchesOf } from './match-sides';
+import { unreadTotalOf } from './read-receipts.queries';
 
 /** An active match partner, and when they were last seen (null when never, or deleted). */
 export interface PartnerLastSeen {
@@ -16,16 +17,10 @@ export async function listActivePartnersLastSeen(
   db: Kysely<Database>,
   userIds: number[],
 ): Promise<Map<number, PartnerLastSeen[]>> {
-  const { rows } = await sql<{ user_id: string; partner_id: number; last_active_at: Date | null }>`
-    SELECT caller.id AS user_id, partner.id AS partner_id,
-      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
-      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
-       FROM users u WHERE u.id = partner.id) AS last_active_at
+  const { rows } = await sql<PartnerRow>`
+    SELECT caller.id AS user_id, partner.partner_id, partner.last_active_at
     FROM unnest(${userIds}::bigint[]) AS caller(id)
-    CROSS JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN m.user_a = caller.id THEN m.user_b ELSE m.user_a END AS id
-    ) AS partner
+    CROSS JOIN LATERAL ${activePartnersLastSeen(sql.ref<number>('caller.id'))} AS partner
   `.execute(db);
   const partners = new Map<number, PartnerLastSeen[]>();
   for (const row of rows) {
@@ -35,6 +30,61 @@ export async function listActivePartnersLastSeen(
     partners.set(userId, list);
   }
   return partners;
+}
+
+/** What a connecting socket is told: the user's unread total, and their partners' presence. */
+export interface ConnectingView {
+  unreadTotal: number;
+  partners: PartnerLastSeen[];
+}
+
+/**
+ * `countUnreadTotals` (each match's count stopping at `cap`) and `listActivePartnersLastSeen` of
+ * each user, in one query for many users: a reconnect storm's sockets ask for both at once, and
+ * each statement's parsing and planning cost PostgreSQL more than its few rows.
+ */
+export async function listConnectingViews(
+  db: Kysely<Database>,
+  { userIds, cap }: { userIds: number[]; cap: number },
+): Promise<Map<number, ConnectingView>> {
+  const { rows } = await sql<
+    Omit<PartnerRow, 'partner_id'> & { unread_total: number; partner_id: number | null }
+  >`
+    SELECT caller.id AS user_id, unread.total AS unread_total, partner.partner_id,
+      partner.last_active_at
+    FROM unnest(${userIds}::bigint[]) AS caller(id)
+    CROSS JOIN LATERAL (SELECT ${unreadTotalOf(sql.ref<number>('caller.id'), cap)} AS total) unread
+    LEFT JOIN LATERAL ${activePartnersLastSeen(sql.ref<number>('caller.id'))} AS partner ON true
+  `.execute(db);
+  const views = new Map<number, ConnectingView>();
+  for (const row of rows) {
+    const userId = Number(row.user_id);
+    let view = views.get(userId);
+    if (!view) views.set(userId, (view = { unreadTotal: row.unread_total, partners: [] }));
+    const { partner_id: partnerId, last_active_at: lastActiveAt } = row;
+    if (partnerId !== null) view.partners.push({ partnerId: Number(partnerId), lastActiveAt });
+  }
+  return views;
+}
+
+interface PartnerRow {
+  user_id: string;
+  partner_id: number;
+  last_active_at: Date | null;
+}
+
+/** The subquery of `user`'s active match partners (`partner_id`) and when each was last seen. */
+function activePartnersLastSeen(user: Expression<number>) {
+  return sql<{ partner_id: number; last_active_at: Date | null }>`(
+    SELECT partner.id AS partner_id,
+      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
+      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
+       FROM users u WHERE u.id = partner.id) AS last_active_at
+    FROM ${matchesOf(user, { active: true })} m
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN m.user_a = ${user} THEN m.user_b ELSE m.user_a END AS id
+    ) AS partner
+  )`;
 }
 
 /**

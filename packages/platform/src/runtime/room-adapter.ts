@@ -1,4 +1,5 @@
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
 import { socketIoKey } from '@mm/core';
 import type { Logger } from '../logger';
@@ -51,6 +52,7 @@ export function attachRoomAdapter(
     subscriber: true,
     onError: metrics?.redisErrorCounter(`${name}-sub`),
   });
+  if (!sub.isCluster) writeSubscriptionsTogether(sub as Redis);
   const key = socketIoKey(settings.prefix);
   io.adapter(
     settings.adapter === 'sharded'
@@ -89,4 +91,29 @@ function whenResubscribed(sub: RedisConnection, then: () => void): void {
   sub.on('ready', () => {
     void sub.ping().then(then, () => undefined); // dropped again: the next 'ready' calls
   });
+}
+
+/**
+ * The sharded adapter subscribes to each room as a socket of this pod first joins it, one
+ * `SSUBSCRIBE` per room, and a subscriber connection is not auto-pipelined: each command was a
+ * write of its own. After a pod's death its clients join thousands of rooms here within seconds
+ * (each its user room and its match rooms, docs/design.md §5), so the commands issued in one turn
+ * of the event loop are held until it ends and leave in one write. Redis runs them in the order
+ * sent, as before.
+ */
+function writeSubscriptionsTogether(sub: Redis): void {
+  const send = sub.sendCommand.bind(sub);
+  let heldUntilTurnEnds = false;
+  sub.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const stream = sub.stream;
+    if (!heldUntilTurnEnds && sub.status === 'ready' && stream) {
+      heldUntilTurnEnds = true;
+      stream.cork();
+      setImmediate(() => {
+        heldUntilTurnEnds = false;
+        stream.uncork();
+      });
+    }
+    return send(...args);
+  };
 }
