@@ -2,7 +2,7 @@
 /// <reference types="jest" />
 import { sql } from 'kysely';
 import { Client } from 'pg';
-import { quoteIdent, type DatabaseHandle } from '../src/connection';
+import type { DatabaseHandle } from '../src/connection';
 import { matchCandidatesCall, type CandidateFilters } from '../src/queries/matchmaking.queries';
 import {
   createTestSchema,
@@ -11,6 +11,7 @@ import {
   testDatabaseUrl,
   type TestSchema,
 } from '../src/testing';
+import { autoExplainSettings, nodesOf, planOfNotice, type LoggedPlan } from './plans';
 
 /**
  * The find-match candidate query at 1,000,000 users: whatever the filters, PostgreSQL reads the
@@ -35,25 +36,13 @@ const POOL = 50;
 /** Rows the users scan may read for one page, whatever the filter: 0.5 % of the table. */
 const READ_BOUND = 5_000;
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
-
 describe('the candidate query at a million users', () => {
   let testSchema: TestSchema;
   let handle: DatabaseHandle;
   let hidden: number[];
   /** A superuser session (LOAD needs one) in the test's schema, logging every plan it runs. */
   let explained: Client;
-  let plans: { 'Query Text': string; Plan: PlanNode }[] = [];
+  let plans: LoggedPlan[] = [];
 
   beforeAll(async () => {
     testSchema = await createTestSchema('db_candidates_plan');
@@ -104,22 +93,11 @@ describe('the candidate query at a million users', () => {
     explained = new Client({ connectionString: testDatabaseUrl });
     await explained.connect();
     explained.on('notice', (notice) => {
-      const json = notice.message?.split('plan:\n')[1];
-      if (json) plans.push(JSON.parse(json) as (typeof plans)[number]);
+      const plan = planOfNotice(notice.message);
+      if (plan) plans.push(plan);
     });
-    for (const statement of [
-      `SET search_path = ${quoteIdent(testSchema.schema)}`,
-      `LOAD 'auto_explain'`,
-      'SET auto_explain.log_min_duration = 0',
-      'SET auto_explain.log_nested_statements = on',
-      'SET auto_explain.log_analyze = on',
-      'SET auto_explain.log_timing = off',
-      'SET auto_explain.log_format = json',
-      'SET auto_explain.log_level = notice',
-      'SET client_min_messages = notice',
-    ]) {
+    for (const statement of autoExplainSettings(testSchema.schema))
       await explained.query(statement);
-    }
   }, 600_000);
 
   afterAll(async () => {

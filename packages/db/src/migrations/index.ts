@@ -15,6 +15,7 @@ import * as messagesWithoutForeignKeys from './20261129T121000_messages_without_
 import * as messagePushInAppendMessages from './20261129T140000_message_push_in_append_messages';
 import * as candidateGenderIndex from './20261129T150000_candidate_gender_index';
 import * as findMatchFunctions from './20261129T170000_find_match_functions';
+import * as unreadInMatch from './20261129T180000_unread_in_match';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '20261129T140000_message_push_in_append_messages': messagePushInAppendMessages,
   '20261129T150000_candidate_gender_index': candidateGenderIndex,
   '20261129T170000_find_match_functions': findMatchFunctions,
+  '20261129T180000_unread_in_match': unreadInMatch,
 };

@@ -76,36 +76,24 @@ export async function countUnreadMessages(
   const { rows } = await sql<{ match_id: number; unread: number }>`
     SELECT ma.id AS match_id, unread.n AS unread
     FROM matches ma
-    CROSS JOIN LATERAL ${cappedUnread(userId, 'ma', cap)} AS unread
+    CROSS JOIN LATERAL ${cappedUnread(userId, 'ma', cap)} AS unread(n)
     WHERE ma.id = ANY(${matchIds}::bigint[]) AND ${eitherSide(userId, 'ma')}
       AND unread.n > 0`.execute(db);
   return new Map(rows.map((row) => [row.match_id, row.unread]));
 }
 
 /**
- * The subquery counting, for `user` in the match `ma`, the partner's unread messages up to `cap`:
- * a LIMIT under the count, so the index scan on (match_id, seq) stops there.
+ * For `user` in the match `ma`, the partner's unread messages up to `cap` (`unread_in_match`,
+ * src/sql/unread_in_match.sql), as a FROM item to join laterally: a walk of the (match_id, seq)
+ * index that stops at the cap, so a backlog of any size costs at most about `cap` rows. (A scalar
+ * subquery would be pulled up into the caller and called again for each use of its value.)
  */
 function cappedUnread(user: number | Expression<unknown>, ma: string, cap: number) {
   const match = (name: string) => sql.ref(`${ma}.${name}`);
-  return sql`(
-    SELECT count(*)::int AS n FROM (
-      SELECT 1 FROM messages msg
-      WHERE msg.match_id = ${match('id')}
-        AND msg.seq > CASE WHEN ${match('user_a')} = ${user}
-          THEN ${match('a_last_read_seq')} ELSE ${match('b_last_read_seq')} END
-        AND msg.sender_id IS DISTINCT FROM ${user}
-        AND ${unreadMessage('msg')}
-      LIMIT ${cap}
-    ) capped
-  )`;
-}
-
-/** A message that may count as unread: not an expired secret one, not taken back. */
-function unreadMessage(table: string) {
-  const column = (name: string) => sql.ref(`${table}.${name}`);
-  return sql<boolean>`(${column('expires_at')} IS NULL OR ${column('expires_at')} > now())
-      AND ${column('deleted_at')} IS NULL`;
+  return sql`unread_in_match(${match('id')},
+      CASE WHEN ${match('user_a')} = ${user}
+        THEN ${match('a_last_read_seq')} ELSE ${match('b_last_read_seq')} END,
+      ${user}, ${cap})`;
 }
 
 /**
@@ -149,7 +137,7 @@ export function unreadTotalOf(user: Expression<number>, cap: number): RawBuilder
   return sql<number>`(
       SELECT coalesce(sum(unread.n), 0)::int
       FROM matches ma
-      CROSS JOIN LATERAL ${cappedUnread(user, 'ma', cap)} AS unread
+      CROSS JOIN LATERAL ${cappedUnread(user, 'ma', cap)} AS unread(n)
       WHERE ${eitherSide(user, 'ma')}
     )`;
 }
