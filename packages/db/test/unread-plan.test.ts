@@ -2,6 +2,7 @@
 /// <reference types="jest" />
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../src/connection';
+import { listMessagesAfter } from '../src/queries/chat-sync.queries';
 import { countUnreadMessages, countUnreadTotals } from '../src/queries/read-receipts.queries';
 import {
   createTestSchema,
@@ -18,7 +19,8 @@ import { autoExplainSettings, nodesOf, planOfNotice, type LoggedPlan } from './p
  * the backlog. `unread:total` counts every busy user once a second, so a count that grew with the
  * chat grew the database's load with it. The count runs inside `unread_in_match`; EXPLAIN does not
  * show a function's statements, so its plans are read as it runs them, from auto_explain (sent to
- * this client as notices). Rows are asserted; timings never are.
+ * this client as notices). Rows are asserted; timings never are. A sync page behind the same
+ * backlog is read the same way, by the index in seq order, and stops after the page.
  */
 const CAP = 100;
 /** The partner's messages and the reader's, alternating: twice the cap's worth of rows to read. */
@@ -26,7 +28,7 @@ const BACKLOG = 6_000;
 /** Rows a capped walk may read: the cap's worth of the partner's, the reader's between, a few more. */
 const READ_BOUND = 2 * CAP + 10;
 
-describe('the unread count behind a backlog far past the cap', () => {
+describe('the unread count and a sync page behind a backlog far past them', () => {
   let testSchema: TestSchema;
   let handle: DatabaseHandle;
   /** A superuser's session in the schema, auto_explain loaded: the counts run here. */
@@ -84,6 +86,20 @@ describe('the unread count behind a backlog far past the cap', () => {
     );
     return { result, messageScans, rowsRead };
   }
+
+  it('when a user syncs a page from the start of the backlog, then only about a page is read', async () => {
+    const limit = 50;
+    const { result, messageScans, rowsRead } = await readOf((db) =>
+      listMessagesAfter(db, [
+        { userId: match.userA, cursors: [{ matchId: match.matchId, afterSeq: 0 }], limit },
+      ]),
+    );
+    expect(result[0]!.map((message) => Number(message.seq))).toEqual(
+      Array.from({ length: limit }, (_, i) => i + 1),
+    );
+    expect(messageScans.map((node) => node['Node Type'])).toEqual(['Index Scan']);
+    expect(rowsRead).toBeLessThanOrEqual(limit + 10);
+  });
 
   it.each([
     [
