@@ -8,8 +8,9 @@ export type { ConnectingView };
 /**
  * What a socket is told as it connects, after it joined its rooms: the user's unread total
  * (`UnreadTotals.of`) and their partners' presence (`PresenceService.partnersOf`). Both are read
- * in one statement, for the users connecting at once: a dead pod's clients each ask for both, and
- * PostgreSQL's cost of a statement there is mostly parsing and planning it (docs/design.md §5).
+ * in one call, for the users connecting at once: a dead pod's clients each ask for both, and the
+ * call is a function whose plan PostgreSQL keeps, where parsing and planning a statement for each
+ * batch cost it more than running it (docs/design.md §5).
  */
 export class ConnectingReads {
   private readonly views = new BatchLoader<number, ConnectingView>(

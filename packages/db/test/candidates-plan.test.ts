@@ -11,7 +11,7 @@ import {
   testDatabaseUrl,
   type TestSchema,
 } from '../src/testing';
-import { autoExplainSettings, nodesOf, planOfNotice, type LoggedPlan } from './plans';
+import { autoExplainSettings, nodesOf, planOfNotice, rowsReadBy, type LoggedPlan } from './plans';
 
 /**
  * The find-match candidate query at 1,000,000 users: whatever the filters, PostgreSQL reads the
@@ -128,14 +128,7 @@ describe('the candidate query at a million users', () => {
     if (!root) throw new Error('match_candidates ran no plan over users');
     const nodes = nodesOf(root);
     const userScans = nodes.filter((node) => node['Relation Name'] === 'users');
-    const read = userScans
-      .filter((node) => node['Index Name'] !== 'users_pkey')
-      .reduce(
-        (total, node) =>
-          total +
-          (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops'],
-        0,
-      );
+    const read = rowsReadBy(userScans.filter((node) => node['Index Name'] !== 'users_pkey'));
     // Reported for docs/benchmarks.md; never asserted.
     console.info(`candidates ${JSON.stringify(filters)}: ${ms.toFixed(2)} ms, ${read} users read`);
     // A bitmap index scan names its index but not the table (its heap scan names the table).

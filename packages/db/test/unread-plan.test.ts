@@ -8,10 +8,9 @@ import {
   createTestSchema,
   openTestDatabase,
   seedMatchedPairs,
-  testDatabaseUrl,
   type TestSchema,
 } from '../src/testing';
-import { autoExplainSettings, nodesOf, planOfNotice, type LoggedPlan } from './plans';
+import { nodesOf, openExplainedSession, rowsReadBy, type LoggedPlan } from './plans';
 
 /**
  * A match's unread count stops at the cap (docs/design.md §4.8): behind a backlog far larger than
@@ -49,17 +48,7 @@ describe('the unread count and a sync page behind a backlog far past them', () =
       FROM generate_series(1, ${BACKLOG}::int) AS g`.execute(handle.db);
     await sql`UPDATE matches SET message_count = ${BACKLOG}`.execute(handle.db);
 
-    explained = await openTestDatabase(testSchema, 1, { url: testDatabaseUrl });
-    explained.pool!.on('connect', (client) =>
-      client.on('notice', (notice) => {
-        const plan = planOfNotice(notice.message);
-        if (plan) plans.push(plan);
-      }),
-    );
-    // The pool's one connection: the session these settings stay on.
-    for (const statement of autoExplainSettings(testSchema.schema)) {
-      await sql.raw(statement).execute(explained.db);
-    }
+    explained = await openExplainedSession(testSchema, (plan) => plans.push(plan));
   });
 
   afterAll(async () => {
@@ -79,12 +68,7 @@ describe('the unread count and a sync page behind a backlog far past them', () =
         (node) =>
           node['Relation Name'] === 'messages' || node['Index Name']?.startsWith('messages_'),
       );
-    const rowsRead = messageScans.reduce(
-      (sum, node) =>
-        sum + (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops'],
-      0,
-    );
-    return { result, messageScans, rowsRead };
+    return { result, messageScans, rowsRead: rowsReadBy(messageScans) };
   }
 
   it('when a user syncs a page from the start of the backlog, then only about a page is read', async () => {

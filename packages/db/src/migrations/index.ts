@@ -16,6 +16,7 @@ import * as messagePushInAppendMessages from './20261129T140000_message_push_in_
 import * as candidateGenderIndex from './20261129T150000_candidate_gender_index';
 import * as findMatchFunctions from './20261129T170000_find_match_functions';
 import * as unreadInMatch from './20261129T180000_unread_in_match';
+import * as connectingFunctions from './20261129T190000_connecting_functions';
 
 // Listed statically (not read from a folder) so sources and compiled output both work.
 // Names sort by timestamp: kysely runs them in that order.
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '20261129T150000_candidate_gender_index': candidateGenderIndex,
   '20261129T170000_find_match_functions': findMatchFunctions,
   '20261129T180000_unread_in_match': unreadInMatch,
+  '20261129T190000_connecting_functions': connectingFunctions,
 };

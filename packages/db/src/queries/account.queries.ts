@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, User } from '../schema';
-import { eitherSide, matchesOf } from './match-sides';
+import { eitherSide } from './match-sides';
 import { inForce } from './moderation-desk.queries';
 
 /** What an erased profile keeps of a name: the column is NOT NULL. */
@@ -76,30 +76,21 @@ export type ConnectingUser = AccountStanding & { activeMatchIds: number[] };
 /**
  * What connecting sockets need, for many users in one round trip: each account's standing
  * (deleted, suspended, banned), and the ids of each user's active matches (the rooms it joins).
- * Every user asked for is answered; a user with no profile yet is not deleted.
+ * Every user asked for is answered; a user with no profile yet is not deleted. The read is
+ * `connecting_users` (src/sql/connecting_users.sql), whose plan PostgreSQL keeps per session.
  */
 export async function findConnectingUsers(
   db: Kysely<Database>,
   userIds: number[],
 ): Promise<Map<number, ConnectingUser>> {
-  const { rows } = await sql<StandingRow & { user_id: string; match_id: number | null }>`
-    SELECT caller.id AS user_id, u.deleted_at, r.kind, r.until, m.id AS match_id
-    FROM unnest(${userIds}::bigint[]) AS caller(id)
-    -- Each looked up by key for each user, as joins planned by statistics would not be (see
-    -- matchesOf). LIMIT 1 changes nothing (one row a key) but keeps the planner from flattening
-    -- the lookup into such a join.
-    LEFT JOIN LATERAL (SELECT deleted_at FROM users WHERE id = caller.id LIMIT 1) u ON true
-    LEFT JOIN LATERAL (
-      SELECT kind, until FROM account_restrictions r
-      WHERE r.user_id = caller.id AND ${inForce(sql.ref('r.until'))} LIMIT 1
-    ) r ON true
-    LEFT JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m ON true
+  const { rows } = await sql<StandingRow & { user_id: number; match_id: number | null }>`
+    SELECT user_id, deleted_at, kind, until, match_id
+    FROM connecting_users(${userIds}::bigint[])
   `.execute(db);
   const users = new Map<number, ConnectingUser>();
   for (const row of rows) {
-    const userId = Number(row.user_id);
-    let user = users.get(userId);
-    if (!user) users.set(userId, (user = { ...standingOf(row), activeMatchIds: [] }));
+    let user = users.get(row.user_id);
+    if (!user) users.set(row.user_id, (user = { ...standingOf(row), activeMatchIds: [] }));
     if (row.match_id !== null) user.activeMatchIds.push(row.match_id);
   }
   return users;

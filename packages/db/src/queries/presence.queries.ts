@@ -1,7 +1,6 @@
 import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import { matchesOf } from './match-sides';
-import { unreadTotalOf } from './read-receipts.queries';
 
 /** An active match partner, and when they were last seen (null when never, or deleted). */
 export interface PartnerLastSeen {
@@ -40,29 +39,29 @@ export interface ConnectingView {
 
 /**
  * `countUnreadTotals` (each match's count stopping at `cap`) and `listActivePartnersLastSeen` of
- * each user, in one query for many users: a reconnect storm's sockets ask for both at once, and
- * each statement's parsing and planning cost PostgreSQL more than its few rows.
+ * each user, in one call for many users: a reconnect storm's sockets ask for both at once. The
+ * read is `connecting_views` (src/sql/connecting_views.sql), whose plan PostgreSQL keeps per
+ * session: parsing and planning a statement cost it more than its few rows.
  */
 export async function listConnectingViews(
   db: Kysely<Database>,
   { userIds, cap }: { userIds: number[]; cap: number },
 ): Promise<Map<number, ConnectingView>> {
-  const { rows } = await sql<
-    Omit<PartnerRow, 'partner_id'> & { unread_total: number; partner_id: number | null }
-  >`
-    SELECT caller.id AS user_id, unread.total AS unread_total, partner.partner_id,
-      partner.last_active_at
-    FROM unnest(${userIds}::bigint[]) AS caller(id)
-    CROSS JOIN LATERAL (SELECT ${unreadTotalOf(sql.ref<number>('caller.id'), cap)} AS total) unread
-    LEFT JOIN LATERAL ${activePartnersLastSeen(sql.ref<number>('caller.id'))} AS partner ON true
+  const { rows } = await sql<{
+    user_id: number;
+    unread_total: number;
+    partner_id: number | null;
+    last_active_at: Date | null;
+  }>`
+    SELECT user_id, unread_total, partner_id, last_active_at
+    FROM connecting_views(${userIds}::bigint[], ${cap}::int)
   `.execute(db);
   const views = new Map<number, ConnectingView>();
   for (const row of rows) {
-    const userId = Number(row.user_id);
-    let view = views.get(userId);
-    if (!view) views.set(userId, (view = { unreadTotal: row.unread_total, partners: [] }));
+    let view = views.get(row.user_id);
+    if (!view) views.set(row.user_id, (view = { unreadTotal: row.unread_total, partners: [] }));
     const { partner_id: partnerId, last_active_at: lastActiveAt } = row;
-    if (partnerId !== null) view.partners.push({ partnerId: Number(partnerId), lastActiveAt });
+    if (partnerId !== null) view.partners.push({ partnerId, lastActiveAt });
   }
   return views;
 }
@@ -73,7 +72,10 @@ interface PartnerRow {
   last_active_at: Date | null;
 }
 
-/** The subquery of `user`'s active match partners (`partner_id`) and when each was last seen. */
+/**
+ * The subquery of `user`'s active match partners (`partner_id`) and when each was last seen.
+ * src/sql/connecting_views.sql reads the same partners for connecting users: change both together.
+ */
 function activePartnersLastSeen(user: Expression<number>) {
   return sql<{ partner_id: number; last_active_at: Date | null }>`(
     SELECT partner.id AS partner_id,

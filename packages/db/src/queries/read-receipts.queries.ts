@@ -130,10 +130,10 @@ export async function countUnreadTotals(
 }
 
 /**
- * The subquery of `user`'s unread total (`countUnreadTotals`), for a column (`sql.ref`), so that
- * other per-user reads can carry it.
+ * The subquery of `user`'s unread total (`countUnreadTotals`), for a column (`sql.ref`).
+ * src/sql/connecting_views.sql reads the same total for connecting users: change both together.
  */
-export function unreadTotalOf(user: Expression<number>, cap: number): RawBuilder<number> {
+function unreadTotalOf(user: Expression<number>, cap: number): RawBuilder<number> {
   return sql<number>`(
       SELECT coalesce(sum(unread.n), 0)::int
       FROM matches ma
