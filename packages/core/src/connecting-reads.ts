@@ -6,8 +6,8 @@ import { BatchLoader, CONNECTING_BATCH } from './batch-loader';
 export type { ConnectingView };
 
 /**
- * What a socket is told as it connects, after it joined its rooms: the user's unread total
- * (`UnreadTotals.of`) and their partners' presence (`PresenceService.partnersOf`). Both are read
+ * What a socket is told as it connects, after it joined its rooms: the user's unread total and
+ * their partners' presence (last seen, for `PresenceService.presenceOf`). Both are read
  * in one call, for the users connecting at once: a dead pod's clients each ask for both, and the
  * call is a function whose plan PostgreSQL keeps, where parsing and planning a statement for each
  * batch cost it more than running it (docs/design.md §5).

@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import { matchesOf } from './match-sides';
 
@@ -16,10 +16,17 @@ export async function listActivePartnersLastSeen(
   db: Kysely<Database>,
   userIds: number[],
 ): Promise<Map<number, PartnerLastSeen[]>> {
-  const { rows } = await sql<PartnerRow>`
-    SELECT caller.id AS user_id, partner.partner_id, partner.last_active_at
+  // src/sql/connecting_views.sql reads the same partners for connecting users: change both.
+  const { rows } = await sql<{ user_id: string; partner_id: number; last_active_at: Date | null }>`
+    SELECT caller.id AS user_id, partner.id AS partner_id,
+      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
+      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
+       FROM users u WHERE u.id = partner.id) AS last_active_at
     FROM unnest(${userIds}::bigint[]) AS caller(id)
-    CROSS JOIN LATERAL ${activePartnersLastSeen(sql.ref<number>('caller.id'))} AS partner
+    CROSS JOIN LATERAL ${matchesOf(sql.ref<number>('caller.id'), { active: true })} m
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN m.user_a = caller.id THEN m.user_b ELSE m.user_a END AS id
+    ) AS partner
   `.execute(db);
   const partners = new Map<number, PartnerLastSeen[]>();
   for (const row of rows) {
@@ -64,29 +71,6 @@ export async function listConnectingViews(
     if (partnerId !== null) view.partners.push({ partnerId, lastActiveAt });
   }
   return views;
-}
-
-interface PartnerRow {
-  user_id: string;
-  partner_id: number;
-  last_active_at: Date | null;
-}
-
-/**
- * The subquery of `user`'s active match partners (`partner_id`) and when each was last seen.
- * src/sql/connecting_views.sql reads the same partners for connecting users: change both together.
- */
-function activePartnersLastSeen(user: Expression<number>) {
-  return sql<{ partner_id: number; last_active_at: Date | null }>`(
-    SELECT partner.id AS partner_id,
-      -- Looked up by key for each partner: a join is planned by statistics (matchesOf).
-      (SELECT CASE WHEN u.deleted_at IS NULL THEN u.last_active_at END
-       FROM users u WHERE u.id = partner.id) AS last_active_at
-    FROM ${matchesOf(user, { active: true })} m
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN m.user_a = ${user} THEN m.user_b ELSE m.user_a END AS id
-    ) AS partner
-  )`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Expression, type Kysely } from 'kysely';
 import type { Database, MatchStatus } from '../schema';
 import { eitherSide } from './match-sides';
 
@@ -124,20 +124,13 @@ export async function countUnreadTotals(
                   ${messagesFrom.map((m) => m.senderId)}::bigint[]) AS f(match_id, sender_id)
       JOIN matches ma ON ma.id = f.match_id
     )
-    SELECT u.id AS user_id, ${unreadTotalOf(sql.ref<number>('u.id'), cap)} AS total
-    FROM users u`.execute(db);
-  return new Map(rows.map((row) => [Number(row.user_id), row.total]));
-}
-
-/**
- * The subquery of `user`'s unread total (`countUnreadTotals`), for a column (`sql.ref`).
- * src/sql/connecting_views.sql reads the same total for connecting users: change both together.
- */
-function unreadTotalOf(user: Expression<number>, cap: number): RawBuilder<number> {
-  return sql<number>`(
+    SELECT u.id AS user_id, (
+      -- src/sql/connecting_views.sql counts the same total for connecting users: change both.
       SELECT coalesce(sum(unread.n), 0)::int
       FROM matches ma
-      CROSS JOIN LATERAL ${cappedUnread(user, 'ma', cap)} AS unread(n)
-      WHERE ${eitherSide(user, 'ma')}
-    )`;
+      CROSS JOIN LATERAL ${cappedUnread(sql.ref('u.id'), 'ma', cap)} AS unread(n)
+      WHERE ${eitherSide(sql.ref('u.id'), 'ma')}
+    ) AS total
+    FROM users u`.execute(db);
+  return new Map(rows.map((row) => [Number(row.user_id), row.total]));
 }
